@@ -1,0 +1,223 @@
+//! Settings: one documented defaults file (`config/default.toml`, compiled in so a binary never
+//! depends on its working directory), an optional `CONFIG_FILE`, then environment variables.
+//!
+//! Environment variables are the keys of the defaults file in upper case (`PORT`, `REDIS_URL`,
+//! `WEBHOOK_SECRET`, ...) — the names users of the original system already have in their `.env`.
+//! Only those names are read, so an unrelated variable can never break start-up. Every failure
+//! names the key at fault.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use config::{Config, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The defaults file, documented key by key.
+pub const DEFAULTS_TOML: &str = include_str!("../../config/default.toml");
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub port: u16,
+    pub host: String,
+    pub script_max_chars: usize,
+    pub metadata_max_bytes: usize,
+
+    pub redis_url: String,
+    pub redis_key_prefix: String,
+    pub job_partitions: u16,
+    pub redis_pool_size: usize,
+
+    pub openai_base_url: String,
+    pub openai_api_key: SecretString,
+    pub sora_model: String,
+    pub provider_timeout_ms: u64,
+
+    pub poll_initial_interval_ms: u64,
+    pub poll_max_interval_ms: u64,
+    pub job_max_age_secs: u64,
+    pub job_lease_ms: u64,
+    pub worker_concurrency: usize,
+    pub worker_idle_max_ms: u64,
+
+    pub webhook_url: String,
+    pub webhook_secret: SecretString,
+    pub webhook_timeout_ms: u64,
+    pub webhook_concurrency: usize,
+}
+
+impl Settings {
+    /// Defaults, then `CONFIG_FILE` if set, then the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_sources(vars.get("CONFIG_FILE").map(String::as_str), &vars)
+    }
+
+    /// Defaults, an optional file, then `env` (upper-case key names). Tests pass their own `env`.
+    pub fn from_sources(
+        file: Option<&str>,
+        env: &HashMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml));
+        if let Some(path) = file {
+            builder = builder.add_source(File::with_name(path).required(true));
+        }
+        for key in known_keys()? {
+            if let Some(value) = env.get(&key.to_ascii_uppercase()) {
+                builder = builder
+                    .set_override(key.as_str(), value.as_str())
+                    .map_err(|e| ConfigError(e.to_string()))?;
+            }
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| ConfigError(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        if self.poll_initial_interval_ms == 0 {
+            return fail("poll_initial_interval_ms", "must be greater than 0");
+        }
+        if self.poll_max_interval_ms < self.poll_initial_interval_ms {
+            return fail(
+                "poll_max_interval_ms",
+                "must be at least poll_initial_interval_ms",
+            );
+        }
+        if self.job_max_age_secs == 0 {
+            return fail("job_max_age_secs", "must be greater than 0");
+        }
+        if self.job_lease_ms < 1000 {
+            return fail("job_lease_ms", "must be at least 1000");
+        }
+        if self.job_partitions == 0 || self.job_partitions > 1024 {
+            return fail("job_partitions", "must be between 1 and 1024");
+        }
+        for (key, n) in [
+            ("worker_concurrency", self.worker_concurrency),
+            ("webhook_concurrency", self.webhook_concurrency),
+            ("redis_pool_size", self.redis_pool_size),
+            ("script_max_chars", self.script_max_chars),
+        ] {
+            if n == 0 {
+                return fail(key, "must be greater than 0");
+            }
+        }
+        if !self.redis_url.starts_with("redis://") && !self.redis_url.starts_with("rediss://") {
+            return fail("redis_url", "must start with redis:// or rediss://");
+        }
+        if reqwest::Url::parse(&self.openai_base_url).is_err() {
+            return fail("openai_base_url", "is not a valid URL");
+        }
+        if !self.webhook_url.is_empty() && reqwest::Url::parse(&self.webhook_url).is_err() {
+            return fail("webhook_url", "is not a valid URL");
+        }
+        if self.sora_model.trim().is_empty() {
+            return fail("sora_model", "must not be empty");
+        }
+        Ok(())
+    }
+
+    pub fn webhook_url(&self) -> Option<&str> {
+        Some(self.webhook_url.as_str()).filter(|u| !u.is_empty())
+    }
+
+    pub fn webhook_secret(&self) -> Option<&str> {
+        Some(self.webhook_secret.expose_secret()).filter(|s| !s.is_empty())
+    }
+
+    pub fn poll_initial(&self) -> Duration {
+        Duration::from_millis(self.poll_initial_interval_ms)
+    }
+
+    pub fn poll_max(&self) -> Duration {
+        Duration::from_millis(self.poll_max_interval_ms)
+    }
+}
+
+/// The keys of the defaults file: exactly the names the environment may override.
+fn known_keys() -> Result<Vec<String>, ConfigError> {
+    let defaults = Config::builder()
+        .add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml))
+        .build()
+        .and_then(|c| c.try_deserialize::<HashMap<String, config::Value>>())
+        .map_err(|e| ConfigError(format!("defaults file: {e}")))?;
+    Ok(defaults.into_keys().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_the_original_system() {
+        let s = Settings::from_sources(None, &env(&[])).unwrap();
+        assert_eq!(s.port, 3001);
+        assert_eq!(s.redis_url, "redis://127.0.0.1:6379");
+        assert_eq!(s.openai_base_url, "https://api.openai.com/v1");
+        assert_eq!(s.sora_model, "sora-2");
+        assert_eq!(s.poll_initial_interval_ms, 5000);
+        assert_eq!(s.poll_max_interval_ms, 60000);
+        assert_eq!(s.job_max_age_secs, 86400);
+        assert_eq!(s.webhook_url(), None);
+    }
+
+    #[test]
+    fn original_env_names_override_defaults() {
+        let s = Settings::from_sources(
+            None,
+            &env(&[
+                ("PORT", "4000"),
+                ("WEBHOOK_URL", "http://client.test/hook"),
+                ("WEBHOOK_SECRET", "12345"),
+                ("POLL_INITIAL_INTERVAL_MS", "250"),
+                ("SORA_MODEL", "sora-2-pro"),
+                ("UNRELATED", "not a number"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.port, 4000);
+        assert_eq!(s.webhook_url(), Some("http://client.test/hook"));
+        assert_eq!(s.webhook_secret(), Some("12345"));
+        assert_eq!(s.poll_initial_interval_ms, 250);
+        assert_eq!(s.sora_model, "sora-2-pro");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let err = Settings::from_sources(None, &env(&[("PORT", "eighty")])).unwrap_err();
+        assert!(err.to_string().contains("port"), "{err}");
+        let err = Settings::from_sources(None, &env(&[("POLL_MAX_INTERVAL_MS", "10")])).unwrap_err();
+        assert!(err.to_string().contains("poll_max_interval_ms"), "{err}");
+        let err = Settings::from_sources(None, &env(&[("REDIS_URL", "localhost")])).unwrap_err();
+        assert!(err.to_string().contains("redis_url"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let s = Settings::from_sources(
+            None,
+            &env(&[("OPENAI_API_KEY", "sk-very-secret"), ("WEBHOOK_SECRET", "whsec-x")]),
+        )
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("sk-very-secret") && !shown.contains("whsec-x"));
+    }
+}

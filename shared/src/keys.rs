@@ -1,0 +1,125 @@
+//! The Redis key layout.
+//!
+//! Jobs are spread over `job_partitions` partitions by their id. Every key of a partition carries
+//! the hash tag `{pN}`, so each Lua script touches a single hash slot and a Redis Cluster spreads
+//! partitions over its shards:
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `<prefix>:{pN}:job:<jobId>` | hash | one job |
+//! | `<prefix>:{pN}:schedule` | zset | every live job, scored by next-poll time (= lease end while claimed) |
+//! | `<prefix>:{pN}:stats` | hash | status counters, changed by the same scripts that change statuses |
+//! | `<prefix>:{pN}:deliveries` | zset | pending webhook deliveries, scored by next attempt |
+//! | `<prefix>:{pN}:delivery:<id>` | hash | one webhook event |
+//! | `<prefix>:wake` | list | wake-up tokens for idle workers (single key, any slot) |
+
+use uuid::Uuid;
+
+#[derive(Clone, Debug)]
+pub struct Keyspace {
+    prefix: String,
+    partitions: u16,
+}
+
+impl Keyspace {
+    pub fn new(prefix: impl Into<String>, partitions: u16) -> Self {
+        assert!(partitions > 0, "at least one partition");
+        Self {
+            prefix: prefix.into(),
+            partitions,
+        }
+    }
+
+    pub fn partitions(&self) -> u16 {
+        self.partitions
+    }
+
+    /// The partition a job id lives in, or `None` when the id is not one we could have issued.
+    pub fn partition_of(&self, job_id: &str) -> Option<u16> {
+        let id = Uuid::try_parse(job_id).ok()?;
+        // A canonical id only: `job_id` is used verbatim in keys.
+        if id.hyphenated().to_string() != job_id {
+            return None;
+        }
+        let high = u32::from_be_bytes(id.as_bytes()[..4].try_into().ok()?);
+        Some((high % u32::from(self.partitions)) as u16)
+    }
+
+    fn tag(&self, partition: u16) -> String {
+        format!("{}:{{p{partition}}}", self.prefix)
+    }
+
+    pub fn job_prefix(&self, partition: u16) -> String {
+        format!("{}:job:", self.tag(partition))
+    }
+
+    pub fn job(&self, partition: u16, job_id: &str) -> String {
+        format!("{}{job_id}", self.job_prefix(partition))
+    }
+
+    pub fn schedule(&self, partition: u16) -> String {
+        format!("{}:schedule", self.tag(partition))
+    }
+
+    pub fn stats(&self, partition: u16) -> String {
+        format!("{}:stats", self.tag(partition))
+    }
+
+    pub fn deliveries(&self, partition: u16) -> String {
+        format!("{}:deliveries", self.tag(partition))
+    }
+
+    pub fn delivery_prefix(&self, partition: u16) -> String {
+        format!("{}:delivery:", self.tag(partition))
+    }
+
+    pub fn wake(&self) -> String {
+        format!("{}:wake", self.prefix)
+    }
+}
+
+/// A fresh job id: a random UUID, canonical hyphenated form.
+pub fn new_job_id() -> String {
+    Uuid::new_v4().hyphenated().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_of_a_partition_shares_its_hash_tag() {
+        let ks = Keyspace::new("relay", 16);
+        let id = new_job_id();
+        let p = ks.partition_of(&id).unwrap();
+        let tag = format!("{{p{p}}}");
+        for key in [
+            ks.job(p, &id),
+            ks.schedule(p),
+            ks.stats(p),
+            ks.deliveries(p),
+            ks.delivery_prefix(p),
+        ] {
+            assert!(key.contains(&tag), "{key}");
+        }
+    }
+
+    #[test]
+    fn ids_spread_over_all_partitions() {
+        let ks = Keyspace::new("relay", 16);
+        let mut seen = [0u32; 16];
+        for _ in 0..4000 {
+            seen[ks.partition_of(&new_job_id()).unwrap() as usize] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 150), "{seen:?}");
+    }
+
+    #[test]
+    fn foreign_ids_have_no_partition() {
+        let ks = Keyspace::new("relay", 16);
+        assert_eq!(ks.partition_of("job-123"), None);
+        assert_eq!(ks.partition_of("../../etc"), None);
+        let upper = new_job_id().to_uppercase();
+        assert_eq!(ks.partition_of(&upper), None);
+    }
+}

@@ -1,0 +1,13 @@
+//! Everything the API and the workers share: domain types, configuration, the Redis store and its
+//! Lua scripts, the provider client, webhook signing. No web framework in here.
+
+pub mod config;
+pub mod job;
+pub mod keys;
+pub mod provider;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+pub mod webhook;
+
+pub use config::Settings;

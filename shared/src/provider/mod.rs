@@ -1,0 +1,96 @@
+//! Video providers. The worker talks to a provider only through [`VideoProvider`]; the OpenAI
+//! Videos API adapter ([`openai::OpenAiVideos`]) is the first implementation, and it also speaks
+//! to any gateway or simulator that serves the same `/v1/videos` shape.
+
+pub mod openai;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+
+/// What the worker submits for a job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateVideo<'a> {
+    pub prompt: &'a str,
+    pub model: &'a str,
+    pub seconds: Option<&'a str>,
+    pub size: Option<&'a str>,
+}
+
+/// A provider's view of one video (the OpenAI Video object; unknown fields are ignored).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Video {
+    pub id: String,
+    /// `queued`, `in_progress`, `completed`, `failed`, or anything a provider invents.
+    pub status: String,
+    #[serde(default)]
+    pub progress: Option<i64>,
+    #[serde(default)]
+    pub error: Option<VideoError>,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    #[serde(default)]
+    pub prompt: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct VideoError {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl Video {
+    /// Progress clamped to 0..=100 (providers call it approximate).
+    pub fn progress(&self) -> u8 {
+        self.progress.unwrap_or(0).clamp(0, 100) as u8
+    }
+
+    /// The provider's failure message, or a fallback naming the status.
+    pub fn error_message(&self) -> String {
+        self.error
+            .as_ref()
+            .and_then(|e| e.message.clone().or_else(|| e.code.clone()))
+            .unwrap_or_else(|| format!("provider reported status {:?}", self.status))
+    }
+}
+
+/// Why a provider call did not give us a video. Messages never contain credentials.
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
+pub enum ProviderError {
+    /// 429 rate_limit_exceeded: wait at least `retry_after`, then try again.
+    #[error("rate limited by the provider: {message}")]
+    RateLimited {
+        retry_after: Option<Duration>,
+        message: String,
+    },
+    /// 429 insufficient_quota: retrying will not help until billing is fixed.
+    #[error("provider quota exhausted: {message}")]
+    QuotaExhausted { message: String },
+    /// Timeouts, connection failures, 5xx, unreadable answers: try again later.
+    #[error("provider unavailable: {message}")]
+    Unavailable {
+        retry_after: Option<Duration>,
+        message: String,
+    },
+    /// 401/403: our credentials are wrong; the job is not at fault.
+    #[error("provider refused our credentials ({status}): {message}")]
+    Unauthorized { status: u16, message: String },
+    /// Any other 4xx: the provider will not do what was asked.
+    #[error("provider rejected the request ({status}): {message}")]
+    Rejected { status: u16, message: String },
+}
+
+#[async_trait]
+pub trait VideoProvider: Send + Sync + 'static {
+    /// Starts a video (`POST /videos`).
+    async fn create(&self, request: &CreateVideo<'_>) -> Result<Video, ProviderError>;
+    /// Reads a video's current state (`GET /videos/{id}`).
+    async fn retrieve(&self, video_id: &str) -> Result<Video, ProviderError>;
+    /// Where the finished video can be downloaded.
+    fn content_url(&self, video_id: &str) -> String;
+}

@@ -1,0 +1,182 @@
+//! The OpenAI Videos API (`/v1/videos`), at a configurable base URL.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::{header::HeaderMap, Client, Response, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{CreateVideo, ProviderError, Video, VideoProvider};
+
+pub struct OpenAiVideos {
+    client: Client,
+    base_url: String,
+    api_key: SecretString,
+}
+
+impl OpenAiVideos {
+    pub fn new(base_url: &str, api_key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
+        let client = Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("sora-relay/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key,
+        })
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Video, ProviderError> {
+        let response = request
+            .bearer_auth(self.api_key.expose_secret())
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unavailable {
+                retry_after: None,
+                message: describe_transport_error(&e),
+            })?;
+        decode(response).await
+    }
+}
+
+#[async_trait]
+impl VideoProvider for OpenAiVideos {
+    async fn create(&self, request: &CreateVideo<'_>) -> Result<Video, ProviderError> {
+        let mut body = json!({ "prompt": request.prompt, "model": request.model });
+        if let Some(seconds) = request.seconds {
+            body["seconds"] = json!(seconds);
+        }
+        if let Some(size) = request.size {
+            body["size"] = json!(size);
+        }
+        let url = format!("{}/videos", self.base_url);
+        self.send(self.client.post(url).json(&body)).await
+    }
+
+    async fn retrieve(&self, video_id: &str) -> Result<Video, ProviderError> {
+        let url = format!("{}/videos/{}", self.base_url, video_id);
+        self.send(self.client.get(url)).await
+    }
+
+    fn content_url(&self, video_id: &str) -> String {
+        format!("{}/videos/{}/content", self.base_url, video_id)
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+}
+
+async fn decode(response: Response) -> Result<Video, ProviderError> {
+    let status = response.status();
+    let retry_after = retry_after(response.headers());
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| ProviderError::Unavailable {
+            retry_after,
+            message: describe_transport_error(&e),
+        })?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|e| ProviderError::Unavailable {
+            retry_after: None,
+            message: format!("unreadable video object: {e}"),
+        });
+    }
+    let (message, code) = match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
+        Ok(envelope) => {
+            let e = envelope.error;
+            let code = e.code.or(e.kind);
+            (e.message.unwrap_or_else(|| status.to_string()), code)
+        }
+        Err(_) => (status.to_string(), None),
+    };
+    let status_code = status.as_u16();
+    Err(match status {
+        StatusCode::TOO_MANY_REQUESTS if code.as_deref() == Some("insufficient_quota") => {
+            ProviderError::QuotaExhausted { message }
+        }
+        StatusCode::TOO_MANY_REQUESTS => ProviderError::RateLimited {
+            retry_after,
+            message,
+        },
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ProviderError::Unauthorized {
+            status: status_code,
+            message,
+        },
+        StatusCode::REQUEST_TIMEOUT | StatusCode::CONFLICT => ProviderError::Unavailable {
+            retry_after,
+            message,
+        },
+        s if s.is_server_error() => ProviderError::Unavailable {
+            retry_after,
+            message,
+        },
+        _ => ProviderError::Rejected {
+            status: status_code,
+            message,
+        },
+    })
+}
+
+/// `retry-after-ms`, else `retry-after` in seconds (as the official SDKs read them), capped at 60 s.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let header = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok();
+    let wait = header("retry-after-ms")
+        .map(|ms| ms / 1000.0)
+        .or_else(|| header("retry-after"))?;
+    (wait.is_finite() && wait >= 0.0).then(|| Duration::from_secs_f64(wait.min(60.0)))
+}
+
+fn describe_transport_error(e: &reqwest::Error) -> String {
+    // The error's URL carries no credentials (the key travels in a header), so it may be shown.
+    if e.is_timeout() {
+        "request timed out".to_owned()
+    } else if e.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        e.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_prefers_milliseconds_and_caps_at_a_minute() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after-ms", HeaderValue::from_static("1500"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(1500)));
+        h.remove("retry-after-ms");
+        h.insert("retry-after", HeaderValue::from_static("3600"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn decodes_a_captured_video_object() {
+        let v: Video = serde_json::from_str(r#"{"id":"video_691611812ca88190bfb123716dcc953a089a232f54b02b21","object":"video","created_at":1763053953,"status":"completed","completed_at":1763054021,"error":null,"expires_at":1763057621,"model":"sora-2","progress":100,"prompt":"aurora","remixed_from_video_id":null,"seconds":"4","size":"1280x720","new_field":{"x":1}}"#).unwrap();
+        assert_eq!(v.status, "completed");
+        assert_eq!(v.progress(), 100);
+        assert_eq!(v.expires_at, Some(1763057621));
+    }
+}

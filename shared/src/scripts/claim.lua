@@ -1,0 +1,38 @@
+-- Claims up to ARGV[3] due items of one lease queue: a partition's job schedule or its webhook
+-- delivery queue.
+-- KEYS[1]   the queue (zset; score = due time in ms, and while an item is claimed, its lease's end)
+-- ARGV[1]   prefix of the item hashes (an item's hash is ARGV[1] .. member)
+-- ARGV[2]   lease in ms
+-- ARGV[3]   most items to claim
+-- ARGV[4]   claim token, unique to this call
+-- ARGV[5..] hash fields to return with each item
+-- Returns {now_ms, next_due_ms or -1, {member, value...}, {member, value...}, ...}; next_due is the
+-- earliest score left in the queue after the claim, so an idle worker knows how long to sleep.
+-- Invariant: a claimed item never leaves its queue. Its score moves to now + lease and its hash is
+-- stamped with the token, so a dead worker's items fall due again by themselves (no reaper), and
+-- every later write checks the token (fencing).
+local now = now_ms()
+local lease_end = now + tonumber(ARGV[2])
+local due = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
+local fields = {}
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+local out = {now, -1}
+for _, member in ipairs(due) do
+  local key = ARGV[1] .. member
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('ZADD', KEYS[1], lease_end, member)
+    redis.call('HSET', key, 'claim', ARGV[4], 'lease_end', lease_end)
+    local item = {member}
+    if #fields > 0 then
+      local values = redis.call('HMGET', key, unpack(fields))
+      for j = 1, #fields do item[j + 1] = values[j] end
+    end
+    out[#out + 1] = item
+  else
+    -- The item's hash is gone (deleted or expired): nothing to do for it, ever.
+    redis.call('ZREM', KEYS[1], member)
+  end
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if first[2] then out[2] = tonumber(first[2]) end
+return out

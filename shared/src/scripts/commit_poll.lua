@@ -1,0 +1,40 @@
+-- Commits the outcome of one poll of a claimed job, all or nothing (the outbox): the job's new
+-- state, its next due time (or its removal from the schedule once final), the status counters and
+-- the webhook event for the change.
+-- KEYS[1] job hash   KEYS[2] schedule   KEYS[3] status counters   KEYS[4] delivery queue
+-- ARGV[1] job id
+-- ARGV[2] claim token
+-- ARGV[3] next poll in ms from now, or -1 when the job is final
+-- ARGV[4] status after this poll
+-- ARGV[5] '1' when status, progress or provider id changed (moves `updated`), else '0'
+-- ARGV[6] webhook body to deliver, or '' for none
+-- ARGV[7] prefix of delivery hashes
+-- ARGV[8..] field/value pairs to store on the job
+-- Returns the event's sequence number (> 0), 0 when written without an event, or -1 when the
+-- claim was lost: another worker owns the job now and nothing is written (fencing).
+if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[2] then return -1 end
+local now = now_ms()
+local old = redis.call('HGET', KEYS[1], 'status')
+local new = ARGV[4]
+if #ARGV >= 9 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
+redis.call('HSET', KEYS[1], 'status', new)
+if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'updated', now) end
+if old ~= new then
+  redis.call('HINCRBY', KEYS[3], old, -1)
+  redis.call('HINCRBY', KEYS[3], new, 1)
+end
+local delay = tonumber(ARGV[3])
+if delay < 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+else
+  -- A force poll that arrived while we held the claim asks for the next poll at once.
+  if redis.call('HEXISTS', KEYS[1], 'force') == 1 then delay = 0 end
+  redis.call('ZADD', KEYS[2], now + delay, ARGV[1])
+end
+redis.call('HDEL', KEYS[1], 'claim', 'lease_end', 'force')
+if ARGV[6] == '' then return 0 end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local delivery = ARGV[1] .. ':' .. seq
+redis.call('HSET', ARGV[7] .. delivery, 'job', ARGV[1], 'seq', seq, 'body', ARGV[6])
+redis.call('ZADD', KEYS[4], now, delivery)
+return seq

@@ -1,0 +1,13 @@
+-- Stores a new job as `queued` and makes it due now.
+-- KEYS[1] job hash   KEYS[2] schedule (zset)   KEYS[3] status counters (hash)
+-- ARGV[1] job id     ARGV[2..] field/value pairs of the job
+-- Returns the creation time in ms, or 0 when the id already exists (nothing written).
+-- Invariant: a live job is always in its schedule, and the counters move with every status.
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local now = now_ms()
+redis.call('HSET', KEYS[1], 'status', 'queued', 'progress', 0, 'created', now, 'updated', now,
+  unpack(ARGV, 2))
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'total', 1)
+redis.call('HINCRBY', KEYS[3], 'queued', 1)
+return now

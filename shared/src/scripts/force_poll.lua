@@ -1,0 +1,24 @@
+-- Makes a job due now (POST /api/sora/poll/{jobId}).
+-- KEYS[1] job hash   KEYS[2] schedule
+-- ARGV[1] job id
+-- Returns {code, field, value, ...} with the job's hash: code 0 unknown job (no fields),
+-- 1 due now, 2 already final (nothing changed).
+-- A job whose claim is live is not re-scored (a second worker would then poll, or even submit,
+-- the same job at once); it is flagged instead, and its worker schedules it due now on commit.
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'0'} end
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'completed' or status == 'failed' or status == 'timeout' then
+  local out = {'2'}
+  for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
+  return out
+end
+local now = now_ms()
+local lease_end = tonumber(redis.call('HGET', KEYS[1], 'lease_end') or '0')
+if lease_end > now then
+  redis.call('HSET', KEYS[1], 'force', 1)
+else
+  redis.call('ZADD', KEYS[2], now, ARGV[1])
+end
+local out = {'1'}
+for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
+return out

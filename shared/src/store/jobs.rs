@@ -1,0 +1,124 @@
+//! Jobs as the API sees them: create, read, count, force a poll.
+
+use std::collections::HashMap;
+
+use redis::{self, AsyncCommands};
+
+use super::{scripts, Store, StoreError, StoreResult};
+use crate::job::{Job, NewJob, Stats};
+
+/// Wake-up tokens kept at most: enough to wake every idle worker of a large deployment.
+const WAKE_BACKLOG: isize = 64;
+
+/// What a force poll found.
+#[derive(Debug)]
+pub enum ForcePoll {
+    Unknown,
+    /// The job is final; nothing was changed.
+    Terminal(Job),
+    /// The job is due now (or will be re-polled as soon as its current poll ends).
+    Scheduled(Job),
+}
+
+impl Store {
+    /// Stores a new job, due now, and wakes an idle worker.
+    pub async fn create_job(&self, job_id: &str, job: &NewJob) -> StoreResult<()> {
+        let partition = self.partition(job_id)?;
+        let keys = &self.keys;
+        let mut invocation = scripts::CREATE_JOB.prepare_invoke();
+        invocation
+            .key(keys.job(partition, job_id))
+            .key(keys.schedule(partition))
+            .key(keys.stats(partition))
+            .arg(job_id);
+        for (name, value) in job.to_fields() {
+            invocation.arg(name).arg(value);
+        }
+        let mut conn = self.conn().await?;
+        let created: i64 = invocation.invoke_async(&mut conn).await?;
+        if created == 0 {
+            return Err(StoreError::Corrupt(format!("job id {job_id} already exists")));
+        }
+        self.wake_with(&mut conn).await
+    }
+
+    pub async fn job(&self, job_id: &str) -> StoreResult<Option<Job>> {
+        let Some(partition) = self.keys.partition_of(job_id) else {
+            return Ok(None);
+        };
+        let mut conn = self.conn().await?;
+        let fields: HashMap<String, String> =
+            conn.hgetall(self.keys.job(partition, job_id)).await?;
+        Ok((!fields.is_empty()).then(|| Job {
+            id: job_id.to_owned(),
+            fields,
+        }))
+    }
+
+    /// Counts by status: one pipelined HGETALL per partition, independent of the number of jobs.
+    pub async fn stats(&self) -> StoreResult<Stats> {
+        let mut pipe = redis::pipe();
+        for partition in 0..self.keys.partitions() {
+            pipe.hgetall(self.keys.stats(partition));
+        }
+        let mut conn = self.conn().await?;
+        let per_partition: Vec<HashMap<String, i64>> = pipe.query_async(&mut conn).await?;
+        let mut stats = Stats::default();
+        for counters in per_partition {
+            for (name, n) in counters {
+                stats.add(&name, n);
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Makes a live job due now and wakes an idle worker.
+    pub async fn force_poll(&self, job_id: &str) -> StoreResult<ForcePoll> {
+        let Some(partition) = self.keys.partition_of(job_id) else {
+            return Ok(ForcePoll::Unknown);
+        };
+        let mut conn = self.conn().await?;
+        let reply: Vec<String> = scripts::FORCE_POLL
+            .key(self.keys.job(partition, job_id))
+            .key(self.keys.schedule(partition))
+            .arg(job_id)
+            .invoke_async(&mut conn)
+            .await?;
+        let (code, pairs) = reply
+            .split_first()
+            .ok_or_else(|| StoreError::Corrupt("empty force_poll reply".into()))?;
+        let job = Job {
+            id: job_id.to_owned(),
+            fields: pairs
+                .chunks_exact(2)
+                .map(|kv| (kv[0].clone(), kv[1].clone()))
+                .collect(),
+        };
+        match code.as_str() {
+            "0" => Ok(ForcePoll::Unknown),
+            "2" => Ok(ForcePoll::Terminal(job)),
+            _ => {
+                self.wake_with(&mut conn).await?;
+                Ok(ForcePoll::Scheduled(job))
+            }
+        }
+    }
+
+    async fn wake_with(&self, conn: &mut deadpool_redis::Connection) -> StoreResult<()> {
+        let wake = self.keys.wake();
+        redis::pipe()
+            .lpush(&wake, 1)
+            .ignore()
+            .ltrim(&wake, 0, WAKE_BACKLOG - 1)
+            .ignore()
+            .query_async::<()>(conn)
+            .await?;
+        Ok(())
+    }
+
+    fn partition(&self, job_id: &str) -> StoreResult<u16> {
+        self.keys
+            .partition_of(job_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("{job_id:?} is not a job id")))
+    }
+}

@@ -1,0 +1,83 @@
+//! The Redis store: every read and write of jobs, schedules and deliveries goes through here.
+//!
+//! Writes that must be atomic are Lua scripts (`src/scripts/*.lua`, one per file, each headed by its
+//! KEYS, ARGV, result and the invariant it keeps). Each script touches one partition's keys only,
+//! so it runs on Redis Cluster too.
+
+mod jobs;
+mod queue;
+mod scripts;
+
+use std::time::Duration;
+
+use deadpool_redis::{Pool, PoolConfig, Runtime, Timeouts};
+
+use crate::config::Settings;
+use crate::keys::Keyspace;
+
+pub use jobs::ForcePoll;
+pub use queue::{Claim, Claimed, PollCommit, Queue};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("redis connection pool: {0}")]
+    Pool(#[from] deadpool_redis::PoolError),
+    #[error("unexpected data in redis: {0}")]
+    Corrupt(String),
+}
+
+impl From<redis::ParsingError> for StoreError {
+    fn from(e: redis::ParsingError) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    keys: Keyspace,
+}
+
+impl Store {
+    /// A pool of connections to `settings.redis_url`. Connections are made on first use, so a
+    /// process starts even while Redis is down and recovers by itself when it comes back.
+    pub fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        let limit = Some(Duration::from_secs(2));
+        let mut config = deadpool_redis::Config::from_url(settings.redis_url.as_str());
+        config.pool = Some(PoolConfig {
+            max_size: settings.redis_pool_size,
+            timeouts: Timeouts {
+                wait: limit,
+                create: limit,
+                recycle: limit,
+            },
+            ..PoolConfig::default()
+        });
+        let pool = config.create_pool(Some(Runtime::Tokio1))?;
+        Ok(Self {
+            pool,
+            keys: Keyspace::new(settings.redis_key_prefix.clone(), settings.job_partitions),
+        })
+    }
+
+    pub fn keys(&self) -> &Keyspace {
+        &self.keys
+    }
+
+    async fn conn(&self) -> StoreResult<deadpool_redis::Connection> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// Round trip to Redis: is it answering?
+    pub async fn ping(&self) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        redis::cmd("PING")
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(())
+    }
+}

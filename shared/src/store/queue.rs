@@ -1,0 +1,184 @@
+//! Lease queues: the job schedule and the webhook delivery queue of each partition, claimed in
+//! batches with one script call and written back under the claim token.
+
+use std::time::Duration;
+
+use redis::{self, AsyncCommands, Value};
+
+use super::{scripts, Store, StoreError, StoreResult};
+use crate::job::{field, JobStatus};
+
+/// Which queue of a partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Queue {
+    Jobs,
+    Deliveries,
+}
+
+/// One claimed item: its id and the hash fields asked for, in order.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub id: String,
+    pub values: Vec<Option<String>>,
+}
+
+/// The result of one claim call on one partition's queue.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    /// Redis time of the claim.
+    pub now_ms: i64,
+    /// Earliest due time left in the queue (including the leases just taken), if any.
+    pub next_due_ms: Option<i64>,
+    pub items: Vec<Claimed>,
+}
+
+/// The outcome of one poll, to be committed under the claim token.
+#[derive(Clone, Debug)]
+pub struct PollCommit<'a> {
+    pub job_id: &'a str,
+    pub token: &'a str,
+    /// Wait before the next poll; `None` when the job is final and leaves the schedule.
+    pub next_poll: Option<Duration>,
+    pub status: JobStatus,
+    /// Status, progress or provider id changed.
+    pub changed: bool,
+    pub webhook_body: Option<String>,
+    pub fields: Vec<(&'static str, String)>,
+}
+
+/// What a commit did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Committed {
+    /// Stored; with the webhook event's sequence number when one was enqueued.
+    Stored { event_seq: Option<u64> },
+    /// The claim was lost (lease ran out and another worker took the job): nothing written.
+    Fenced,
+}
+
+impl Store {
+    /// Claims up to `limit` due items of one partition's queue for `lease`, returning `fields` of each.
+    pub async fn claim(
+        &self,
+        queue: Queue,
+        partition: u16,
+        limit: usize,
+        lease: Duration,
+        token: &str,
+        fields: &[&str],
+    ) -> StoreResult<Claim> {
+        let (set, prefix) = match queue {
+            Queue::Jobs => (
+                self.keys.schedule(partition),
+                self.keys.job_prefix(partition),
+            ),
+            Queue::Deliveries => (
+                self.keys.deliveries(partition),
+                self.keys.delivery_prefix(partition),
+            ),
+        };
+        let mut invocation = scripts::CLAIM.prepare_invoke();
+        invocation
+            .key(set)
+            .arg(prefix)
+            .arg(lease.as_millis() as u64)
+            .arg(limit)
+            .arg(token);
+        for name in fields {
+            invocation.arg(*name);
+        }
+        let mut conn = self.conn().await?;
+        let reply: Vec<Value> = invocation.invoke_async(&mut conn).await?;
+        parse_claim(reply)
+    }
+
+    /// The prompt of a job, read only when it is first submitted.
+    pub async fn prompt(&self, partition: u16, job_id: &str) -> StoreResult<Option<String>> {
+        let mut conn = self.conn().await?;
+        Ok(conn
+            .hget(self.keys.job(partition, job_id), field::PROMPT)
+            .await?)
+    }
+
+    /// Commits one poll's outcome atomically with its counters and webhook event.
+    pub async fn commit_poll(
+        &self,
+        partition: u16,
+        commit: &PollCommit<'_>,
+    ) -> StoreResult<Committed> {
+        let keys = &self.keys;
+        let mut invocation = scripts::COMMIT_POLL.prepare_invoke();
+        invocation
+            .key(keys.job(partition, commit.job_id))
+            .key(keys.schedule(partition))
+            .key(keys.stats(partition))
+            .key(keys.deliveries(partition))
+            .arg(commit.job_id)
+            .arg(commit.token)
+            .arg(commit.next_poll.map_or(-1, |d| d.as_millis() as i64))
+            .arg(commit.status.as_str())
+            .arg(if commit.changed { "1" } else { "0" })
+            .arg(commit.webhook_body.as_deref().unwrap_or(""))
+            .arg(keys.delivery_prefix(partition));
+        for (name, value) in &commit.fields {
+            invocation.arg(*name).arg(value);
+        }
+        let mut conn = self.conn().await?;
+        let seq: i64 = invocation.invoke_async(&mut conn).await?;
+        Ok(match seq {
+            -1 => Committed::Fenced,
+            0 => Committed::Stored { event_seq: None },
+            n => Committed::Stored {
+                event_seq: Some(n as u64),
+            },
+        })
+    }
+
+    /// Removes a delivered (or abandoned) webhook event. False when the claim was lost.
+    pub async fn finish_delivery(
+        &self,
+        partition: u16,
+        delivery_id: &str,
+        token: &str,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn().await?;
+        let done: i64 = scripts::FINISH_DELIVERY
+            .key(self.keys.deliveries(partition))
+            .key(format!("{}{delivery_id}", self.keys.delivery_prefix(partition)))
+            .arg(delivery_id)
+            .arg(token)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(done == 1)
+    }
+
+    /// Blocks up to `timeout` for a wake-up token (a new or forced job). True when woken.
+    pub async fn wait_for_wake(&self, timeout: Duration) -> StoreResult<bool> {
+        let mut conn = self.conn().await?;
+        // BLPOP takes fractional seconds; 0 would mean "forever".
+        let secs = timeout.as_secs_f64().max(0.001);
+        let popped: Option<(String, String)> = conn.blpop(self.keys.wake(), secs).await?;
+        Ok(popped.is_some())
+    }
+}
+
+fn parse_claim(reply: Vec<Value>) -> StoreResult<Claim> {
+    let corrupt = || StoreError::Corrupt("malformed claim reply".into());
+    let mut reply = reply.into_iter();
+    let now_ms: i64 = redis::from_redis_value(reply.next().ok_or_else(corrupt)?)?;
+    let next_due: i64 = redis::from_redis_value(reply.next().ok_or_else(corrupt)?)?;
+    let items = reply
+        .map(|item| {
+            let mut values: Vec<Option<String>> = redis::from_redis_value(item)?;
+            if values.is_empty() {
+                return Err(corrupt());
+            }
+            let id = values.remove(0).ok_or_else(corrupt)?;
+            Ok(Claimed { id, values })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Claim {
+        now_ms,
+        next_due_ms: (next_due >= 0).then_some(next_due),
+        items,
+    })
+}

@@ -1,0 +1,21 @@
+//! The Lua scripts, compiled in, each with the shared clock prelude prepended.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+const PRELUDE: &str = include_str!("../scripts/now.lua");
+
+fn load(body: &str) -> Script {
+    Script::new(&format!("{PRELUDE}\n{body}"))
+}
+
+pub static CREATE_JOB: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/create_job.lua")));
+pub static CLAIM: LazyLock<Script> = LazyLock::new(|| load(include_str!("../scripts/claim.lua")));
+pub static COMMIT_POLL: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/commit_poll.lua")));
+pub static FORCE_POLL: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/force_poll.lua")));
+pub static FINISH_DELIVERY: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/finish_delivery.lua")));
