@@ -204,7 +204,8 @@ mod tests {
     fn a_bad_value_names_its_key() {
         let err = Settings::from_sources(None, &env(&[("PORT", "eighty")])).unwrap_err();
         assert!(err.to_string().contains("port"), "{err}");
-        let err = Settings::from_sources(None, &env(&[("POLL_MAX_INTERVAL_MS", "10")])).unwrap_err();
+        let err =
+            Settings::from_sources(None, &env(&[("POLL_MAX_INTERVAL_MS", "10")])).unwrap_err();
         assert!(err.to_string().contains("poll_max_interval_ms"), "{err}");
         let err = Settings::from_sources(None, &env(&[("REDIS_URL", "localhost")])).unwrap_err();
         assert!(err.to_string().contains("redis_url"), "{err}");
@@ -214,7 +215,10 @@ mod tests {
     fn secrets_never_show_in_debug_output() {
         let s = Settings::from_sources(
             None,
-            &env(&[("OPENAI_API_KEY", "sk-very-secret"), ("WEBHOOK_SECRET", "whsec-x")]),
+            &env(&[
+                ("OPENAI_API_KEY", "sk-very-secret"),
+                ("WEBHOOK_SECRET", "whsec-x"),
+            ]),
         )
         .unwrap();
         let shown = format!("{s:?}");

@@ -5,6 +5,7 @@ pub mod config;
 pub mod job;
 pub mod keys;
 pub mod provider;
+pub mod shutdown;
 pub mod store;
 pub mod telemetry;
 pub mod time;

@@ -22,6 +22,9 @@ pub fn now_unix_secs() -> i64 {
 mod tests {
     #[test]
     fn formats_like_javascript() {
-        assert_eq!(super::iso8601_from_ms(1706176800000), "2024-01-25T10:00:00.000Z");
+        assert_eq!(
+            super::iso8601_from_ms(1706176800000),
+            "2024-01-25T10:00:00.000Z"
+        );
     }
 }

@@ -37,7 +37,9 @@ impl Store {
         let mut conn = self.conn().await?;
         let created: i64 = invocation.invoke_async(&mut conn).await?;
         if created == 0 {
-            return Err(StoreError::Corrupt(format!("job id {job_id} already exists")));
+            return Err(StoreError::Corrupt(format!(
+                "job id {job_id} already exists"
+            )));
         }
         self.wake_with(&mut conn).await
     }

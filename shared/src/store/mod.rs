@@ -75,9 +75,7 @@ impl Store {
     /// Round trip to Redis: is it answering?
     pub async fn ping(&self) -> StoreResult<()> {
         let mut conn = self.conn().await?;
-        redis::cmd("PING")
-            .query_async::<()>(&mut conn)
-            .await?;
+        redis::cmd("PING").query_async::<()>(&mut conn).await?;
         Ok(())
     }
 }

@@ -143,7 +143,10 @@ impl Store {
         let mut conn = self.conn().await?;
         let done: i64 = scripts::FINISH_DELIVERY
             .key(self.keys.deliveries(partition))
-            .key(format!("{}{delivery_id}", self.keys.delivery_prefix(partition)))
+            .key(format!(
+                "{}{delivery_id}",
+                self.keys.delivery_prefix(partition)
+            ))
             .arg(delivery_id)
             .arg(token)
             .invoke_async(&mut conn)

@@ -1,0 +1,58 @@
+use clap::Args;
+
+/// How the simulated provider behaves. Every flag also reads an environment variable.
+#[derive(Args, Clone, Debug)]
+pub struct SimConfig {
+    /// Bearer key clients must send; empty accepts any key.
+    #[arg(long, env = "SIM_API_KEY", default_value = "sk-sim")]
+    pub api_key: String,
+    /// Time a new video spends `queued`, in ms.
+    #[arg(long, env = "SIM_QUEUED_MS", default_value_t = 1000)]
+    pub queued_ms: u64,
+    /// Time a video spends `in_progress`, in ms (the shortest, when --running-ms-max is set).
+    #[arg(long, env = "SIM_RUNNING_MS", default_value_t = 5000)]
+    pub running_ms: u64,
+    /// Longest running time; each video draws its own between --running-ms and this.
+    #[arg(long, env = "SIM_RUNNING_MS_MAX")]
+    pub running_ms_max: Option<u64>,
+    /// Share of videos that fail halfway (0..1). A prompt containing `sim:fail` always fails.
+    #[arg(long, env = "SIM_FAILURE_RATE", default_value_t = 0.0)]
+    pub failure_rate: f64,
+    /// Share of requests answered 429 rate_limit_exceeded (0..1).
+    #[arg(long, env = "SIM_RATE_429", default_value_t = 0.0)]
+    pub rate_429: f64,
+    /// The retry-after header sent with injected 429s, in seconds.
+    #[arg(long, env = "SIM_RETRY_AFTER_SECS", default_value_t = 1)]
+    pub retry_after_secs: u64,
+    /// Share of requests answered 500 server_error (0..1).
+    #[arg(long, env = "SIM_RATE_5XX", default_value_t = 0.0)]
+    pub rate_5xx: f64,
+    /// Latency added to every API request, in ms.
+    #[arg(long, env = "SIM_LATENCY_MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Models accepted, comma-separated (dated snapshots `<model>-YYYY-MM-DD` are accepted too).
+    #[arg(
+        long,
+        env = "SIM_MODELS",
+        default_value = "sora-2,sora-2-pro",
+        value_delimiter = ','
+    )]
+    pub models: Vec<String>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            api_key: "sk-sim".into(),
+            queued_ms: 1000,
+            running_ms: 5000,
+            running_ms_max: None,
+            failure_rate: 0.0,
+            rate_429: 0.0,
+            retry_after_secs: 1,
+            rate_5xx: 0.0,
+            latency_ms: 0,
+            models: vec!["sora-2".into(), "sora-2-pro".into()],
+        }
+    }
+}

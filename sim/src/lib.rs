@@ -1,0 +1,63 @@
+//! `sora-sim`: a local imitation of the OpenAI Videos API (`/v1/videos`) for development, tests
+//! and benchmarks. It follows the wire contract in `shared/reference/openai-videos-api.md`: every
+//! key of the Video object, the error envelope, the bearer-key check, `x-request-id`, a
+//! configurable timeline and injected faults. `GET /sim/stats` counts what clients did, including
+//! creates per prompt, so tests can prove that no video was submitted twice.
+
+mod config;
+mod error;
+mod middleware;
+mod routes;
+mod state;
+pub mod video;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
+
+pub use config::SimConfig;
+pub use state::{Counters, SimState};
+
+/// A running simulator.
+pub struct Simulator {
+    pub port: u16,
+    pub state: Arc<SimState>,
+    pub server: Server,
+}
+
+impl Simulator {
+    /// Starts serving on `listener` (port 0 gives a free port). Spawn or await `server`.
+    pub fn start(config: SimConfig, listener: TcpListener) -> std::io::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(SimState::new(config));
+        let shared = state.clone().into_inner();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                .wrap(from_fn(middleware::request_id))
+                .service(
+                    web::scope("/v1")
+                        .wrap(from_fn(middleware::auth_and_faults))
+                        .route("/videos", web::post().to(routes::create))
+                        .route("/videos", web::get().to(routes::list))
+                        .route("/videos/{id}", web::get().to(routes::retrieve))
+                        .route("/videos/{id}", web::delete().to(routes::delete))
+                        .route("/videos/{id}/content", web::get().to(routes::content))
+                        .route("/videos/{id}/remix", web::post().to(routes::remix)),
+                )
+                .route("/sim/stats", web::get().to(routes::sim_stats))
+                .default_service(web::to(routes::unknown_route))
+        })
+        .workers(2)
+        .listen(listener)?
+        .disable_signals()
+        .run();
+        Ok(Self {
+            port,
+            state: shared,
+            server,
+        })
+    }
+}

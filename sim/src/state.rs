@@ -1,0 +1,155 @@
+//! The simulator's memory: videos in creation order, and counters that tests read back.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+use serde::Serialize;
+
+use crate::config::SimConfig;
+use crate::video::VideoRecord;
+
+pub struct SimState {
+    pub config: SimConfig,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    videos: HashMap<String, VideoRecord>,
+    order: Vec<String>,
+    counters: Counters,
+}
+
+/// What tests and benchmarks read from `GET /sim/stats`.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Counters {
+    pub creates: u64,
+    pub retrieves: u64,
+    pub lists: u64,
+    pub injected_429: u64,
+    pub injected_5xx: u64,
+    /// Videos created per prompt: more than one for a prompt means a duplicate submission.
+    pub creates_by_prompt: BTreeMap<String, u64>,
+}
+
+pub struct NewVideo {
+    pub model: String,
+    pub prompt: String,
+    pub seconds: String,
+    pub size: String,
+    pub remixed_from: Option<String>,
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+impl SimState {
+    pub fn new(config: SimConfig) -> Self {
+        Self {
+            config,
+            inner: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn create(&self, new: NewVideo) -> VideoRecord {
+        let mut rng = rand::rng();
+        let c = &self.config;
+        let max = c.running_ms_max.unwrap_or(c.running_ms).max(c.running_ms);
+        let record = VideoRecord {
+            id: format!("video_{}", hex::encode(rng.random::<[u8; 24]>())),
+            created_ms: now_ms(),
+            queued_ms: c.queued_ms,
+            running_ms: rng.random_range(c.running_ms..=max),
+            fails: new.prompt.contains("sim:fail")
+                || rng.random_bool(c.failure_rate.clamp(0.0, 1.0)),
+            model: new.model,
+            prompt: new.prompt,
+            seconds: new.seconds,
+            size: new.size,
+            remixed_from: new.remixed_from,
+        };
+        let mut inner = self.lock();
+        inner.counters.creates += 1;
+        *inner
+            .counters
+            .creates_by_prompt
+            .entry(record.prompt.clone())
+            .or_default() += 1;
+        inner.order.push(record.id.clone());
+        inner.videos.insert(record.id.clone(), record.clone());
+        record
+    }
+
+    pub fn get(&self, id: &str) -> Option<VideoRecord> {
+        let mut inner = self.lock();
+        inner.counters.retrieves += 1;
+        inner.videos.get(id).cloned()
+    }
+
+    /// Removes a finished video; `Err(true)` when it exists but is not finished.
+    pub fn delete(&self, id: &str) -> Result<(), bool> {
+        let mut inner = self.lock();
+        match inner.videos.get(id) {
+            None => Err(false),
+            Some(v) if !v.is_finished(now_ms()) => Err(true),
+            Some(_) => {
+                inner.videos.remove(id);
+                inner.order.retain(|other| other != id);
+                Ok(())
+            }
+        }
+    }
+
+    /// A page of videos: newest first (`desc`) or oldest first, after the cursor id.
+    pub fn list(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        descending: bool,
+    ) -> (Vec<VideoRecord>, bool) {
+        let mut inner = self.lock();
+        inner.counters.lists += 1;
+        let ordered: Vec<&String> = if descending {
+            inner.order.iter().rev().collect()
+        } else {
+            inner.order.iter().collect()
+        };
+        let start = after
+            .and_then(|cursor| ordered.iter().position(|id| *id == cursor))
+            .map_or(0, |i| i + 1);
+        let page: Vec<VideoRecord> = ordered
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|id| inner.videos[*id].clone())
+            .collect();
+        let has_more = ordered.len() > start + page.len();
+        (page, has_more)
+    }
+
+    pub fn count_fault(&self, status: u16) {
+        let mut inner = self.lock();
+        if status == 429 {
+            inner.counters.injected_429 += 1;
+        } else {
+            inner.counters.injected_5xx += 1;
+        }
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.lock().counters.clone()
+    }
+}
