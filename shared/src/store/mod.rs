@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::keys::Keyspace;
 
 pub use jobs::ForcePoll;
-pub use queue::{Claim, Claimed, PollCommit, Queue};
+pub use queue::{Claim, Claimed, Committed, PollCommit, Queue};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -1,0 +1,71 @@
+//! `relay-api`: accepts video jobs and answers questions about them. It never calls the provider
+//! and never talks to workers: it writes jobs into Redis and reads them back.
+
+mod error;
+mod routes;
+pub mod validate;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpServer};
+use relay_shared::store::Store;
+use relay_shared::Settings;
+
+pub use error::ApiError;
+
+pub struct AppState {
+    pub store: Store,
+    pub limits: validate::Limits,
+}
+
+/// The API server, built the same way by `main` and by tests.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `settings.host:settings.port` (port 0 picks a free one) and prepares the server.
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            store: Store::connect(settings)?,
+            limits: validate::Limits {
+                script_max_chars: settings.script_max_chars,
+                metadata_max_bytes: settings.metadata_max_bytes,
+                default_model: settings.sora_model.clone(),
+            },
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `stop` resolves, then finishes in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            stop.await;
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+}

@@ -1,0 +1,46 @@
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use relay_shared::store::ForcePoll;
+use tracing::info;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// `GET /api/videos/status/{jobId}`: the fallback for clients whose webhook did not arrive.
+pub async fn status(
+    state: web::Data<AppState>,
+    job_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    match state.store.job(&job_id).await? {
+        Some(job) => Ok(HttpResponse::Ok().json(job.view())),
+        None => Err(ApiError::job_not_found(&job_id)),
+    }
+}
+
+/// `GET /api/sora/stats`: counters kept in step with every transition; no scan.
+pub async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.store.stats().await?))
+}
+
+/// `POST /api/sora/poll/{jobId}`: make the job due now; a worker is woken to poll it.
+pub async fn force_poll(
+    state: web::Data<AppState>,
+    job_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    match state.store.force_poll(&job_id).await? {
+        ForcePoll::Unknown => Err(ApiError::job_not_found(&job_id)),
+        ForcePoll::Terminal(job) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "job_terminal",
+            format!(
+                "job {} is already {}; there is nothing left to poll",
+                job.id,
+                job.status()
+            ),
+        )),
+        ForcePoll::Scheduled(job) => {
+            info!(job = %job.id, "⚡ force poll requested");
+            Ok(HttpResponse::Accepted().json(job.view()))
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The HTTP routes, at the paths the original clients call.
+
+mod generate;
+mod health;
+mod jobs;
+
+use actix_web::{http::StatusCode, web, HttpResponse, ResponseError};
+
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/generate")
+            .route(web::post().to(generate::generate))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/videos/status/{job_id}")
+            .route(web::get().to(jobs::status))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sora/stats")
+            .route(web::get().to(jobs::stats))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sora/poll/{job_id}")
+            .route(web::post().to(jobs::force_poll))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .route("/healthz", web::get().to(health::alive))
+    .route("/readyz", web::get().to(health::ready));
+}
+
+async fn method_not_allowed() -> HttpResponse {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this method is not allowed on this path",
+    )
+    .error_response()
+}
+
+pub async fn not_found() -> HttpResponse {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint").error_response()
+}

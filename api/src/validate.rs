@@ -1,0 +1,258 @@
+//! Validation of `POST /api/generate` bodies, field by field, with messages that name the field.
+
+use relay_shared::job::NewJob;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use actix_web::http::StatusCode;
+
+pub const SUPPORTED_RENDER_VERSIONS: &[&str] = &["v3"];
+pub const SECONDS: &[&str] = &["4", "8", "12"];
+const WALLET_MAX_CHARS: usize = 256;
+const MODEL_MAX_CHARS: usize = 64;
+
+pub struct Limits {
+    pub script_max_chars: usize,
+    pub metadata_max_bytes: usize,
+    pub default_model: String,
+}
+
+pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("request body is not valid JSON: {e}"),
+        )
+    })?;
+    let Value::Object(fields) = value else {
+        return Err(ApiError::invalid_field(
+            "request body must be a JSON object",
+        ));
+    };
+
+    let wallet_address = required_string(&fields, "walletAddress")?;
+    if wallet_address.chars().count() > WALLET_MAX_CHARS {
+        return Err(ApiError::invalid_field(format!(
+            "walletAddress must be at most {WALLET_MAX_CHARS} characters"
+        )));
+    }
+    let script = required_string(&fields, "script")?;
+    let script_chars = script.chars().count();
+    if script_chars > limits.script_max_chars {
+        return Err(ApiError::invalid_field(format!(
+            "script is {script_chars} characters; the maximum is {}",
+            limits.script_max_chars
+        )));
+    }
+    let render_version = optional_string(&fields, "renderVersion")?.unwrap_or_else(|| "v3".into());
+    if !SUPPORTED_RENDER_VERSIONS.contains(&render_version.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unsupported_render_version",
+            format!(
+                "renderVersion {render_version:?} is not supported; supported versions: {}",
+                SUPPORTED_RENDER_VERSIONS.join(", ")
+            ),
+        ));
+    }
+    let model = match optional_string(&fields, "model")? {
+        None => limits.default_model.clone(),
+        Some(model) if is_model_name(&model) => model,
+        Some(_) => {
+            return Err(ApiError::invalid_field(format!(
+                "model must be 1 to {MODEL_MAX_CHARS} characters of letters, digits, '.', '_', ':', '/' or '-'"
+            )))
+        }
+    };
+    let seconds = optional_string(&fields, "seconds")?;
+    if let Some(s) = &seconds {
+        if !SECONDS.contains(&s.as_str()) {
+            return Err(ApiError::invalid_field(format!(
+                "seconds must be one of \"4\", \"8\", \"12\" (a string), not {s:?}"
+            )));
+        }
+    }
+    let size = optional_string(&fields, "size")?;
+    if let Some(s) = &size {
+        if !is_size(s) {
+            return Err(ApiError::invalid_field(format!(
+                "size must look like \"1280x720\" (width x height in pixels), not {s:?}"
+            )));
+        }
+    }
+    let metadata = match fields.get("metadata") {
+        None | Some(Value::Null) => None,
+        Some(object @ Value::Object(_)) => {
+            let compact = object.to_string();
+            if compact.len() > limits.metadata_max_bytes {
+                return Err(ApiError::invalid_field(format!(
+                    "metadata is {} bytes as JSON; the maximum is {}",
+                    compact.len(),
+                    limits.metadata_max_bytes
+                )));
+            }
+            Some(compact)
+        }
+        Some(other) => {
+            return Err(ApiError::invalid_field(format!(
+                "metadata must be a JSON object, not {}",
+                kind_of(other)
+            )))
+        }
+    };
+    Ok(NewJob {
+        wallet_address,
+        script,
+        render_version,
+        model,
+        seconds,
+        size,
+        metadata,
+    })
+}
+
+fn required_string(fields: &Map<String, Value>, name: &str) -> Result<String, ApiError> {
+    match optional_string(fields, name)? {
+        Some(s) if !s.trim().is_empty() => Ok(s),
+        Some(_) => Err(ApiError::invalid_field(format!("{name} must not be empty"))),
+        None => Err(ApiError::invalid_field(format!("{name} is required"))),
+    }
+}
+
+fn optional_string(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
+    match fields.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(ApiError::invalid_field(format!(
+            "{name} must be a string, not {}",
+            kind_of(other)
+        ))),
+    }
+}
+
+fn is_model_name(model: &str) -> bool {
+    (1..=MODEL_MAX_CHARS).contains(&model.len())
+        && model
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._:/-".contains(c))
+}
+
+fn is_size(size: &str) -> bool {
+    let dimension = |d: &str| (2..=5).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit());
+    size.split_once('x')
+        .is_some_and(|(w, h)| dimension(w) && dimension(h))
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits {
+            script_max_chars: 20,
+            metadata_max_bytes: 32,
+            default_model: "sora-2".into(),
+        }
+    }
+
+    fn parse(body: &str) -> Result<NewJob, ApiError> {
+        generate_request(body.as_bytes(), &limits())
+    }
+
+    #[test]
+    fn the_original_curl_body_is_accepted_with_defaults() {
+        let job = parse(
+            r#"{"walletAddress":"test-wallet","script":"Explain loops","renderVersion":"v3"}"#,
+        )
+        .unwrap();
+        assert_eq!(job.model, "sora-2");
+        assert_eq!(job.render_version, "v3");
+        let job = parse(r#"{"walletAddress":"w","script":"s"}"#).unwrap();
+        assert_eq!(job.render_version, "v3");
+    }
+
+    #[test]
+    fn optional_fields_are_kept() {
+        let job = parse(r#"{"walletAddress":"w","script":"s","model":"sora-2-pro","seconds":"8","size":"1792x1024","metadata":{"k":1}}"#).unwrap();
+        assert_eq!(
+            (job.seconds.as_deref(), job.size.as_deref()),
+            (Some("8"), Some("1792x1024"))
+        );
+        assert_eq!(job.metadata.as_deref(), Some(r#"{"k":1}"#));
+    }
+
+    #[test]
+    fn every_bad_field_is_a_4xx_naming_it() {
+        let cases = [
+            ("{", 400, "JSON"),
+            ("[]", 422, "object"),
+            (r#"{"script":"s"}"#, 422, "walletAddress"),
+            (r#"{"walletAddress":"w"}"#, 422, "script"),
+            (r#"{"walletAddress":"w","script":"   "}"#, 422, "script"),
+            (r#"{"walletAddress":7,"script":"s"}"#, 422, "walletAddress"),
+            (
+                r#"{"walletAddress":"w","script":"123456789012345678901"}"#,
+                422,
+                "maximum",
+            ),
+            (
+                r#"{"walletAddress":"w","script":"s","renderVersion":"v2"}"#,
+                422,
+                "v3",
+            ),
+            (
+                r#"{"walletAddress":"w","script":"s","seconds":8}"#,
+                422,
+                "seconds",
+            ),
+            (
+                r#"{"walletAddress":"w","script":"s","seconds":"5"}"#,
+                422,
+                "seconds",
+            ),
+            (
+                r#"{"walletAddress":"w","script":"s","size":"big"}"#,
+                422,
+                "size",
+            ),
+            (
+                r#"{"walletAddress":"w","script":"s","model":"a b"}"#,
+                422,
+                "model",
+            ),
+            (
+                r#"{"walletAddress":"w","script":"s","metadata":[1]}"#,
+                422,
+                "metadata",
+            ),
+            (
+                r#"{"walletAddress":"w","script":"s","metadata":{"long":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}"#,
+                422,
+                "metadata",
+            ),
+        ];
+        for (body, status, mention) in cases {
+            let err = parse(body).unwrap_err();
+            assert_eq!(err.status.as_u16(), status, "{body}");
+            assert!(err.message.contains(mention), "{body}: {}", err.message);
+        }
+        assert_eq!(
+            parse(r#"{"walletAddress":"w","script":"s","renderVersion":"v2"}"#)
+                .unwrap_err()
+                .code,
+            "unsupported_render_version"
+        );
+    }
+}

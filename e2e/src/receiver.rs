@@ -1,0 +1,138 @@
+//! A webhook receiver that checks every signature the way the original client code does:
+//! `express.json()` parses the body, `JSON.stringify(req.body)` writes it again, and the hex
+//! HMAC-SHA256 of that string under the shared secret must equal `x-signature`.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use serde_json::Value;
+use tokio::sync::Notify;
+
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub body: String,
+    pub json: Value,
+    pub signature_ok: bool,
+    pub has_timestamp: bool,
+}
+
+impl Received {
+    pub fn job_id(&self) -> &str {
+        self.json["jobId"].as_str().unwrap_or_default()
+    }
+    pub fn status(&self) -> &str {
+        self.json["status"].as_str().unwrap_or_default()
+    }
+}
+
+#[derive(Default)]
+struct Inbox {
+    received: Mutex<Vec<Received>>,
+    arrived: Notify,
+}
+
+pub struct Receiver {
+    pub url: String,
+    inbox: Arc<Inbox>,
+}
+
+impl Receiver {
+    pub fn start(secret: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/webhooks/sora-status",
+            listener.local_addr().unwrap().port()
+        );
+        let inbox = Arc::new(Inbox::default());
+        let (state, secret) = (inbox.clone(), secret.to_owned());
+        let server = HttpServer::new(move || {
+            let (state, secret) = (state.clone(), secret.clone());
+            App::new().route(
+                "/webhooks/sora-status",
+                web::post().to(move |request: HttpRequest, body: web::Bytes| {
+                    let (state, secret) = (state.clone(), secret.clone());
+                    async move {
+                        let received = check(&request, &body, &secret);
+                        state.received.lock().unwrap().push(received);
+                        state.arrived.notify_waiters();
+                        HttpResponse::Ok().json(serde_json::json!({"ok": true}))
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .disable_signals()
+        .run();
+        tokio::spawn(server);
+        Self { url, inbox }
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        self.inbox.received.lock().unwrap().clone()
+    }
+
+    pub fn for_job(&self, job_id: &str) -> Vec<Received> {
+        self.all()
+            .into_iter()
+            .filter(|r| r.job_id() == job_id)
+            .collect()
+    }
+
+    /// Waits until `done` holds for what has arrived, or panics after `limit`.
+    pub async fn wait_until(
+        &self,
+        limit: Duration,
+        what: &str,
+        done: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let arrived = self.inbox.arrived.notified();
+            let all = self.all();
+            if done(&all) {
+                return all;
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                panic!(
+                    "timed out after {limit:?} waiting for {what}; received: {:#?}",
+                    self.all()
+                );
+            }
+        }
+    }
+
+    /// Waits for a terminal webhook (`completed`, `failed` or `timeout`) for each of `job_ids`.
+    pub async fn wait_for_final(&self, job_ids: &[String], limit: Duration) -> Vec<Received> {
+        self.wait_until(limit, "a final webhook for every job", |all| {
+            job_ids.iter().all(|id| {
+                all.iter().any(|r| {
+                    r.job_id() == id && matches!(r.status(), "completed" | "failed" | "timeout")
+                })
+            })
+        })
+        .await
+    }
+}
+
+fn check(request: &HttpRequest, body: &[u8], secret: &str) -> Received {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let restringified = serde_json::to_string(&json).unwrap();
+    let computed = relay_shared::webhook::sign(secret.as_bytes(), restringified.as_bytes());
+    Received {
+        body: String::from_utf8_lossy(body).into_owned(),
+        signature_ok: header("x-signature").as_deref() == Some(computed.as_str()),
+        has_timestamp: header("x-timestamp").is_some(),
+        json,
+    }
+}

@@ -1,0 +1,163 @@
+//! The whole system in one test process: redis-server, sora-sim, relay-api and a receiver, with
+//! workers started on demand — the same builders `main` uses.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use relay_api::Application;
+use relay_shared::Settings;
+use relay_worker::Worker;
+use serde_json::{json, Value};
+use sora_sim::{SimConfig, SimState, Simulator};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::{Receiver, RedisServer};
+
+pub const SECRET: &str = "your-secret-key";
+
+pub struct Stack {
+    pub redis: RedisServer,
+    pub sim: Arc<SimState>,
+    pub sim_url: String,
+    pub receiver: Receiver,
+    pub api: String,
+    pub settings: Settings,
+    pub http: reqwest::Client,
+    stop: CancellationToken,
+}
+
+/// Settings for tests: fast polling, everything on loopback.
+pub fn test_env(redis: &RedisServer, sim_url: &str, webhook_url: &str) -> HashMap<String, String> {
+    [
+        ("PORT", "0"),
+        ("HOST", "127.0.0.1"),
+        ("REDIS_URL", redis.url().as_str()),
+        ("OPENAI_BASE_URL", sim_url),
+        ("OPENAI_API_KEY", "sk-sim"),
+        ("WEBHOOK_URL", webhook_url),
+        ("WEBHOOK_SECRET", SECRET),
+        ("POLL_INITIAL_INTERVAL_MS", "100"),
+        ("POLL_MAX_INTERVAL_MS", "400"),
+        ("JOB_LEASE_MS", "5000"),
+        ("WORKER_IDLE_MAX_MS", "200"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+impl Stack {
+    /// Starts everything with the simulator configured by `sim` and settings overridden by `env`.
+    pub async fn start(sim: SimConfig, env: &[(&str, &str)]) -> Self {
+        let redis = RedisServer::start();
+        let simulator = Simulator::start(sim, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
+        let sim_url = format!("http://127.0.0.1:{}/v1", simulator.port);
+        let sim_state = simulator.state.clone();
+        tokio::spawn(simulator.server);
+        let receiver = Receiver::start(SECRET);
+        let mut vars = test_env(&redis, &sim_url, &receiver.url);
+        vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let settings = Settings::from_sources(None, &vars).expect("test settings are valid");
+        let app = Application::build(&settings).expect("the API binds");
+        let api = format!("http://127.0.0.1:{}", app.port());
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        tokio::spawn(app.run_until_stopped(async move { stopped.cancelled().await }));
+        Self {
+            redis,
+            sim: sim_state,
+            sim_url,
+            receiver,
+            api,
+            settings,
+            http: reqwest::Client::new(),
+            stop,
+        }
+    }
+
+    /// A simulator that finishes videos in about a second.
+    pub fn quick_sim() -> SimConfig {
+        SimConfig {
+            queued_ms: 150,
+            running_ms: 600,
+            ..SimConfig::default()
+        }
+    }
+
+    pub fn worker(&self) -> Worker {
+        Worker::build(self.settings.clone()).expect("worker builds")
+    }
+
+    /// A worker running its loops in the background until the stack is dropped.
+    pub fn spawn_worker(&self) -> JoinHandle<anyhow::Result<()>> {
+        tokio::spawn(self.worker().run_until_stopped(self.stop.child_token()))
+    }
+
+    /// `POST /api/generate` with the original client's body (plus `extra` fields); returns the job id.
+    pub async fn submit(&self, script: &str, extra: Value) -> String {
+        let mut body =
+            json!({ "walletAddress": "test-wallet", "script": script, "renderVersion": "v3" });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        let (status, reply) = self.post_json("/api/generate", &body).await;
+        assert_eq!(status, 202, "{reply}");
+        assert_eq!(reply["status"], "queued");
+        reply["jobId"].as_str().expect("a jobId").to_owned()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.api))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.api))
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn status(&self, job_id: &str) -> Value {
+        let (status, view) = self.get(&format!("/api/videos/status/{job_id}")).await;
+        assert_eq!(status, 200, "{view}");
+        view
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.get("/api/sora/stats").await.1
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Waits up to `limit` for `check` on the job's status view.
+pub async fn wait_for_status(stack: &Stack, job_id: &str, limit: Duration, want: &str) -> Value {
+    crate::eventually(limit, &format!("job {job_id} to be {want}"), || async {
+        let view = stack.status(job_id).await;
+        (view["status"] == want).then_some(view)
+    })
+    .await
+}

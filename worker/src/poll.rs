@@ -1,0 +1,200 @@
+//! Polling one claimed job: ask the provider, decide the job's next state, commit it under the
+//! claim token together with its webhook event.
+
+use std::time::Duration;
+
+use relay_shared::job::{field, JobStatus};
+use relay_shared::provider::CreateVideo;
+use relay_shared::store::{Claimed, Committed, PollCommit};
+use relay_shared::time::now_iso8601;
+use relay_shared::webhook::WebhookEvent;
+use tracing::{debug, error, info, warn};
+
+use crate::transition::{self, JobState, Outcome};
+use crate::Worker;
+
+/// The job fields a claim returns, in this order.
+pub const CLAIM_FIELDS: &[&str] = &[
+    field::STATUS,
+    field::PROGRESS,
+    field::SORA_ID,
+    field::CREATED,
+    field::INTERVAL,
+    field::MODEL,
+    field::SECONDS,
+    field::SIZE,
+];
+
+struct ClaimedJob {
+    id: String,
+    state: JobState,
+    created_ms: i64,
+    model: Option<String>,
+    seconds: Option<String>,
+    size: Option<String>,
+}
+
+impl ClaimedJob {
+    fn parse(item: Claimed, initial_interval: Duration) -> Self {
+        let mut values = item.values.into_iter().map(|v| v.filter(|s| !s.is_empty()));
+        let mut next = || values.next().flatten();
+        let status = next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(JobStatus::Queued);
+        let progress = next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let sora_id = next();
+        let created_ms = next().and_then(|c| c.parse().ok()).unwrap_or(0);
+        let interval = next()
+            .and_then(|i| i.parse().ok())
+            .map_or(initial_interval, Duration::from_millis);
+        Self {
+            id: item.id,
+            state: JobState {
+                status,
+                progress,
+                sora_id,
+                interval,
+            },
+            created_ms,
+            model: next(),
+            seconds: next(),
+            size: next(),
+        }
+    }
+}
+
+impl Worker {
+    /// Polls one claimed job and commits the result. Errors are logged; the job's lease makes it
+    /// due again if nothing could be committed.
+    pub(crate) async fn poll_job(&self, partition: u16, item: Claimed, token: &str, now_ms: i64) {
+        let settings = &self.inner.settings;
+        let job = ClaimedJob::parse(item, settings.poll_initial());
+        let outcome = self.ask_provider(partition, &job, now_ms).await;
+        let next = transition::next(&job.state, outcome, self.inner.backoff);
+        let video_url = next
+            .completed_video
+            .as_deref()
+            .map(|id| self.inner.provider.content_url(id));
+        if next.changed {
+            log_transition(&job, &next.state, next.error.as_deref());
+        }
+        let webhook_body = (next.changed && settings.webhook_url().is_some()).then(|| {
+            WebhookEvent {
+                job_id: &job.id,
+                sora_job_id: next.state.sora_id.as_deref(),
+                status: next.state.status,
+                progress: next.state.progress,
+                video_url: video_url.as_deref(),
+                content_expires_at: next.content_expires_at,
+                error: next.error.as_deref(),
+                timestamp: now_iso8601(),
+            }
+            .to_body()
+        });
+        let mut fields = vec![(field::INTERVAL, next.state.interval.as_millis().to_string())];
+        if next.changed {
+            fields.push((field::PROGRESS, next.state.progress.to_string()));
+            if let Some(id) = &next.state.sora_id {
+                fields.push((field::SORA_ID, id.clone()));
+            }
+        }
+        if let Some(url) = video_url {
+            fields.push((field::VIDEO_URL, url));
+        }
+        if let Some(expires) = next.content_expires_at {
+            fields.push((field::EXPIRES_AT, expires.to_string()));
+        }
+        if let Some(message) = &next.error {
+            fields.push((field::ERROR, message.clone()));
+        }
+        let commit = PollCommit {
+            job_id: &job.id,
+            token,
+            next_poll: next.next_poll,
+            status: next.state.status,
+            changed: next.changed,
+            webhook_body,
+            fields,
+        };
+        match self.inner.store.commit_poll(partition, &commit).await {
+            Ok(Committed::Stored { event_seq }) => {
+                if event_seq.is_some() {
+                    self.inner.deliveries_waiting.notify_one();
+                }
+            }
+            Ok(Committed::Fenced) => {
+                warn!(job = %job.id, "claim lost before commit (lease ran out); another worker owns the job now")
+            }
+            Err(e) => {
+                error!(job = %job.id, "could not store poll result, the job will be polled again when its lease ends: {e}")
+            }
+        }
+    }
+
+    async fn ask_provider(&self, partition: u16, job: &ClaimedJob, now_ms: i64) -> Outcome {
+        let settings = &self.inner.settings;
+        let max_age = Duration::from_secs(settings.job_max_age_secs);
+        if now_ms.saturating_sub(job.created_ms) > max_age.as_millis() as i64 {
+            return Outcome::Expired { max_age };
+        }
+        let provider = &self.inner.provider;
+        if let Some(video_id) = &job.state.sora_id {
+            debug!("📡 Polling Sora job: {video_id}");
+            return match provider.retrieve(video_id).await {
+                Ok(video) => Outcome::Video(video),
+                Err(e) => {
+                    warn!(job = %job.id, "provider poll of {video_id} failed: {e}");
+                    Outcome::RetrieveFailed(e)
+                }
+            };
+        }
+        let prompt = match self.inner.store.prompt(partition, &job.id).await {
+            Ok(Some(prompt)) => prompt,
+            Ok(None) | Err(_) => {
+                return Outcome::CreateFailed(relay_shared::provider::ProviderError::Unavailable {
+                    retry_after: None,
+                    message: "could not read the job's prompt from redis".into(),
+                })
+            }
+        };
+        let request = CreateVideo {
+            prompt: &prompt,
+            model: job.model.as_deref().unwrap_or(&settings.sora_model),
+            seconds: job.seconds.as_deref(),
+            size: job.size.as_deref(),
+        };
+        match provider.create(&request).await {
+            Ok(video) => {
+                info!(job = %job.id, "🎬 Submitted to provider: {}", video.id);
+                Outcome::Video(video)
+            }
+            Err(e) => {
+                match &e {
+                    relay_shared::provider::ProviderError::QuotaExhausted { .. }
+                    | relay_shared::provider::ProviderError::Unauthorized { .. } => {
+                        error!(job = %job.id, "🚨 provider refuses submissions: {e} — fix the account or OPENAI_API_KEY; the job stays queued")
+                    }
+                    _ => warn!(job = %job.id, "provider create failed: {e}"),
+                }
+                Outcome::CreateFailed(e)
+            }
+        }
+    }
+}
+
+fn log_transition(job: &ClaimedJob, next: &JobState, error: Option<&str>) {
+    let video = next.sora_id.as_deref().unwrap_or("-");
+    info!(
+        job = %job.id,
+        "   Status: {} → {} (Progress: {}% → {}%) [{video}]",
+        job.state.status, next.status, job.state.progress, next.progress
+    );
+    match next.status {
+        JobStatus::Completed => info!(job = %job.id, "✅ Sora job completed: {video}"),
+        JobStatus::Failed => {
+            info!(job = %job.id, "❌ Sora job failed: {video} - {}", error.unwrap_or("unknown error"))
+        }
+        JobStatus::Timeout => info!(job = %job.id, "⏱️ Sora job timed out: {video}"),
+        _ => {}
+    }
+}
