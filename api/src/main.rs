@@ -5,6 +5,9 @@ use relay_shared::{shutdown, telemetry, Settings};
 async fn main() -> anyhow::Result<()> {
     telemetry::init("info");
     let settings = Settings::load()?;
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return healthcheck(settings.port).await;
+    }
     let app = Application::build(&settings)?;
     tracing::info!(
         "🚀 relay-api listening on http://{}:{} (redis {})",
@@ -25,4 +28,21 @@ fn redact(url: &str) -> String {
         }
         None => url.to_owned(),
     }
+}
+
+/// `relay-api healthcheck`: exits 0 when this container's API is ready. For container health
+/// checks in an image that carries no curl.
+async fn healthcheck(port: u16) -> anyhow::Result<()> {
+    let url = format!("http://127.0.0.1:{port}/readyz");
+    let response = reqwest::Client::new()
+        .get(&url)
+        .timeout(std::time::Duration::from_secs(3))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url} answered {}",
+        response.status()
+    );
+    Ok(())
 }

@@ -26,6 +26,7 @@ pub fn binary(name: &str) -> PathBuf {
 pub struct Process {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Process {
@@ -40,6 +41,7 @@ impl Process {
             .spawn()
             .unwrap_or_else(|e| panic!("could not start {name}: {e}"));
         let lines = Arc::new(Mutex::new(Vec::new()));
+        let mut readers = Vec::new();
         for stream in [
             child
                 .stdout
@@ -54,13 +56,17 @@ impl Process {
         .flatten()
         {
             let lines = lines.clone();
-            std::thread::spawn(move || {
+            readers.push(std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     lines.lock().unwrap().push(line);
                 }
-            });
+            }));
         }
-        Self { child, lines }
+        Self {
+            child,
+            lines,
+            readers,
+        }
     }
 
     pub fn output(&self) -> Vec<String> {
@@ -71,9 +77,13 @@ impl Process {
         self.output().iter().filter(|l| l.contains(needle)).count()
     }
 
-    /// Waits for the process to exit by itself; its exit code.
+    /// Waits for the process to exit by itself and for all its output; its exit code.
     pub fn wait(&mut self) -> Option<i32> {
-        self.child.wait().ok().and_then(|s| s.code())
+        let code = self.child.wait().ok().and_then(|s| s.code());
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        code
     }
 
     /// SIGTERM, then wait: the graceful stop `docker stop` performs.

@@ -38,6 +38,9 @@ pub struct SimConfig {
         value_delimiter = ','
     )]
     pub models: Vec<String>,
+    /// Secret for checking `x-signature` on webhooks posted to the sink at `/sim/webhooks`.
+    #[arg(long, env = "SIM_WEBHOOK_SECRET", default_value = "")]
+    pub webhook_secret: String,
 }
 
 impl Default for SimConfig {
@@ -53,6 +56,7 @@ impl Default for SimConfig {
             rate_5xx: 0.0,
             latency_ms: 0,
             models: vec!["sora-2".into(), "sora-2-pro".into()],
+            webhook_secret: String::new(),
         }
     }
 }

@@ -48,6 +48,7 @@ impl Simulator {
                         .route("/videos/{id}/remix", web::post().to(routes::remix)),
                 )
                 .route("/sim/stats", web::get().to(routes::sim_stats))
+                .route("/sim/webhooks", web::post().to(routes::webhook_sink))
                 .default_service(web::to(routes::unknown_route))
         })
         .workers(2)

@@ -8,7 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, Error};
+use actix_web::{web, Error, ResponseError};
 use rand::Rng;
 
 use crate::error::error;
@@ -50,9 +50,9 @@ pub async fn auth_and_faults(
             StatusCode::UNAUTHORIZED,
             "invalid_request_error",
             "invalid_api_key",
-            None,
             "Incorrect API key provided.",
-        );
+        )
+        .error_response();
         return Ok(req.into_response(response).map_into_right_body());
     }
     let roll: f64 = rand::rng().random();
@@ -62,9 +62,9 @@ pub async fn auth_and_faults(
             StatusCode::TOO_MANY_REQUESTS,
             "requests",
             "rate_limit_exceeded",
-            None,
             "Rate limit reached for requests (simulated).",
-        );
+        )
+        .error_response();
         response.headers_mut().insert(
             HeaderName::from_static("retry-after"),
             HeaderValue::from(config.retry_after_secs),
@@ -77,9 +77,9 @@ pub async fn auth_and_faults(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             "server_error",
-            None,
             "The server had an error while processing your request (simulated).",
-        );
+        )
+        .error_response();
         return Ok(req.into_response(response).map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())

@@ -1,12 +1,12 @@
 //! The `/v1/videos` endpoints, validated as the real API validates them.
 
 use actix_multipart::Multipart;
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse, ResponseError};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::error::{error, invalid, not_found};
+use crate::error::{error, invalid, not_found, OpenAiError};
 use crate::state::{now_ms, NewVideo, SimState};
 
 type State = web::Data<SimState>;
@@ -19,48 +19,36 @@ pub async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let params = match read_params(&request, payload).await? {
-        Ok(params) => params,
-        Err(response) => return Ok(response),
-    };
-    let new = match validate(&state, &params, None) {
-        Ok(new) => new,
-        Err(response) => return Ok(response),
-    };
+    let params = read_params(&request, payload).await?;
+    let new = validate(&state, &params, None)?;
     let record = state.create(new);
-    Ok(HttpResponse::Ok().json(record.at(now_ms())))
+    Ok(HttpResponse::Ok().json(record.at(record.created_ms)))
 }
 
 pub async fn remix(
     state: State,
     path: web::Path<String>,
     body: web::Json<Map<String, Value>>,
-) -> HttpResponse {
-    let Some(source) = state.get(&path) else {
-        return not_found(&path);
-    };
+) -> Result<HttpResponse, OpenAiError> {
+    let source = state.get(&path).ok_or_else(|| not_found(&path))?;
     if source.at(now_ms()).status != "completed" {
-        return invalid(
+        return Err(invalid(
             "video_id",
             "invalid_value",
             "Only completed videos can be remixed.",
-        );
+        ));
     }
     let mut params = body.into_inner();
     params.insert("model".into(), json!(source.model));
     params.insert("seconds".into(), json!(source.seconds));
     params.insert("size".into(), json!(source.size));
-    match validate(&state, &params, Some(source.id.clone())) {
-        Ok(new) => HttpResponse::Ok().json(state.create(new).at(now_ms())),
-        Err(response) => response,
-    }
+    let record = state.create(validate(&state, &params, Some(source.id.clone()))?);
+    Ok(HttpResponse::Ok().json(record.at(record.created_ms)))
 }
 
-pub async fn retrieve(state: State, path: web::Path<String>) -> HttpResponse {
-    match state.get(&path) {
-        Some(video) => HttpResponse::Ok().json(video.at(now_ms())),
-        None => not_found(&path),
-    }
+pub async fn retrieve(state: State, path: web::Path<String>) -> Result<HttpResponse, OpenAiError> {
+    let video = state.get(&path).ok_or_else(|| not_found(&path))?;
+    Ok(HttpResponse::Ok().json(video.at(now_ms())))
 }
 
 #[derive(Deserialize)]
@@ -70,38 +58,48 @@ pub struct ListQuery {
     order: Option<String>,
 }
 
-pub async fn list(state: State, query: web::Query<ListQuery>) -> HttpResponse {
+pub async fn list(state: State, query: web::Query<ListQuery>) -> Result<HttpResponse, OpenAiError> {
     let limit = query.limit.unwrap_or(20);
     if !(0..=100).contains(&limit) {
-        return invalid("limit", "invalid_value", "limit must be between 0 and 100.");
+        return Err(invalid(
+            "limit",
+            "invalid_value",
+            "limit must be between 0 and 100.",
+        ));
     }
     let descending = match query.order.as_deref() {
         None | Some("desc") => true,
         Some("asc") => false,
-        Some(_) => return invalid("order", "invalid_value", "order must be 'asc' or 'desc'."),
+        Some(_) => {
+            return Err(invalid(
+                "order",
+                "invalid_value",
+                "order must be 'asc' or 'desc'.",
+            ))
+        }
     };
     let (page, has_more) = state.list(query.after.as_deref(), limit as usize, descending);
     let now = now_ms();
     let data: Vec<_> = page.iter().map(|v| v.at(now)).collect();
-    HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json(json!({
         "object": "list",
         "data": data,
         "first_id": page.first().map(|v| &v.id),
         "last_id": page.last().map(|v| &v.id),
         "has_more": has_more,
-    }))
+    })))
 }
 
-pub async fn delete(state: State, path: web::Path<String>) -> HttpResponse {
+pub async fn delete(state: State, path: web::Path<String>) -> Result<HttpResponse, OpenAiError> {
     match state.delete(&path) {
-        Ok(()) => HttpResponse::Ok()
-            .json(json!({ "id": path.as_str(), "object": "video.deleted", "deleted": true })),
-        Err(false) => not_found(&path),
-        Err(true) => invalid(
+        Ok(()) => Ok(HttpResponse::Ok()
+            .json(json!({ "id": path.as_str(), "object": "video.deleted", "deleted": true }))),
+        Err(false) => Err(not_found(&path)),
+        Err(true) => Err(invalid(
             "video_id",
             "invalid_value",
             "Only completed or failed videos can be deleted.",
-        ),
+        )),
     }
 }
 
@@ -115,32 +113,56 @@ pub async fn content(
     state: State,
     path: web::Path<String>,
     query: web::Query<ContentQuery>,
-) -> HttpResponse {
-    let Some(video) = state.get(&path) else {
-        return not_found(&path);
-    };
+) -> Result<HttpResponse, OpenAiError> {
+    let video = state.get(&path).ok_or_else(|| not_found(&path))?;
     if video.at(now_ms()).status != "completed" {
-        return invalid(
+        return Err(invalid(
             "video_id",
             "invalid_value",
             "Video is not ready: content is available once it has completed.",
-        );
+        ));
     }
     let (content_type, bytes): (&str, &[u8]) = match query.variant.as_deref() {
         None | Some("video") => ("video/mp4", b"\0\0\0\x18ftypmp42\0\0\0\0mp42isomsora-sim"),
         Some("thumbnail") => ("image/webp", b"RIFF\x0c\0\0\0WEBPVP8 sora-sim"),
         Some("spritesheet") => ("image/jpeg", b"\xff\xd8\xff\xe0sora-sim\xff\xd9"),
         Some(_) => {
-            return invalid(
+            return Err(invalid(
                 "variant",
                 "invalid_value",
                 "variant must be one of 'video', 'thumbnail', 'spritesheet'.",
-            )
+            ))
         }
     };
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type(content_type)
-        .body(bytes.to_vec())
+        .body(bytes.to_vec()))
+}
+
+/// A development webhook sink: logs each event and whether its `x-signature` verifies, so a local
+/// run shows the whole loop without a client app.
+pub async fn webhook_sink(state: State, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+    state.count_webhook();
+    let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let secret = &state.config.webhook_secret;
+    let signature = request
+        .headers()
+        .get("x-signature")
+        .and_then(|v| v.to_str().ok());
+    let verdict = match (secret.is_empty(), signature) {
+        (true, _) => "not checked (SIM_WEBHOOK_SECRET unset)",
+        (false, Some(sig)) if relay_shared::webhook::verify(secret.as_bytes(), &body, sig) => {
+            "signature ok"
+        }
+        (false, _) => "SIGNATURE INVALID",
+    };
+    tracing::info!(
+        "📩 Webhook received: job {} {} ({}%) — {verdict}",
+        event["jobId"].as_str().unwrap_or("?"),
+        event["status"].as_str().unwrap_or("?"),
+        event["progress"],
+    );
+    HttpResponse::Ok().json(json!({ "ok": true }))
 }
 
 pub async fn sim_stats(state: State) -> HttpResponse {
@@ -151,7 +173,7 @@ pub async fn sim_stats(state: State) -> HttpResponse {
 async fn read_params(
     request: &HttpRequest,
     mut payload: web::Payload,
-) -> Result<Result<Map<String, Value>, HttpResponse>, actix_web::Error> {
+) -> Result<Map<String, Value>, actix_web::Error> {
     let content_type = request
         .headers()
         .get("content-type")
@@ -176,28 +198,29 @@ async fn read_params(
                 params.insert(name, Value::String(String::from_utf8_lossy(&data).into()));
             }
         }
-        return Ok(Ok(params));
+        return Ok(params);
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         body.extend_from_slice(&chunk?);
     }
-    Ok(match serde_json::from_slice::<Value>(&body) {
+    match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(params)) => Ok(params),
         _ => Err(invalid(
             "body",
             "invalid_json",
             "We could not parse the JSON body of your request.",
-        )),
-    })
+        )
+        .into()),
+    }
 }
 
 fn validate(
     state: &SimState,
     params: &Map<String, Value>,
     remixed_from: Option<String>,
-) -> Result<NewVideo, HttpResponse> {
-    let text = |name: &str| -> Result<Option<String>, HttpResponse> {
+) -> Result<NewVideo, OpenAiError> {
+    let text = |name: &str| -> Result<Option<String>, OpenAiError> {
         match params.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -297,7 +320,7 @@ pub async fn unknown_route() -> HttpResponse {
         StatusCode::NOT_FOUND,
         "invalid_request_error",
         "unknown_url",
-        None,
         "Unknown request URL.",
     )
+    .error_response()
 }

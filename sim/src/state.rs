@@ -31,6 +31,8 @@ pub struct Counters {
     pub lists: u64,
     pub injected_429: u64,
     pub injected_5xx: u64,
+    /// Webhooks posted to the development sink at `/sim/webhooks`.
+    pub webhooks_received: u64,
     /// Videos created per prompt: more than one for a prompt means a duplicate submission.
     pub creates_by_prompt: BTreeMap<String, u64>,
 }
@@ -147,6 +149,10 @@ impl SimState {
         } else {
             inner.counters.injected_5xx += 1;
         }
+    }
+
+    pub fn count_webhook(&self) {
+        self.lock().counters.webhooks_received += 1;
     }
 
     pub fn counters(&self) -> Counters {

@@ -48,7 +48,8 @@ impl VideoRecord {
         let running_for = elapsed.saturating_sub(self.queued_ms);
         let fail_after = self.running_ms / 2;
         let progress_at = |t: u64| ((99 * t) / self.running_ms.max(1)).min(99) as u8;
-        let (status, progress, completed_at, error) = if elapsed < self.queued_ms {
+        // A video is always `queued` in the create response, however short the queue.
+        let (status, progress, completed_at, error) = if elapsed < self.queued_ms.max(1) {
             ("queued", 0, None, None)
         } else if self.fails && running_for >= fail_after {
             let error = VideoError {

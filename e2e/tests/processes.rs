@@ -1,0 +1,166 @@
+//! The real binaries as separate processes: configuration from the environment, several workers
+//! sharing one Redis, and a clean stop on SIGTERM.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use e2e::processes::Process;
+use e2e::stack::{test_env, SECRET};
+use e2e::{eventually, free_port, Receiver, RedisServer};
+use serde_json::{json, Value};
+
+struct Deployment {
+    _redis: RedisServer,
+    receiver: Receiver,
+    env: HashMap<String, String>,
+    api: String,
+    sim: String,
+    _sim_process: Process,
+    api_process: Process,
+}
+
+async fn deploy(extra_env: &[(&str, &str)]) -> Deployment {
+    let redis = RedisServer::start();
+    let receiver = Receiver::start(SECRET);
+    let sim_port = free_port();
+    let sim = format!("http://127.0.0.1:{sim_port}");
+    let mut env = test_env(&redis, &format!("{sim}/v1"), &receiver.url);
+    let api_port = free_port();
+    env.insert("PORT".into(), api_port.to_string());
+    env.insert("SIM_PORT".into(), sim_port.to_string());
+    env.insert("SIM_QUEUED_MS".into(), "200".into());
+    env.insert("SIM_RUNNING_MS".into(), "800".into());
+    for (k, v) in extra_env {
+        env.insert(k.to_string(), v.to_string());
+    }
+    let sim_process = Process::spawn("sora-sim", &[], &env);
+    let api_process = Process::spawn("relay-api", &[], &env);
+    let api = format!("http://127.0.0.1:{api_port}");
+    let http = reqwest::Client::new();
+    eventually(
+        Duration::from_secs(10),
+        "the API and simulator to answer",
+        || async {
+            let api_up = http
+                .get(format!("{api}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            let sim_up = http.get(format!("{sim}/sim/stats")).send().await.is_ok();
+            (api_up && sim_up).then_some(())
+        },
+    )
+    .await;
+    Deployment {
+        _redis: redis,
+        receiver,
+        env,
+        api,
+        sim,
+        _sim_process: sim_process,
+        api_process,
+    }
+}
+
+async fn submit(api: &str, script: &str) -> String {
+    let reply: Value = reqwest::Client::new()
+        .post(format!("{api}/api/generate"))
+        .json(&json!({"walletAddress": "test-wallet", "script": script, "renderVersion": "v3"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["jobId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn two_worker_processes_share_the_load_and_submit_each_job_once() {
+    let deployment = deploy(&[("WORKER_CONCURRENCY", "4"), ("SIM_LATENCY_MS", "30")]).await;
+    let workers = [
+        Process::spawn("relay-worker", &[], &deployment.env),
+        Process::spawn("relay-worker", &[], &deployment.env),
+    ];
+    let mut ids = Vec::new();
+    for n in 0..40 {
+        ids.push(submit(&deployment.api, &format!("shared job {n}")).await);
+    }
+    let all = deployment
+        .receiver
+        .wait_for_final(&ids, Duration::from_secs(60))
+        .await;
+    assert!(all.iter().all(|r| r.signature_ok), "every webhook verifies");
+    let finals = all.iter().filter(|r| r.status() == "completed").count();
+    assert_eq!(finals, 40, "exactly one completed webhook per job");
+
+    let sim: Value = reqwest::get(format!("{}/sim/stats", deployment.sim))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sim["creates"], 40);
+    assert!(
+        sim["createsByPrompt"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|n| n == 1),
+        "{sim}"
+    );
+
+    let submitted: Vec<usize> = workers
+        .iter()
+        .map(|w| w.count_lines("Submitted to provider"))
+        .collect();
+    let polled: Vec<usize> = workers.iter().map(|w| w.count_lines("Polling")).collect();
+    println!("submissions per worker: {submitted:?}; poll rounds per worker: {polled:?}");
+    assert_eq!(submitted.iter().sum::<usize>(), 40);
+    assert!(
+        polled.iter().all(|&n| n > 0),
+        "both workers polled: {polled:?}"
+    );
+    assert!(workers[0].count_lines("Sora polling service started") == 1);
+}
+
+#[tokio::test]
+async fn a_worker_stops_cleanly_on_sigterm() {
+    let deployment = deploy(&[]).await;
+    let mut worker = Process::spawn("relay-worker", &[], &deployment.env);
+    let id = submit(&deployment.api, "before the stop").await;
+    deployment
+        .receiver
+        .wait_for_final(&[id], Duration::from_secs(20))
+        .await;
+    assert_eq!(worker.terminate(), Some(0), "{:#?}", worker.output());
+    let mut api = deployment.api_process;
+    assert_eq!(api.terminate(), Some(0), "{:#?}", api.output());
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_a_message_naming_it() {
+    let env: HashMap<String, String> = [("PORT", "not-a-port"), ("PATH", "/usr/bin:/bin")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    for binary in ["relay-api", "relay-worker"] {
+        let mut process = Process::spawn(binary, &[], &env);
+        assert_eq!(process.wait(), Some(1), "{binary}");
+        let output = process.output().join("\n");
+        assert!(
+            output.contains("invalid configuration") && output.contains("port"),
+            "{binary}: {output}"
+        );
+    }
+    let env: HashMap<String, String> = [("POLL_INITIAL_INTERVAL_MS", "0")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let mut process = Process::spawn("relay-worker", &[], &env);
+    assert_eq!(process.wait(), Some(1));
+    assert!(process
+        .output()
+        .join("\n")
+        .contains("poll_initial_interval_ms"));
+}

@@ -1,0 +1,40 @@
+# Shared by scripts/run and scripts/test: install what a fresh Debian/Ubuntu machine lacks.
+# shellcheck shell=bash
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=
+apt_install() {
+  command -v apt-get >/dev/null || {
+    echo "missing: $* — install it with your package manager and run again" >&2
+    exit 1
+  }
+  if [ -z "$apt_updated" ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Rust 1.88 or newer (the workspace's rust-version). Debian's own cargo is older, so rustup it is.
+need_rust() {
+  if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if ! command -v cargo >/dev/null; then
+    say "installing Rust with rustup"
+    command -v curl >/dev/null || apt_install curl ca-certificates
+    command -v cc >/dev/null || apt_install build-essential
+    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  command -v cc >/dev/null || apt_install build-essential
+}
+
+need_redis() {
+  command -v redis-server >/dev/null || { say "installing redis-server"; apt_install redis-server; }
+}
