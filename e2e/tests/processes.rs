@@ -77,7 +77,14 @@ async fn submit(api: &str, script: &str) -> String {
 
 #[tokio::test]
 async fn two_worker_processes_share_the_load_and_submit_each_job_once() {
-    let deployment = deploy(&[("WORKER_CONCURRENCY", "4"), ("SIM_LATENCY_MS", "30")]).await;
+    // Idle waits longer than the Redis client's default 500 ms reply timeout: blocking waits must
+    // not be mistaken for a broken connection.
+    let deployment = deploy(&[
+        ("WORKER_CONCURRENCY", "4"),
+        ("SIM_LATENCY_MS", "30"),
+        ("WORKER_IDLE_MAX_MS", "2000"),
+    ])
+    .await;
     let workers = [
         Process::spawn("relay-worker", &[], &deployment.env),
         Process::spawn("relay-worker", &[], &deployment.env),
@@ -122,6 +129,14 @@ async fn two_worker_processes_share_the_load_and_submit_each_job_once() {
         "both workers polled: {polled:?}"
     );
     assert!(workers[0].count_lines("Sora polling service started") == 1);
+    for worker in &workers {
+        assert_eq!(
+            worker.count_lines("redis unavailable"),
+            0,
+            "{:#?}",
+            worker.output()
+        );
+    }
 }
 
 #[tokio::test]

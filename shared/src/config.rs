@@ -225,3 +225,32 @@ mod tests {
         assert!(!shown.contains("sk-very-secret") && !shown.contains("whsec-x"));
     }
 }
+
+#[cfg(test)]
+mod documentation {
+    use super::known_keys;
+
+    /// `.env.example` and `docker-compose.yml` are how users set things: neither may forget a key.
+    #[test]
+    fn every_setting_is_listed_in_env_example_and_compose() {
+        let env_example = include_str!("../../.env.example");
+        let compose = include_str!("../../docker-compose.yml");
+        for key in known_keys().unwrap() {
+            let name = key.to_ascii_uppercase();
+            assert!(
+                env_example
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{name}="))),
+                ".env.example lacks {name}"
+            );
+            // The compose topology fixes these three: the API's in-container address and the
+            // Redis service.
+            if !["PORT", "HOST", "REDIS_URL"].contains(&name.as_str()) {
+                assert!(
+                    compose.contains(&format!("{name}: ${{{name}:-")),
+                    "docker-compose.yml lacks {name}"
+                );
+            }
+        }
+    }
+}

@@ -184,6 +184,9 @@ impl Worker {
 
 fn log_transition(job: &ClaimedJob, next: &JobState, error: Option<&str>) {
     let video = next.sora_id.as_deref().unwrap_or("-");
+    if (job.state.status, job.state.progress) == (next.status, next.progress) {
+        return; // only the provider id is new: "Submitted to provider" said it
+    }
     info!(
         job = %job.id,
         "   Status: {} → {} (Progress: {}% → {}%) [{video}]",

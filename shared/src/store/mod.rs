@@ -10,7 +10,8 @@ mod scripts;
 
 use std::time::Duration;
 
-use deadpool_redis::{Pool, PoolConfig, Runtime, Timeouts};
+use deadpool_redis::{Manager, Pool, Runtime};
+use redis::AsyncConnectionConfig;
 
 use crate::config::Settings;
 use crate::keys::Keyspace;
@@ -36,6 +37,12 @@ impl From<redis::ParsingError> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// How long any reply may take before the connection is given up as broken. Blocking waits
+/// (`wait_for_wake`) stay below it.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest single blocking wait.
+const MAX_BLOCK: Duration = Duration::from_secs(4);
+
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
@@ -47,17 +54,17 @@ impl Store {
     /// process starts even while Redis is down and recovers by itself when it comes back.
     pub fn connect(settings: &Settings) -> anyhow::Result<Self> {
         let limit = Some(Duration::from_secs(2));
-        let mut config = deadpool_redis::Config::from_url(settings.redis_url.as_str());
-        config.pool = Some(PoolConfig {
-            max_size: settings.redis_pool_size,
-            timeouts: Timeouts {
-                wait: limit,
-                create: limit,
-                recycle: limit,
-            },
-            ..PoolConfig::default()
-        });
-        let pool = config.create_pool(Some(Runtime::Tokio1))?;
+        let connection = AsyncConnectionConfig::new()
+            .set_connection_timeout(limit)
+            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+        let manager = Manager::new_with_config(settings.redis_url.as_str(), connection)?;
+        let pool = Pool::builder(manager)
+            .max_size(settings.redis_pool_size)
+            .wait_timeout(limit)
+            .create_timeout(limit)
+            .recycle_timeout(limit)
+            .runtime(Runtime::Tokio1)
+            .build()?;
         Ok(Self {
             pool,
             keys: Keyspace::new(settings.redis_key_prefix.clone(), settings.job_partitions),

@@ -1,0 +1,213 @@
+//! The Redis store's scheduling primitives against a real redis-server: claims, leases, fencing
+//! and the idle wait.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use e2e::RedisServer;
+use relay_shared::job::{JobStatus, NewJob};
+use relay_shared::keys::new_job_id;
+use relay_shared::store::{Committed, PollCommit, Queue, Store};
+use relay_shared::Settings;
+
+fn store(redis: &RedisServer, partitions: &str) -> Store {
+    let env: HashMap<String, String> = [
+        ("REDIS_URL", redis.url()),
+        ("JOB_PARTITIONS", partitions.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    Store::connect(&Settings::from_sources(None, &env).unwrap()).unwrap()
+}
+
+fn new_job(script: &str) -> NewJob {
+    NewJob {
+        wallet_address: "w".into(),
+        script: script.into(),
+        render_version: "v3".into(),
+        model: "sora-2".into(),
+        seconds: None,
+        size: None,
+        metadata: None,
+    }
+}
+
+fn commit<'a>(job_id: &'a str, token: &'a str) -> PollCommit<'a> {
+    PollCommit {
+        job_id,
+        token,
+        next_poll: Some(Duration::from_secs(60)),
+        status: JobStatus::Processing,
+        changed: true,
+        webhook_body: Some("{}".into()),
+        fields: vec![("progress", "10".into())],
+    }
+}
+
+#[tokio::test]
+async fn an_idle_wait_longer_than_a_reply_timeout_ends_quietly_and_a_wake_ends_it_early() {
+    let redis = RedisServer::start();
+    let store = store(&redis, "1");
+    let started = Instant::now();
+    assert!(!store
+        .wait_for_wake(Duration::from_millis(1500))
+        .await
+        .unwrap());
+    assert!(started.elapsed() >= Duration::from_millis(1400));
+
+    let waiting = {
+        let store = store.clone();
+        tokio::spawn(async move { store.wait_for_wake(Duration::from_secs(3)).await })
+    };
+    let started = Instant::now();
+    store
+        .create_job(&new_job_id(), &new_job("wake up"))
+        .await
+        .unwrap();
+    assert!(waiting.await.unwrap().unwrap(), "woken by the new job");
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit() {
+    let redis = RedisServer::start();
+    let store = store(&redis, "1");
+    let id = new_job_id();
+    store.create_job(&id, &new_job("lease me")).await.unwrap();
+    let lease = Duration::from_millis(300);
+
+    let first = store
+        .claim(Queue::Jobs, 0, 10, lease, "worker-a.1", &["status"])
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert_eq!(first.items[0].values, [Some("queued".to_owned())]);
+    let during = store
+        .claim(Queue::Jobs, 0, 10, lease, "worker-b.1", &[])
+        .await
+        .unwrap();
+    assert!(
+        during.items.is_empty(),
+        "claimed jobs are not handed out twice"
+    );
+    let lease_end = during.next_due_ms.unwrap();
+    assert!((lease_end - during.now_ms) as u128 <= lease.as_millis());
+
+    // The lease runs out (worker A is presumed dead): worker B takes the job over.
+    let taken_over = e2e::eventually(Duration::from_secs(5), "the lease to run out", || async {
+        let claim = store
+            .claim(Queue::Jobs, 0, 10, lease, "worker-b.2", &[])
+            .await
+            .unwrap();
+        (!claim.items.is_empty()).then_some(claim)
+    })
+    .await;
+    assert_eq!(taken_over.items[0].id, id);
+
+    assert_eq!(
+        store
+            .commit_poll(0, &commit(&id, "worker-a.1"))
+            .await
+            .unwrap(),
+        Committed::Fenced
+    );
+    assert_eq!(
+        store.job(&id).await.unwrap().unwrap().status(),
+        JobStatus::Queued,
+        "the stale write was refused"
+    );
+    assert_eq!(
+        store
+            .commit_poll(0, &commit(&id, "worker-b.2"))
+            .await
+            .unwrap(),
+        Committed::Stored { event_seq: Some(1) }
+    );
+    let job = store.job(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.status(), job.get("progress")),
+        (JobStatus::Processing, Some("10"))
+    );
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.queued_jobs, stats.processing_jobs), (0, 1));
+    let deliveries = store
+        .claim(
+            Queue::Deliveries,
+            0,
+            10,
+            lease,
+            "worker-b.3",
+            &["job", "seq", "body"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        deliveries.items[0].values,
+        [
+            Some(id.clone()),
+            Some("1".to_owned()),
+            Some("{}".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn claims_take_due_jobs_in_due_order_and_only_up_to_the_limit() {
+    let redis = RedisServer::start();
+    let store = store(&redis, "1");
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let id = new_job_id();
+        store
+            .create_job(&id, &new_job(&format!("job {n}")))
+            .await
+            .unwrap();
+        ids.push(id);
+        tokio::time::sleep(Duration::from_millis(2)).await; // distinct due times
+    }
+    let claim = store
+        .claim(Queue::Jobs, 0, 3, Duration::from_secs(30), "t.1", &[])
+        .await
+        .unwrap();
+    let claimed: Vec<&str> = claim.items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(
+        claimed,
+        ids[..3].iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    let rest = store
+        .claim(Queue::Jobs, 0, 10, Duration::from_secs(30), "t.2", &[])
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 2);
+}
+
+#[tokio::test]
+async fn jobs_spread_over_partitions_and_stats_add_them_up() {
+    let redis = RedisServer::start();
+    let store = store(&redis, "16");
+    for n in 0..64 {
+        store
+            .create_job(&new_job_id(), &new_job(&format!("job {n}")))
+            .await
+            .unwrap();
+    }
+    let mut used = 0;
+    for partition in 0..16 {
+        let claim = store
+            .claim(
+                Queue::Jobs,
+                partition,
+                100,
+                Duration::from_secs(30),
+                "t.1",
+                &[],
+            )
+            .await
+            .unwrap();
+        used += usize::from(!claim.items.is_empty());
+    }
+    assert!(used >= 12, "64 jobs landed in only {used} of 16 partitions");
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.total_jobs, stats.queued_jobs), (64, 64));
+}
