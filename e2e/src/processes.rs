@@ -30,8 +30,19 @@ pub struct Process {
 }
 
 impl Process {
+    /// One of this workspace's binaries, with exactly `env` as its environment.
     pub fn spawn(name: &str, args: &[&str], env: &HashMap<String, String>) -> Self {
-        let mut child = Command::new(binary(name))
+        Self::spawn_program(binary(name), args, env)
+    }
+
+    /// Any program, with exactly `env` (plus RUST_LOG=info) as its environment.
+    pub fn spawn_program(
+        program: impl AsRef<std::ffi::OsStr>,
+        args: &[&str],
+        env: &HashMap<String, String>,
+    ) -> Self {
+        let name = program.as_ref().to_string_lossy().into_owned();
+        let mut child = Command::new(program)
             .args(args)
             .env_clear()
             .envs(env)
