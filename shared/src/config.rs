@@ -42,6 +42,8 @@ pub struct Settings {
     pub poll_max_interval_ms: u64,
     pub job_max_age_secs: u64,
     pub job_lease_ms: u64,
+    pub job_retention_secs: u64,
+    pub worker_shutdown_grace_ms: u64,
     pub worker_concurrency: usize,
     pub worker_idle_max_ms: u64,
 

@@ -80,6 +80,9 @@ pub mod field {
     pub const UPDATED: &str = "updated";
     /// Current wait between polls, in ms (the adaptive backoff's state).
     pub const INTERVAL: &str = "interval";
+    /// Redis time (ms) at which a provider submission was last attempted and its outcome is not
+    /// known; empty once the provider id is stored or the attempt certainly created nothing.
+    pub const SUBMIT_AT: &str = "submit_at";
 }
 
 /// What a client asks for; validated by the API before it is stored.

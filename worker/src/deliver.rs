@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::{stream, StreamExt};
-use relay_shared::store::Claimed;
+use relay_shared::store::{Claimed, Queue};
 use relay_shared::time::now_unix_secs;
 use relay_shared::webhook::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use secrecy::{ExposeSecret, SecretString};
@@ -102,7 +102,17 @@ impl Worker {
 
     async fn deliver(&self, delivery: Delivery, token: &str) {
         if let Some(url) = self.inner.settings.webhook_url() {
-            match self.inner.webhooks.send(url, &delivery.body).await {
+            let attempt = self.inner.webhooks.send(url, &delivery.body);
+            let outcome = self
+                .holding_lease(
+                    Queue::Deliveries,
+                    delivery.partition,
+                    &delivery.id,
+                    token,
+                    attempt,
+                )
+                .await;
+            match outcome {
                 Ok(status) => {
                     info!(job = %delivery.job, seq = delivery.seq, "   ✅ Webhook sent: {url} ({status})")
                 }

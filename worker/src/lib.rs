@@ -8,6 +8,7 @@
 
 mod claiming;
 mod deliver;
+mod lease;
 mod poll;
 pub mod transition;
 
@@ -27,13 +28,11 @@ use tracing::{info, warn};
 
 use claiming::{Claimer, Round};
 pub use deliver::WebhookSender;
+use lease::InFlight;
 use transition::Backoff;
 
 /// Most items one `run_once` claims of each kind.
 const RUN_ONCE_LIMIT: usize = 100_000;
-
-/// How long a stopping worker waits for in-flight polls and deliveries.
-const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct Worker {
@@ -49,6 +48,7 @@ struct Inner {
     worker_id: String,
     claims: AtomicU64,
     deliveries_waiting: Notify,
+    in_flight: Arc<InFlight>,
 }
 
 /// What one `run_once` did.
@@ -96,6 +96,7 @@ impl Worker {
                 worker_id,
                 claims: AtomicU64::new(0),
                 deliveries_waiting: Notify::new(),
+                in_flight: Arc::default(),
             }),
         })
     }
@@ -189,14 +190,18 @@ impl Worker {
                     .clone()
                     .try_acquire_owned()
                     .expect("claimed within free slots");
+                let tracked =
+                    self.inner
+                        .in_flight
+                        .track(Queue::Jobs, partition, &item.id, token.clone());
                 let (worker, token) = (self.clone(), token.clone());
                 running.spawn(async move {
                     worker.poll_job(partition, item, &token, round.now_ms).await;
-                    drop(permit);
+                    drop((permit, tracked));
                 });
             }
         }
-        drain(running, "polls").await;
+        self.drain(running, Queue::Jobs).await;
     }
 
     async fn delivery_loop(self, shutdown: CancellationToken) {
@@ -220,12 +225,23 @@ impl Worker {
                     .await;
                 continue;
             }
+            let token: Arc<str> = round.token.into();
+            let tracked: Vec<_> = round
+                .items
+                .iter()
+                .map(|(p, item)| {
+                    self.inner
+                        .in_flight
+                        .track(Queue::Deliveries, *p, &item.id, token.clone())
+                })
+                .collect();
             let worker = self.clone();
             running.spawn(async move {
-                worker.deliver_batch(round.items, &round.token).await;
+                worker.deliver_batch(round.items, &token).await;
+                drop(tracked);
             });
         }
-        drain(running, "webhook deliveries").await;
+        self.drain(running, Queue::Deliveries).await;
     }
 
     /// One claim round; on a Redis error, logs it, pauses briefly and returns `None`.
@@ -284,17 +300,32 @@ impl Worker {
     }
 }
 
-async fn drain(mut running: JoinSet<()>, what: &str) {
-    if running.is_empty() {
-        return;
-    }
-    info!("waiting for {} in-flight {what}", running.len());
-    let finished = tokio::time::timeout(DRAIN_LIMIT, async {
-        while running.join_next().await.is_some() {}
-    })
-    .await;
-    if finished.is_err() {
-        warn!("gave up waiting for in-flight {what}; their leases will return them to the queue");
-        running.abort_all();
+impl Worker {
+    /// Lets in-flight work finish within the shutdown grace, then stops whatever is left and hands
+    /// its claims back, due now, for another worker.
+    async fn drain(&self, mut running: JoinSet<()>, queue: Queue) {
+        if running.is_empty() {
+            return;
+        }
+        let what = match queue {
+            Queue::Jobs => "polls",
+            Queue::Deliveries => "webhook deliveries",
+        };
+        info!("waiting for {} in-flight {what}", running.len());
+        let grace = Duration::from_millis(self.inner.settings.worker_shutdown_grace_ms);
+        let finished = tokio::time::timeout(grace, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            warn!(
+                "{} {what} still running after {grace:?}: stopping them",
+                running.len()
+            );
+            let held = self.take_claims(queue);
+            running.abort_all();
+            while running.join_next().await.is_some() {}
+            self.hand_back(held).await;
+        }
     }
 }

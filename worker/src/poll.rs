@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use relay_shared::job::{field, JobStatus};
-use relay_shared::provider::CreateVideo;
-use relay_shared::store::{Claimed, Committed, PollCommit};
+use relay_shared::provider::{CreateVideo, ProviderError};
+use relay_shared::store::{Claimed, Committed, PollCommit, Queue};
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
 use tracing::{debug, error, info, warn};
@@ -23,7 +23,12 @@ pub const CLAIM_FIELDS: &[&str] = &[
     field::MODEL,
     field::SECONDS,
     field::SIZE,
+    field::SUBMIT_AT,
 ];
+
+/// How far before a lost submission's recorded time a found video may have been created: the
+/// provider's clock is not ours.
+const CLOCK_SLACK_SECS: i64 = 120;
 
 struct ClaimedJob {
     id: String,
@@ -32,6 +37,8 @@ struct ClaimedJob {
     model: Option<String>,
     seconds: Option<String>,
     size: Option<String>,
+    /// Set when an earlier submission's outcome is unknown.
+    submit_at_ms: Option<i64>,
 }
 
 impl ClaimedJob {
@@ -59,6 +66,7 @@ impl ClaimedJob {
             model: next(),
             seconds: next(),
             size: next(),
+            submit_at_ms: next().and_then(|t| t.parse().ok()),
         }
     }
 }
@@ -69,7 +77,24 @@ impl Worker {
     pub(crate) async fn poll_job(&self, partition: u16, item: Claimed, token: &str, now_ms: i64) {
         let settings = &self.inner.settings;
         let job = ClaimedJob::parse(item, settings.poll_initial());
-        let outcome = self.ask_provider(partition, &job, now_ms).await;
+        let outcome = self
+            .holding_lease(
+                Queue::Jobs,
+                partition,
+                &job.id,
+                token,
+                self.ask_provider(partition, &job, token, now_ms),
+            )
+            .await;
+        let Some(outcome) = outcome else {
+            warn!(job = %job.id, "claim lost before submitting; another worker owns the job now");
+            return;
+        };
+        // A create the provider certainly refused leaves nothing to look for on the next try.
+        let nothing_created = matches!(
+            &outcome,
+            Outcome::CreateFailed(e) if !matches!(e, ProviderError::Unavailable { .. })
+        );
         let next = transition::next(&job.state, outcome, self.inner.backoff);
         let video_url = next
             .completed_video
@@ -92,6 +117,9 @@ impl Worker {
             .to_body()
         });
         let mut fields = vec![(field::INTERVAL, next.state.interval.as_millis().to_string())];
+        if nothing_created {
+            fields.push((field::SUBMIT_AT, String::new()));
+        }
         if next.changed {
             fields.push((field::PROGRESS, next.state.progress.to_string()));
             if let Some(id) = &next.state.sora_id {
@@ -131,54 +159,107 @@ impl Worker {
         }
     }
 
-    async fn ask_provider(&self, partition: u16, job: &ClaimedJob, now_ms: i64) -> Outcome {
+    /// Asks the provider about the job: a retrieve once it has a provider id, otherwise a
+    /// submission. `None` when the claim was lost before anything was sent.
+    async fn ask_provider(
+        &self,
+        partition: u16,
+        job: &ClaimedJob,
+        token: &str,
+        now_ms: i64,
+    ) -> Option<Outcome> {
         let settings = &self.inner.settings;
         let max_age = Duration::from_secs(settings.job_max_age_secs);
         if now_ms.saturating_sub(job.created_ms) > max_age.as_millis() as i64 {
-            return Outcome::Expired { max_age };
+            return Some(Outcome::Expired { max_age });
         }
         let provider = &self.inner.provider;
         if let Some(video_id) = &job.state.sora_id {
             debug!("📡 Polling Sora job: {video_id}");
-            return match provider.retrieve(video_id).await {
+            return Some(match provider.retrieve(video_id).await {
                 Ok(video) => Outcome::Video(video),
                 Err(e) => {
                     warn!(job = %job.id, "provider poll of {video_id} failed: {e}");
                     Outcome::RetrieveFailed(e)
                 }
-            };
+            });
         }
-        let prompt = match self.inner.store.prompt(partition, &job.id).await {
-            Ok(Some(prompt)) => prompt,
-            Ok(None) | Err(_) => {
-                return Outcome::CreateFailed(relay_shared::provider::ProviderError::Unavailable {
-                    retry_after: None,
-                    message: "could not read the job's prompt from redis".into(),
-                })
-            }
+        self.submit(partition, job, token, now_ms).await
+    }
+
+    /// Submits a job exactly once. The intent is recorded before the call; if an earlier attempt's
+    /// outcome is unknown (a crash, a timeout), the provider's list is searched for the video
+    /// first and a found one is adopted instead of creating another.
+    async fn submit(
+        &self,
+        partition: u16,
+        job: &ClaimedJob,
+        token: &str,
+        now_ms: i64,
+    ) -> Option<Outcome> {
+        let store = &self.inner.store;
+        let provider = &self.inner.provider;
+        let unavailable = |message: String| {
+            Some(Outcome::CreateFailed(ProviderError::Unavailable {
+                retry_after: None,
+                message,
+            }))
         };
+        let prompt = match store.prompt(partition, &job.id).await {
+            Ok(Some(prompt)) => prompt,
+            Ok(None) => return unavailable("the job's prompt is missing".into()),
+            Err(e) => return unavailable(format!("could not read the job's prompt: {e}")),
+        };
+        if let Some(intent_ms) = job.submit_at_ms {
+            match provider
+                .find(&prompt, intent_ms / 1000 - CLOCK_SLACK_SECS)
+                .await
+            {
+                Ok(Some(video)) => {
+                    info!(job = %job.id, "♻️ Adopted {} from a submission whose answer was lost", video.id);
+                    return Some(Outcome::Video(video));
+                }
+                Ok(None) => {
+                    info!(job = %job.id, "an earlier submission created nothing; submitting again")
+                }
+                Err(e) => {
+                    warn!(job = %job.id, "cannot tell yet whether an earlier submission created a video: {e}");
+                    return Some(Outcome::CreateFailed(e));
+                }
+            }
+        }
+        let intent = now_ms.to_string();
+        match store
+            .set_claimed(partition, &job.id, token, &[(field::SUBMIT_AT, &intent)])
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(e) => return unavailable(format!("could not record the submission intent: {e}")),
+        }
+        let settings = &self.inner.settings;
         let request = CreateVideo {
+            idempotency_key: &job.id,
             prompt: &prompt,
             model: job.model.as_deref().unwrap_or(&settings.sora_model),
             seconds: job.seconds.as_deref(),
             size: job.size.as_deref(),
         };
-        match provider.create(&request).await {
+        Some(match provider.create(&request).await {
             Ok(video) => {
                 info!(job = %job.id, "🎬 Submitted to provider: {}", video.id);
                 Outcome::Video(video)
             }
             Err(e) => {
                 match &e {
-                    relay_shared::provider::ProviderError::QuotaExhausted { .. }
-                    | relay_shared::provider::ProviderError::Unauthorized { .. } => {
+                    ProviderError::QuotaExhausted { .. } | ProviderError::Unauthorized { .. } => {
                         error!(job = %job.id, "🚨 provider refuses submissions: {e} — fix the account or OPENAI_API_KEY; the job stays queued")
                     }
                     _ => warn!(job = %job.id, "provider create failed: {e}"),
                 }
                 Outcome::CreateFailed(e)
             }
-        }
+        })
     }
 }
 

@@ -12,6 +12,8 @@ use serde::Deserialize;
 /// What the worker submits for a job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CreateVideo<'a> {
+    /// Sent as `Idempotency-Key`, for providers that honour one.
+    pub idempotency_key: &'a str,
     pub prompt: &'a str,
     pub model: &'a str,
     pub seconds: Option<&'a str>,
@@ -91,6 +93,10 @@ pub trait VideoProvider: Send + Sync + 'static {
     async fn create(&self, request: &CreateVideo<'_>) -> Result<Video, ProviderError>;
     /// Reads a video's current state (`GET /videos/{id}`).
     async fn retrieve(&self, video_id: &str) -> Result<Video, ProviderError>;
+    /// The newest video with exactly this prompt created at or after `created_since` (unix
+    /// seconds), to adopt a submission whose answer was lost. `Ok(None)` only when the provider
+    /// certainly has none; an error when it cannot tell.
+    async fn find(&self, prompt: &str, created_since: i64) -> Result<Option<Video>, ProviderError>;
     /// Where the finished video can be downloaded.
     fn content_url(&self, video_id: &str) -> String;
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::{header::HeaderMap, Client, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -30,7 +31,10 @@ impl OpenAiVideos {
         })
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Video, ProviderError> {
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ProviderError> {
         let response = request
             .bearer_auth(self.api_key.expose_secret())
             .send()
@@ -54,7 +58,12 @@ impl VideoProvider for OpenAiVideos {
             body["size"] = json!(size);
         }
         let url = format!("{}/videos", self.base_url);
-        self.send(self.client.post(url).json(&body)).await
+        let request = self
+            .client
+            .post(url)
+            .header("idempotency-key", request.idempotency_key)
+            .json(&body);
+        self.send(request).await
     }
 
     async fn retrieve(&self, video_id: &str) -> Result<Video, ProviderError> {
@@ -62,9 +71,56 @@ impl VideoProvider for OpenAiVideos {
         self.send(self.client.get(url)).await
     }
 
+    async fn find(&self, prompt: &str, created_since: i64) -> Result<Option<Video>, ProviderError> {
+        let mut after: Option<String> = None;
+        for _ in 0..FIND_MAX_PAGES {
+            let mut url = format!("{}/videos?order=desc&limit=100", self.base_url);
+            if let Some(cursor) = &after {
+                url.push_str(&format!("&after={cursor}"));
+            }
+            let page: VideoList = self.send(self.client.get(url)).await?;
+            let found = page.data.iter().find(|v| {
+                v.prompt.as_deref() == Some(prompt) && v.created_at.unwrap_or(0) >= created_since
+            });
+            if let Some(video) = found {
+                return Ok(Some(video.clone()));
+            }
+            let reached_older = page
+                .data
+                .last()
+                .and_then(|v| v.created_at)
+                .is_some_and(|t| t < created_since);
+            if !page.has_more || page.data.is_empty() || reached_older {
+                return Ok(None);
+            }
+            after = page
+                .last_id
+                .or_else(|| page.data.last().map(|v| v.id.clone()));
+        }
+        Err(ProviderError::Unavailable {
+            retry_after: None,
+            message: format!(
+                "over {} videos listed since the lost submission; cannot tell whether it exists",
+                FIND_MAX_PAGES * 100
+            ),
+        })
+    }
+
     fn content_url(&self, video_id: &str) -> String {
         format!("{}/videos/{}/content", self.base_url, video_id)
     }
+}
+
+/// Pages of 100 that `find` reads at most before giving up as uncertain.
+const FIND_MAX_PAGES: usize = 20;
+
+#[derive(Deserialize)]
+struct VideoList {
+    data: Vec<Video>,
+    #[serde(default)]
+    has_more: bool,
+    #[serde(default)]
+    last_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -82,7 +138,7 @@ struct ErrorBody {
     kind: Option<String>,
 }
 
-async fn decode(response: Response) -> Result<Video, ProviderError> {
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ProviderError> {
     let status = response.status();
     let retry_after = retry_after(response.headers());
     let bytes = response
@@ -95,7 +151,7 @@ async fn decode(response: Response) -> Result<Video, ProviderError> {
     if status.is_success() {
         return serde_json::from_slice(&bytes).map_err(|e| ProviderError::Unavailable {
             retry_after: None,
-            message: format!("unreadable video object: {e}"),
+            message: format!("unreadable answer: {e}"),
         });
     }
     let (message, code) = match serde_json::from_slice::<ErrorEnvelope>(&bytes) {

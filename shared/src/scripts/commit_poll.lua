@@ -9,14 +9,15 @@
 -- ARGV[5] '1' when status, progress or provider id changed (moves `updated`), else '0'
 -- ARGV[6] webhook body to deliver, or '' for none
 -- ARGV[7] prefix of delivery hashes
--- ARGV[8..] field/value pairs to store on the job
+-- ARGV[8] seconds a final job is kept before it expires (retention)
+-- ARGV[9..] field/value pairs to store on the job
 -- Returns the event's sequence number (> 0), 0 when written without an event, or -1 when the
 -- claim was lost: another worker owns the job now and nothing is written (fencing).
 if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[2] then return -1 end
 local now = now_ms()
 local old = redis.call('HGET', KEYS[1], 'status')
 local new = ARGV[4]
-if #ARGV >= 9 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
+if #ARGV >= 10 then redis.call('HSET', KEYS[1], unpack(ARGV, 9)) end
 redis.call('HSET', KEYS[1], 'status', new)
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'updated', now) end
 if old ~= new then
@@ -26,6 +27,7 @@ end
 local delay = tonumber(ARGV[3])
 if delay < 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[8]))
 else
   -- A force poll that arrived while we held the claim asks for the next poll at once.
   if redis.call('HEXISTS', KEYS[1], 'force') == 1 then delay = 0 end

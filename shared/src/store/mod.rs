@@ -47,6 +47,7 @@ const MAX_BLOCK: Duration = Duration::from_secs(4);
 pub struct Store {
     pool: Pool,
     keys: Keyspace,
+    retention_secs: u64,
 }
 
 impl Store {
@@ -68,6 +69,7 @@ impl Store {
         Ok(Self {
             pool,
             keys: Keyspace::new(settings.redis_key_prefix.clone(), settings.job_partitions),
+            retention_secs: settings.job_retention_secs,
         })
     }
 

@@ -9,7 +9,7 @@ use super::{scripts, Store, StoreError, StoreResult};
 use crate::job::{field, JobStatus};
 
 /// Which queue of a partition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Queue {
     Jobs,
     Deliveries,
@@ -66,16 +66,7 @@ impl Store {
         token: &str,
         fields: &[&str],
     ) -> StoreResult<Claim> {
-        let (set, prefix) = match queue {
-            Queue::Jobs => (
-                self.keys.schedule(partition),
-                self.keys.job_prefix(partition),
-            ),
-            Queue::Deliveries => (
-                self.keys.deliveries(partition),
-                self.keys.delivery_prefix(partition),
-            ),
-        };
+        let (set, prefix) = self.queue_and_prefix(queue, partition);
         let mut invocation = scripts::CLAIM.prepare_invoke();
         invocation
             .key(set)
@@ -89,6 +80,86 @@ impl Store {
         let mut conn = self.conn().await?;
         let reply: Vec<Value> = invocation.invoke_async(&mut conn).await?;
         parse_claim(reply)
+    }
+
+    /// Sets fields on a claimed job while the claim holds. False when the claim was lost.
+    pub async fn set_claimed(
+        &self,
+        partition: u16,
+        job_id: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> StoreResult<bool> {
+        let mut invocation = scripts::GUARDED_SET.prepare_invoke();
+        invocation.key(self.keys.job(partition, job_id)).arg(token);
+        for (name, value) in fields {
+            invocation.arg(*name).arg(*value);
+        }
+        let mut conn = self.conn().await?;
+        let set: i64 = invocation.invoke_async(&mut conn).await?;
+        Ok(set == 1)
+    }
+
+    /// Extends the lease on a claimed item. False when the claim was lost.
+    pub async fn renew(
+        &self,
+        queue: Queue,
+        partition: u16,
+        id: &str,
+        token: &str,
+        lease: Duration,
+    ) -> StoreResult<bool> {
+        let (set, item) = self.queue_keys(queue, partition, id);
+        let mut conn = self.conn().await?;
+        let renewed: i64 = scripts::RENEW
+            .key(set)
+            .key(item)
+            .arg(id)
+            .arg(token)
+            .arg(lease.as_millis() as u64)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(renewed == 1)
+    }
+
+    /// Hands a claimed item back, due now. False when the claim was already gone.
+    pub async fn release(
+        &self,
+        queue: Queue,
+        partition: u16,
+        id: &str,
+        token: &str,
+    ) -> StoreResult<bool> {
+        let (set, item) = self.queue_keys(queue, partition, id);
+        let mut conn = self.conn().await?;
+        let released: i64 = scripts::RELEASE
+            .key(set)
+            .key(item)
+            .arg(id)
+            .arg(token)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(released == 1)
+    }
+
+    /// The queue's sorted set and the prefix of its item hashes.
+    fn queue_and_prefix(&self, queue: Queue, partition: u16) -> (String, String) {
+        match queue {
+            Queue::Jobs => (
+                self.keys.schedule(partition),
+                self.keys.job_prefix(partition),
+            ),
+            Queue::Deliveries => (
+                self.keys.deliveries(partition),
+                self.keys.delivery_prefix(partition),
+            ),
+        }
+    }
+
+    /// The queue's sorted set and one item's hash.
+    fn queue_keys(&self, queue: Queue, partition: u16, id: &str) -> (String, String) {
+        let (set, prefix) = self.queue_and_prefix(queue, partition);
+        (set, format!("{prefix}{id}"))
     }
 
     /// The prompt of a job, read only when it is first submitted.
@@ -118,7 +189,8 @@ impl Store {
             .arg(commit.status.as_str())
             .arg(if commit.changed { "1" } else { "0" })
             .arg(commit.webhook_body.as_deref().unwrap_or(""))
-            .arg(keys.delivery_prefix(partition));
+            .arg(keys.delivery_prefix(partition))
+            .arg(self.retention_secs);
         for (name, value) in &commit.fields {
             invocation.arg(*name).arg(value);
         }
@@ -140,13 +212,11 @@ impl Store {
         delivery_id: &str,
         token: &str,
     ) -> StoreResult<bool> {
+        let (set, item) = self.queue_keys(Queue::Deliveries, partition, delivery_id);
         let mut conn = self.conn().await?;
         let done: i64 = scripts::FINISH_DELIVERY
-            .key(self.keys.deliveries(partition))
-            .key(format!(
-                "{}{delivery_id}",
-                self.keys.delivery_prefix(partition)
-            ))
+            .key(set)
+            .key(item)
             .arg(delivery_id)
             .arg(token)
             .invoke_async(&mut conn)

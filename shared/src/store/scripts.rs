@@ -17,5 +17,10 @@ pub static COMMIT_POLL: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/commit_poll.lua")));
 pub static FORCE_POLL: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/force_poll.lua")));
+pub static GUARDED_SET: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/guarded_set.lua")));
+pub static RENEW: LazyLock<Script> = LazyLock::new(|| load(include_str!("../scripts/renew.lua")));
+pub static RELEASE: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/release.lua")));
 pub static FINISH_DELIVERY: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/finish_delivery.lua")));
