@@ -37,6 +37,9 @@ pub struct Settings {
     pub openai_api_key: SecretString,
     pub sora_model: String,
     pub provider_timeout_ms: u64,
+    pub sora_max_rpm: u32,
+    pub sora_max_in_flight: u32,
+    pub sora_quota_pause_secs: u64,
 
     pub poll_initial_interval_ms: u64,
     pub poll_max_interval_ms: u64,

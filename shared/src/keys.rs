@@ -12,6 +12,9 @@
 //! | `<prefix>:{pN}:deliveries` | zset | pending webhook deliveries, scored by next attempt |
 //! | `<prefix>:{pN}:delivery:<id>` | hash | one webhook event |
 //! | `<prefix>:wake` | list | wake-up tokens for idle workers (single key, any slot) |
+//! | `<prefix>:{budget}:provider` | hash | the global provider request budget and its pauses |
+//! | `<prefix>:{budget}:in_flight` | zset | jobs running at the provider, under `SORA_MAX_IN_FLIGHT` |
+//! | `<prefix>:{budget}:waiting` | zset | jobs waiting for a provider slot, oldest first |
 
 use uuid::Uuid;
 
@@ -71,6 +74,18 @@ impl Keyspace {
 
     pub fn delivery_prefix(&self, partition: u16) -> String {
         format!("{}:delivery:", self.tag(partition))
+    }
+
+    pub fn provider_budget(&self) -> String {
+        format!("{}:{{budget}}:provider", self.prefix)
+    }
+
+    pub fn in_flight(&self) -> String {
+        format!("{}:{{budget}}:in_flight", self.prefix)
+    }
+
+    pub fn waiting(&self) -> String {
+        format!("{}:{{budget}}:waiting", self.prefix)
     }
 
     pub fn wake(&self) -> String {

@@ -1,4 +1,5 @@
 use clap::Args;
+use serde::{Deserialize, Serialize};
 
 /// How the simulated provider behaves. Every flag also reads an environment variable.
 #[derive(Args, Clone, Debug)]
@@ -27,6 +28,9 @@ pub struct SimConfig {
     /// Share of requests answered 500 server_error (0..1).
     #[arg(long, env = "SIM_RATE_5XX", default_value_t = 0.0)]
     pub rate_5xx: f64,
+    /// Share of requests answered 429 insufficient_quota (0..1).
+    #[arg(long, env = "SIM_RATE_QUOTA", default_value_t = 0.0)]
+    pub rate_quota: f64,
     /// Latency added to every API request, in ms.
     #[arg(long, env = "SIM_LATENCY_MS", default_value_t = 0)]
     pub latency_ms: u64,
@@ -43,6 +47,34 @@ pub struct SimConfig {
     pub webhook_secret: String,
 }
 
+/// The faults in force; `POST /sim/faults` changes them while the simulator runs.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Faults {
+    #[serde(default)]
+    pub rate_429: f64,
+    #[serde(default)]
+    pub retry_after_secs: u64,
+    #[serde(default)]
+    pub rate_5xx: f64,
+    #[serde(default)]
+    pub rate_quota: f64,
+    #[serde(default)]
+    pub latency_ms: u64,
+}
+
+impl SimConfig {
+    pub fn faults(&self) -> Faults {
+        Faults {
+            rate_429: self.rate_429,
+            retry_after_secs: self.retry_after_secs,
+            rate_5xx: self.rate_5xx,
+            rate_quota: self.rate_quota,
+            latency_ms: self.latency_ms,
+        }
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> Self {
         Self {
@@ -54,6 +86,7 @@ impl Default for SimConfig {
             rate_429: 0.0,
             retry_after_secs: 1,
             rate_5xx: 0.0,
+            rate_quota: 0.0,
             latency_ms: 0,
             models: vec!["sora-2".into(), "sora-2-pro".into()],
             webhook_secret: String::new(),

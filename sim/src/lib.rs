@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 
-pub use config::SimConfig;
+pub use config::{Faults, SimConfig};
 pub use state::{Counters, SimState};
 
 /// A running simulator.
@@ -49,6 +49,7 @@ impl Simulator {
                 )
                 .route("/sim/stats", web::get().to(routes::sim_stats))
                 .route("/sim/webhooks", web::post().to(routes::webhook_sink))
+                .route("/sim/faults", web::post().to(routes::set_faults))
                 .default_service(web::to(routes::unknown_route))
         })
         .workers(2)

@@ -37,8 +37,9 @@ pub async fn auth_and_faults(
         .expect("state is registered")
         .clone();
     let config = &state.config;
-    if config.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(config.latency_ms)).await;
+    let faults = state.faults();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
     let expected = format!("Bearer {}", config.api_key);
     let given = req
@@ -56,30 +57,34 @@ pub async fn auth_and_faults(
         return Ok(req.into_response(response).map_into_right_body());
     }
     let roll: f64 = rand::rng().random();
-    if roll < config.rate_429 {
-        state.count_fault(429);
-        let mut response = error(
+    let injected = if roll < faults.rate_429 {
+        Some((
             StatusCode::TOO_MANY_REQUESTS,
             "requests",
             "rate_limit_exceeded",
             "Rate limit reached for requests (simulated).",
-        )
-        .error_response();
-        response.headers_mut().insert(
-            HeaderName::from_static("retry-after"),
-            HeaderValue::from(config.retry_after_secs),
-        );
-        return Ok(req.into_response(response).map_into_right_body());
-    }
-    if roll < config.rate_429 + config.rate_5xx {
-        state.count_fault(500);
-        let response = error(
+        ))
+    } else if roll < faults.rate_429 + faults.rate_quota {
+        Some((StatusCode::TOO_MANY_REQUESTS, "insufficient_quota", "insufficient_quota", "You exceeded your current quota, please check your plan and billing details (simulated)."))
+    } else if roll < faults.rate_429 + faults.rate_quota + faults.rate_5xx {
+        Some((
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             "server_error",
             "The server had an error while processing your request (simulated).",
-        )
-        .error_response();
+        ))
+    } else {
+        None
+    };
+    if let Some((status, kind, code, message)) = injected {
+        state.count_fault(code);
+        let mut response = error(status, kind, code, message).error_response();
+        if code == "rate_limit_exceeded" {
+            response.headers_mut().insert(
+                HeaderName::from_static("retry-after"),
+                HeaderValue::from(faults.retry_after_secs),
+            );
+        }
         return Ok(req.into_response(response).map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())

@@ -165,6 +165,12 @@ pub async fn webhook_sink(state: State, request: HttpRequest, body: web::Bytes) 
     HttpResponse::Ok().json(json!({ "ok": true }))
 }
 
+/// `POST /sim/faults`: replace the faults in force (absent fields are 0).
+pub async fn set_faults(state: State, faults: web::Json<crate::config::Faults>) -> HttpResponse {
+    state.set_faults(faults.into_inner());
+    HttpResponse::Ok().json(state.faults())
+}
+
 pub async fn sim_stats(state: State) -> HttpResponse {
     HttpResponse::Ok().json(state.counters())
 }

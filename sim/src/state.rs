@@ -7,11 +7,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::Rng;
 use serde::Serialize;
 
-use crate::config::SimConfig;
+use crate::config::{Faults, SimConfig};
 use crate::video::VideoRecord;
 
 pub struct SimState {
     pub config: SimConfig,
+    faults: std::sync::RwLock<Faults>,
     inner: Mutex<Inner>,
 }
 
@@ -31,6 +32,7 @@ pub struct Counters {
     pub lists: u64,
     pub injected_429: u64,
     pub injected_5xx: u64,
+    pub injected_quota: u64,
     /// Webhooks posted to the development sink at `/sim/webhooks`.
     pub webhooks_received: u64,
     /// Videos created per prompt: more than one for a prompt means a duplicate submission.
@@ -55,6 +57,7 @@ pub fn now_ms() -> u64 {
 impl SimState {
     pub fn new(config: SimConfig) -> Self {
         Self {
+            faults: std::sync::RwLock::new(config.faults()),
             config,
             inner: Mutex::default(),
         }
@@ -64,6 +67,24 @@ impl SimState {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn faults(&self) -> Faults {
+        *self.faults.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        *self.faults.write().unwrap_or_else(|p| p.into_inner()) = faults;
+    }
+
+    /// Every video, oldest first (for tests: what the provider saw, in order).
+    pub fn all_videos(&self) -> Vec<VideoRecord> {
+        let inner = self.lock();
+        inner
+            .order
+            .iter()
+            .map(|id| inner.videos[id].clone())
+            .collect()
     }
 
     pub fn create(&self, new: NewVideo) -> VideoRecord {
@@ -142,12 +163,12 @@ impl SimState {
         (page, has_more)
     }
 
-    pub fn count_fault(&self, status: u16) {
+    pub fn count_fault(&self, code: &str) {
         let mut inner = self.lock();
-        if status == 429 {
-            inner.counters.injected_429 += 1;
-        } else {
-            inner.counters.injected_5xx += 1;
+        match code {
+            "rate_limit_exceeded" => inner.counters.injected_429 += 1,
+            "insufficient_quota" => inner.counters.injected_quota += 1,
+            _ => inner.counters.injected_5xx += 1,
         }
     }
 

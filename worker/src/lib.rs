@@ -9,6 +9,7 @@
 mod claiming;
 mod deliver;
 mod lease;
+mod limits;
 mod poll;
 pub mod transition;
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use relay_shared::job::{field, JobStatus};
 use relay_shared::provider::{CreateVideo, ProviderError};
-use relay_shared::store::{Claimed, Committed, PollCommit, Queue};
+use relay_shared::store::{CallKind, Claimed, Committed, PollCommit, Queue};
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
 use tracing::{debug, error, info, warn};
@@ -149,6 +149,10 @@ impl Worker {
                 if event_seq.is_some() {
                     self.inner.deliveries_waiting.notify_one();
                 }
+                if next.state.sora_id.is_some() || next.next_poll.is_none() {
+                    self.account_in_flight(&job.id, next.next_poll.is_none(), now_ms)
+                        .await;
+                }
             }
             Ok(Committed::Fenced) => {
                 warn!(job = %job.id, "claim lost before commit (lease ran out); another worker owns the job now")
@@ -175,11 +179,15 @@ impl Worker {
         }
         let provider = &self.inner.provider;
         if let Some(video_id) = &job.state.sora_id {
+            if let Err(wait) = self.budget(CallKind::Read).await {
+                return Some(Outcome::Deferred(wait));
+            }
             debug!("📡 Polling Sora job: {video_id}");
             return Some(match provider.retrieve(video_id).await {
                 Ok(video) => Outcome::Video(video),
                 Err(e) => {
                     warn!(job = %job.id, "provider poll of {video_id} failed: {e}");
+                    self.note_provider_error(&e).await;
                     Outcome::RetrieveFailed(e)
                 }
             });
@@ -210,7 +218,14 @@ impl Worker {
             Ok(None) => return unavailable("the job's prompt is missing".into()),
             Err(e) => return unavailable(format!("could not read the job's prompt: {e}")),
         };
+        if let Err(wait) = self.admit(&job.id, job.created_ms).await {
+            debug!(job = %job.id, "waiting for a provider slot (SORA_MAX_IN_FLIGHT)");
+            return Some(Outcome::Deferred(wait));
+        }
         if let Some(intent_ms) = job.submit_at_ms {
+            if let Err(wait) = self.budget(CallKind::Read).await {
+                return Some(Outcome::Deferred(wait));
+            }
             match provider
                 .find(&prompt, intent_ms / 1000 - CLOCK_SLACK_SECS)
                 .await
@@ -223,10 +238,23 @@ impl Worker {
                     info!(job = %job.id, "an earlier submission created nothing; submitting again")
                 }
                 Err(e) => {
+                    // Not knowing is not "absent": keep the intent and look again later.
                     warn!(job = %job.id, "cannot tell yet whether an earlier submission created a video: {e}");
-                    return Some(Outcome::CreateFailed(e));
+                    self.note_provider_error(&e).await;
+                    let retry_after = match &e {
+                        ProviderError::RateLimited { retry_after, .. }
+                        | ProviderError::Unavailable { retry_after, .. } => *retry_after,
+                        _ => None,
+                    };
+                    return Some(Outcome::CreateFailed(ProviderError::Unavailable {
+                        retry_after,
+                        message: e.to_string(),
+                    }));
                 }
             }
+        }
+        if let Err(wait) = self.budget(CallKind::Create).await {
+            return Some(Outcome::Deferred(wait));
         }
         let intent = now_ms.to_string();
         match store
@@ -252,11 +280,12 @@ impl Worker {
             }
             Err(e) => {
                 match &e {
-                    ProviderError::QuotaExhausted { .. } | ProviderError::Unauthorized { .. } => {
-                        error!(job = %job.id, "🚨 provider refuses submissions: {e} — fix the account or OPENAI_API_KEY; the job stays queued")
+                    ProviderError::Unauthorized { .. } => {
+                        error!(job = %job.id, "🚨 provider refuses our key: {e} — fix OPENAI_API_KEY; the job stays queued")
                     }
                     _ => warn!(job = %job.id, "provider create failed: {e}"),
                 }
+                self.note_provider_error(&e).await;
                 Outcome::CreateFailed(e)
             }
         })

@@ -31,6 +31,9 @@ pub enum Outcome {
     RetrieveFailed(ProviderError),
     /// The job outlived the maximum age; the provider was not asked.
     Expired { max_age: Duration },
+    /// Our own limits held the call back (request budget, pause, in-flight cap): try again after
+    /// the wait, without counting it as a poll that saw no change.
+    Deferred(Duration),
 }
 
 /// The job after the poll.
@@ -114,6 +117,14 @@ pub fn next(job: &JobState, outcome: Outcome, backoff: Backoff) -> Next {
             };
             unchanged(wait, None)
         }
+        Outcome::Deferred(wait) => Next {
+            state: job.clone(),
+            completed_video: None,
+            content_expires_at: None,
+            error: None,
+            next_poll: Some(wait),
+            changed: false,
+        },
         Outcome::Video(video) => from_video(job, video, backoff),
     }
 }
@@ -287,6 +298,14 @@ mod tests {
         let n = next(&j, Outcome::CreateFailed(rejected), BACKOFF);
         assert_eq!(n.state.status, JobStatus::Failed);
         assert_eq!(n.error.as_deref(), Some("Invalid value for 'size'"));
+    }
+
+    #[test]
+    fn a_deferred_poll_keeps_state_and_interval() {
+        let j = job(JobStatus::Queued, 0, 40);
+        let n = next(&j, Outcome::Deferred(Duration::from_millis(700)), BACKOFF);
+        assert_eq!((n.state.clone(), n.changed), (j, false));
+        assert_eq!(n.next_poll, Some(Duration::from_millis(700)));
     }
 
     #[test]

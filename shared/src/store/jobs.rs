@@ -41,6 +41,15 @@ impl Store {
                 "job id {job_id} already exists"
             )));
         }
+        if self.in_flight_cap > 0 {
+            redis::cmd("ZADD")
+                .arg(keys.waiting())
+                .arg("NX")
+                .arg(created)
+                .arg(job_id)
+                .query_async::<()>(&mut conn)
+                .await?;
+        }
         self.wake_with(&mut conn).await
     }
 

@@ -4,6 +4,7 @@
 //! KEYS, ARGV, result and the invariant it keeps). Each script touches one partition's keys only,
 //! so it runs on Redis Cluster too.
 
+mod budget;
 mod jobs;
 mod queue;
 mod scripts;
@@ -16,6 +17,7 @@ use redis::AsyncConnectionConfig;
 use crate::config::Settings;
 use crate::keys::Keyspace;
 
+pub use budget::{Admission, CallKind, Pause};
 pub use jobs::ForcePoll;
 pub use queue::{Claim, Claimed, Committed, PollCommit, Queue};
 
@@ -48,6 +50,9 @@ pub struct Store {
     pool: Pool,
     keys: Keyspace,
     retention_secs: u64,
+    /// `SORA_MAX_IN_FLIGHT`: when set, new jobs join the provider's waiting line on creation, so
+    /// they are admitted in arrival order.
+    in_flight_cap: u32,
 }
 
 impl Store {
@@ -70,6 +75,7 @@ impl Store {
             pool,
             keys: Keyspace::new(settings.redis_key_prefix.clone(), settings.job_partitions),
             retention_secs: settings.job_retention_secs,
+            in_flight_cap: settings.sora_max_in_flight,
         })
     }
 

@@ -19,6 +19,11 @@ pub static FORCE_POLL: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/force_poll.lua")));
 pub static GUARDED_SET: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/guarded_set.lua")));
+pub static PROVIDER_BUDGET: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/provider_budget.lua")));
+pub static PROVIDER_PAUSE: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/provider_pause.lua")));
+pub static ADMIT: LazyLock<Script> = LazyLock::new(|| load(include_str!("../scripts/admit.lua")));
 pub static RENEW: LazyLock<Script> = LazyLock::new(|| load(include_str!("../scripts/renew.lua")));
 pub static RELEASE: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/release.lua")));
