@@ -7,7 +7,7 @@ pub mod redis;
 pub mod stack;
 
 pub use receiver::{Received, Receiver};
-pub use redis::RedisServer;
+pub use redis::{RedisCluster, RedisServer};
 pub use stack::Stack;
 
 use std::future::Future;

@@ -8,16 +8,22 @@ pub struct RedisServer {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    cluster_node: bool,
 }
 
 impl RedisServer {
     /// Starts a server with the append-only file on (so a restart keeps the data) and waits until
     /// it answers.
     pub fn start() -> Self {
+        Self::start_as(false)
+    }
+
+    fn start_as(cluster_node: bool) -> Self {
         let mut server = Self {
             port: crate::free_port(),
             dir: tempfile::tempdir().expect("a temporary directory"),
             child: None,
+            cluster_node,
         };
         server.launch();
         server
@@ -32,7 +38,8 @@ impl RedisServer {
     }
 
     fn launch(&mut self) {
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        command
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args([
                 "--save",
@@ -41,7 +48,17 @@ impl RedisServer {
                 "yes",
                 "--appendfsync",
                 "always",
-            ])
+            ]);
+        if self.cluster_node {
+            command.args([
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+            ]);
+            command.args(["--cluster-node-timeout", "2000"]);
+        }
+        let child = command
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(Stdio::null())
@@ -90,5 +107,74 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A local Redis Cluster of `primaries` nodes, no replicas, every slot assigned.
+pub struct RedisCluster {
+    pub nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    pub fn start(primaries: usize) -> Self {
+        let nodes: Vec<RedisServer> = (0..primaries)
+            .map(|_| RedisServer::start_as(true))
+            .collect();
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let created = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("redis-cli is installed");
+        assert!(created.success(), "redis-cli --cluster create failed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for node in &nodes {
+            while !node.cluster_ok() {
+                assert!(Instant::now() < deadline, "the cluster did not come up");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Self { nodes }
+    }
+
+    /// Every node, comma-separated, as `REDIS_URL` takes them.
+    pub fn url(&self) -> String {
+        self.nodes
+            .iter()
+            .map(RedisServer::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Keys stored on each node.
+    pub fn keys_per_node(&self) -> Vec<usize> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let out = Command::new("redis-cli")
+                    .args(["-p", &n.port.to_string(), "DBSIZE"])
+                    .output()
+                    .expect("redis-cli runs");
+                String::from_utf8_lossy(&out.stdout)
+                    .trim()
+                    .parse()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+}
+
+impl RedisServer {
+    fn cluster_ok(&self) -> bool {
+        Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "CLUSTER", "INFO"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("cluster_state:ok"))
     }
 }

@@ -14,12 +14,35 @@ use sora_sim::{SimConfig, SimState, Simulator};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Receiver, RedisServer};
+use crate::{Receiver, RedisCluster, RedisServer};
 
 pub const SECRET: &str = "your-secret-key";
 
+/// The Redis a stack runs on.
+pub enum Redis {
+    Single(RedisServer),
+    Cluster(RedisCluster),
+}
+
+impl Redis {
+    pub fn url(&self) -> String {
+        match self {
+            Redis::Single(server) => server.url(),
+            Redis::Cluster(cluster) => cluster.url(),
+        }
+    }
+
+    /// The single server (to kill and restart it).
+    pub fn server(&mut self) -> &mut RedisServer {
+        match self {
+            Redis::Single(server) => server,
+            Redis::Cluster(_) => panic!("this stack runs on a cluster"),
+        }
+    }
+}
+
 pub struct Stack {
-    pub redis: RedisServer,
+    pub redis: Redis,
     pub sim: Arc<SimState>,
     pub sim_url: String,
     pub receiver: Receiver,
@@ -30,11 +53,17 @@ pub struct Stack {
 }
 
 /// Settings for tests: fast polling, everything on loopback.
-pub fn test_env(redis: &RedisServer, sim_url: &str, webhook_url: &str) -> HashMap<String, String> {
+pub fn test_env(redis: &Redis, sim_url: &str, webhook_url: &str) -> HashMap<String, String> {
+    let cluster = if matches!(redis, Redis::Cluster(_)) {
+        "true"
+    } else {
+        "false"
+    };
     [
         ("PORT", "0"),
         ("HOST", "127.0.0.1"),
         ("REDIS_URL", redis.url().as_str()),
+        ("REDIS_CLUSTER", cluster),
         ("OPENAI_BASE_URL", sim_url),
         ("OPENAI_API_KEY", "sk-sim"),
         ("WEBHOOK_URL", webhook_url),
@@ -52,7 +81,15 @@ pub fn test_env(redis: &RedisServer, sim_url: &str, webhook_url: &str) -> HashMa
 impl Stack {
     /// Starts everything with the simulator configured by `sim` and settings overridden by `env`.
     pub async fn start(sim: SimConfig, env: &[(&str, &str)]) -> Self {
-        let redis = RedisServer::start();
+        Self::start_on(Redis::Single(RedisServer::start()), sim, env).await
+    }
+
+    /// The same, on a Redis Cluster of three primaries.
+    pub async fn start_on_cluster(sim: SimConfig, env: &[(&str, &str)]) -> Self {
+        Self::start_on(Redis::Cluster(RedisCluster::start(3)), sim, env).await
+    }
+
+    pub async fn start_on(redis: Redis, sim: SimConfig, env: &[(&str, &str)]) -> Self {
         let simulator = Simulator::start(sim, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
         let sim_url = format!("http://127.0.0.1:{}/v1", simulator.port);
         let sim_state = simulator.state.clone();

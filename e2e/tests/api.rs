@@ -218,7 +218,7 @@ async fn readiness_follows_redis_and_the_api_answers_503_while_it_is_down() {
     assert_eq!(stack.get("/readyz").await.0, 200);
     assert_eq!(stack.get("/healthz").await.0, 200);
 
-    stack.redis.kill();
+    stack.redis.server().kill();
     let (s, b) = stack.get("/readyz").await;
     assert_error(s, &b, 503, "redis_unavailable");
     let response = stack
@@ -236,7 +236,7 @@ async fn readiness_follows_redis_and_the_api_answers_503_while_it_is_down() {
         "alive even without redis"
     );
 
-    stack.redis.restart();
+    stack.redis.server().restart();
     e2e::eventually(
         Duration::from_secs(10),
         "readiness after redis returns",

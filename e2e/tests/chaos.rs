@@ -98,12 +98,12 @@ async fn every_job_finishes_once_through_worker_kills_redis_restarts_and_provide
             .is_some_and(|at| Instant::now() >= *at)
         {
             redis_chaos_at.next();
-            stack.redis.kill();
+            stack.redis.server().kill();
             redis_back_at = Some(Instant::now() + Duration::from_millis(700));
         }
         if redis_back_at.is_some_and(|at| Instant::now() >= at) {
             redis_back_at = None;
-            stack.redis.restart();
+            stack.redis.server().restart();
             redis_restarts += 1;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

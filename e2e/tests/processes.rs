@@ -10,7 +10,7 @@ use e2e::{eventually, free_port, Receiver, RedisServer};
 use serde_json::{json, Value};
 
 struct Deployment {
-    _redis: RedisServer,
+    _redis: e2e::stack::Redis,
     receiver: Receiver,
     env: HashMap<String, String>,
     api: String,
@@ -24,6 +24,7 @@ async fn deploy(extra_env: &[(&str, &str)]) -> Deployment {
     let receiver = Receiver::start(SECRET);
     let sim_port = free_port();
     let sim = format!("http://127.0.0.1:{sim_port}");
+    let redis = e2e::stack::Redis::Single(redis);
     let mut env = test_env(&redis, &format!("{sim}/v1"), &receiver.url);
     let api_port = free_port();
     env.insert("PORT".into(), api_port.to_string());

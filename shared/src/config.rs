@@ -29,6 +29,7 @@ pub struct Settings {
     pub metadata_max_bytes: usize,
 
     pub redis_url: String,
+    pub redis_cluster: bool,
     pub redis_key_prefix: String,
     pub job_partitions: u16,
     pub redis_pool_size: usize,
@@ -118,8 +119,17 @@ impl Settings {
                 return fail(key, "must be greater than 0");
             }
         }
-        if !self.redis_url.starts_with("redis://") && !self.redis_url.starts_with("rediss://") {
+        if !self
+            .redis_urls()
+            .all(|url| url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
             return fail("redis_url", "must start with redis:// or rediss://");
+        }
+        if !self.redis_cluster && self.redis_urls().count() > 1 {
+            return fail(
+                "redis_url",
+                "several URLs are for a cluster: set REDIS_CLUSTER=true",
+            );
         }
         if reqwest::Url::parse(&self.openai_base_url).is_err() {
             return fail("openai_base_url", "is not a valid URL");
@@ -131,6 +141,14 @@ impl Settings {
             return fail("sora_model", "must not be empty");
         }
         Ok(())
+    }
+
+    /// The Redis URL, or for a cluster each of its comma-separated seed nodes.
+    pub fn redis_urls(&self) -> impl Iterator<Item = &str> {
+        self.redis_url
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
     }
 
     pub fn webhook_url(&self) -> Option<&str> {

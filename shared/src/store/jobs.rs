@@ -66,16 +66,17 @@ impl Store {
         }))
     }
 
-    /// Counts by status: one pipelined HGETALL per partition, independent of the number of jobs.
+    /// Counts by status: one HGETALL per partition, sent together (the partitions live in
+    /// different slots, so no pipeline on a cluster), independent of the number of jobs.
     pub async fn stats(&self) -> StoreResult<Stats> {
-        let mut pipe = redis::pipe();
-        for partition in 0..self.keys.partitions() {
-            pipe.hgetall(self.keys.stats(partition));
-        }
-        let mut conn = self.conn().await?;
-        let per_partition: Vec<HashMap<String, i64>> = pipe.query_async(&mut conn).await?;
+        let conn = self.conn().await?;
+        let reads = (0..self.keys.partitions()).map(|partition| {
+            let key = self.keys.stats(partition);
+            let mut conn = conn.clone();
+            async move { conn.hgetall::<_, HashMap<String, i64>>(key).await }
+        });
         let mut stats = Stats::default();
-        for counters in per_partition {
+        for counters in futures_util::future::try_join_all(reads).await? {
             for (name, n) in counters {
                 stats.add(&name, n);
             }
@@ -115,7 +116,7 @@ impl Store {
         }
     }
 
-    async fn wake_with(&self, conn: &mut deadpool_redis::Connection) -> StoreResult<()> {
+    async fn wake_with(&self, conn: &mut super::backend::Conn) -> StoreResult<()> {
         let wake = self.keys.wake();
         redis::pipe()
             .lpush(&wake, 1)

@@ -4,6 +4,7 @@
 //! KEYS, ARGV, result and the invariant it keeps). Each script touches one partition's keys only,
 //! so it runs on Redis Cluster too.
 
+mod backend;
 mod budget;
 mod jobs;
 mod queue;
@@ -11,11 +12,9 @@ mod scripts;
 
 use std::time::Duration;
 
-use deadpool_redis::{Manager, Pool, Runtime};
-use redis::AsyncConnectionConfig;
-
 use crate::config::Settings;
 use crate::keys::Keyspace;
+use backend::Backend;
 
 pub use budget::{Admission, CallKind, Pause};
 pub use jobs::ForcePoll;
@@ -39,15 +38,12 @@ impl From<redis::ParsingError> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// How long any reply may take before the connection is given up as broken. Blocking waits
-/// (`wait_for_wake`) stay below it.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest single blocking wait.
+/// The longest single blocking wait (below the reply timeout).
 const MAX_BLOCK: Duration = Duration::from_secs(4);
 
 #[derive(Clone)]
 pub struct Store {
-    pool: Pool,
+    backend: Backend,
     keys: Keyspace,
     retention_secs: u64,
     /// `SORA_MAX_IN_FLIGHT`: when set, new jobs join the provider's waiting line on creation, so
@@ -56,23 +52,11 @@ pub struct Store {
 }
 
 impl Store {
-    /// A pool of connections to `settings.redis_url`. Connections are made on first use, so a
-    /// process starts even while Redis is down and recovers by itself when it comes back.
+    /// Connects (lazily) to `settings.redis_url`: one server, or a cluster with `redis_cluster`.
+    /// A process starts even while Redis is down and recovers by itself when it comes back.
     pub fn connect(settings: &Settings) -> anyhow::Result<Self> {
-        let limit = Some(Duration::from_secs(2));
-        let connection = AsyncConnectionConfig::new()
-            .set_connection_timeout(limit)
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
-        let manager = Manager::new_with_config(settings.redis_url.as_str(), connection)?;
-        let pool = Pool::builder(manager)
-            .max_size(settings.redis_pool_size)
-            .wait_timeout(limit)
-            .create_timeout(limit)
-            .recycle_timeout(limit)
-            .runtime(Runtime::Tokio1)
-            .build()?;
         Ok(Self {
-            pool,
+            backend: Backend::new(settings)?,
             keys: Keyspace::new(settings.redis_key_prefix.clone(), settings.job_partitions),
             retention_secs: settings.job_retention_secs,
             in_flight_cap: settings.sora_max_in_flight,
@@ -83,8 +67,8 @@ impl Store {
         &self.keys
     }
 
-    async fn conn(&self) -> StoreResult<deadpool_redis::Connection> {
-        Ok(self.pool.get().await?)
+    async fn conn(&self) -> StoreResult<backend::Conn> {
+        self.backend.conn().await
     }
 
     /// Round trip to Redis: is it answering?

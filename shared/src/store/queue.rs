@@ -226,12 +226,16 @@ impl Store {
 
     /// Blocks up to `timeout` for a wake-up token (a new or forced job). True when woken.
     pub async fn wait_for_wake(&self, timeout: Duration) -> StoreResult<bool> {
-        let mut conn = self.conn().await?;
         // BLPOP takes fractional seconds; 0 would mean "forever". A longer wait is cut short (the
-        // caller looks at the schedule and waits again), so no reply outlasts RESPONSE_TIMEOUT.
+        // caller looks at the schedule and waits again), so no reply outlasts the reply timeout.
         let secs = timeout.min(super::MAX_BLOCK).as_secs_f64().max(0.001);
-        let popped: Option<(String, String)> = conn.blpop(self.keys.wake(), secs).await?;
-        Ok(popped.is_some())
+        let key = self.keys.wake();
+        self.backend
+            .blocking(async |conn| {
+                let popped: Option<(String, String)> = conn.blpop(key, secs).await?;
+                Ok(popped.is_some())
+            })
+            .await
     }
 }
 
