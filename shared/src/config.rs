@@ -266,9 +266,9 @@ mod documentation {
                     .any(|l| l.starts_with(&format!("{name}="))),
                 ".env.example lacks {name}"
             );
-            // The compose topology fixes these three: the API's in-container address and the
+            // The compose topology fixes these: the API's in-container address and its one
             // Redis service.
-            if !["PORT", "HOST", "REDIS_URL"].contains(&name.as_str()) {
+            if !["PORT", "HOST", "REDIS_URL", "REDIS_CLUSTER"].contains(&name.as_str()) {
                 assert!(
                     compose.contains(&format!("{name}: ${{{name}:-")),
                     "docker-compose.yml lacks {name}"
