@@ -16,6 +16,9 @@ pub struct Received {
     pub json: Value,
     pub signature_ok: bool,
     pub has_timestamp: bool,
+    /// The `x-sequence` header.
+    pub sequence: Option<u64>,
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -27,9 +30,20 @@ impl Received {
     }
 }
 
+/// How the receiver answers: the first `count` requests get `status` (with `headers`), the rest 200.
+#[derive(Clone, Debug, Default)]
+pub struct Failing {
+    pub count: usize,
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+}
+
 #[derive(Default)]
 struct Inbox {
     received: Mutex<Vec<Received>>,
+    /// Requests answered with a failure, in order.
+    refused: Mutex<Vec<Received>>,
+    failing: Mutex<Failing>,
     arrived: Notify,
 }
 
@@ -40,12 +54,18 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn start(secret: &str) -> Self {
+        Self::start_failing(secret, Failing::default())
+    }
+
+    /// A receiver that refuses its first `failing.count` requests.
+    pub fn start_failing(secret: &str, failing: Failing) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!(
             "http://127.0.0.1:{}/webhooks/sora-status",
             listener.local_addr().unwrap().port()
         );
         let inbox = Arc::new(Inbox::default());
+        *inbox.failing.lock().unwrap() = failing;
         let (state, secret) = (inbox.clone(), secret.to_owned());
         let server = HttpServer::new(move || {
             let (state, secret) = (state.clone(), secret.clone());
@@ -55,6 +75,24 @@ impl Receiver {
                     let (state, secret) = (state.clone(), secret.clone());
                     async move {
                         let received = check(&request, &body, &secret);
+                        let refusal = {
+                            let mut failing = state.failing.lock().unwrap();
+                            (failing.count > 0).then(|| {
+                                failing.count -= 1;
+                                (failing.status, failing.headers.clone())
+                            })
+                        };
+                        if let Some((status, headers)) = refusal {
+                            state.refused.lock().unwrap().push(received);
+                            state.arrived.notify_waiters();
+                            let mut response = HttpResponse::build(
+                                actix_web::http::StatusCode::from_u16(status).unwrap(),
+                            );
+                            for (name, value) in headers {
+                                response.insert_header((name, value));
+                            }
+                            return response.finish();
+                        }
                         state.received.lock().unwrap().push(received);
                         state.arrived.notify_waiters();
                         HttpResponse::Ok().json(serde_json::json!({"ok": true}))
@@ -69,6 +107,16 @@ impl Receiver {
         .run();
         tokio::spawn(server);
         Self { url, inbox }
+    }
+
+    /// Requests answered with a failure.
+    pub fn refused(&self) -> Vec<Received> {
+        self.inbox.refused.lock().unwrap().clone()
+    }
+
+    /// Makes the next `count` requests fail with `status`.
+    pub fn fail_next(&self, failing: Failing) {
+        *self.inbox.failing.lock().unwrap() = failing;
     }
 
     pub fn all(&self) -> Vec<Received> {
@@ -133,6 +181,8 @@ fn check(request: &HttpRequest, body: &[u8], secret: &str) -> Received {
         body: String::from_utf8_lossy(body).into_owned(),
         signature_ok: header("x-signature").as_deref() == Some(computed.as_str()),
         has_timestamp: header("x-timestamp").is_some(),
+        sequence: header("x-sequence").and_then(|s| s.parse().ok()),
+        at: std::time::Instant::now(),
         json,
     }
 }

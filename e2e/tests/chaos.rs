@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use e2e::processes::Process;
+use e2e::receiver::Failing;
 use e2e::stack::test_env;
 use e2e::Stack;
 use serde_json::json;
@@ -34,6 +35,8 @@ async fn every_job_finishes_once_through_worker_kills_redis_restarts_and_provide
         ("POLL_INITIAL_INTERVAL_MS", "200"),
         ("POLL_MAX_INTERVAL_MS", "1000"),
         ("WORKER_IDLE_MAX_MS", "500"),
+        ("WEBHOOK_RETRY_INITIAL_MS", "200"),
+        ("WEBHOOK_RETRY_MAX_MS", "1000"),
     ];
     let mut stack = Stack::start(sim, &chaos_env).await;
     stack.sim.set_faults(Faults {
@@ -41,6 +44,12 @@ async fn every_job_finishes_once_through_worker_kills_redis_restarts_and_provide
         retry_after_secs: 1,
         rate_5xx: 0.05,
         ..Faults::default()
+    });
+    // The receiver refuses its first deliveries, as a client that is still starting up would.
+    stack.receiver.fail_next(Failing {
+        count: 40,
+        status: 500,
+        headers: vec![],
     });
     let mut env = test_env(&stack.redis, &stack.sim_url, &stack.receiver.url);
     env.extend(
@@ -182,8 +191,9 @@ async fn every_job_finishes_once_through_worker_kills_redis_restarts_and_provide
 
     let final_count = received.iter().filter(|r| is_final(r.status())).count();
     println!(
-        "chaos: {jobs} jobs in {:.1}s | {kills} worker SIGKILLs, {redis_restarts} Redis kill+restarts, {rejected_submissions} submissions answered 503 | final states {by_status:?} | {} webhooks ({} final, {} re-deliveries of a final) | provider: {} creates, {} retrieves, {} lists, {} injected 429, {} injected 500, 0 duplicates",
+        "chaos: {jobs} jobs in {:.1}s | {kills} worker SIGKILLs, {redis_restarts} Redis kill+restarts, {rejected_submissions} submissions answered 503 | final states {by_status:?} | {} webhooks refused by the receiver, {} delivered ({} final, {} re-deliveries of a final) | provider: {} creates, {} retrieves, {} lists, {} injected 429, {} injected 500, 0 duplicates",
         elapsed.as_secs_f64(),
+        stack.receiver.refused().len(),
         received.len(),
         final_count,
         final_count - final_webhooks.len(),

@@ -132,24 +132,13 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
     let stats = store.stats().await.unwrap();
     assert_eq!((stats.queued_jobs, stats.processing_jobs), (0, 1));
     let deliveries = store
-        .claim(
-            Queue::Deliveries,
-            0,
-            10,
-            lease,
-            "worker-b.3",
-            &["job", "seq", "body"],
-        )
+        .claim(Queue::Deliveries, 0, 10, lease, "worker-b.3", &["pending"])
         .await
         .unwrap();
-    assert_eq!(
-        deliveries.items[0].values,
-        [
-            Some(id.clone()),
-            Some("1".to_owned()),
-            Some("{}".to_owned())
-        ]
-    );
+    assert_eq!(deliveries.items[0].id, id, "the job's outbox is due");
+    assert_eq!(deliveries.items[0].values, [Some("1".to_owned())]);
+    let events = store.outbox_events(&[(0, &id, 1)]).await.unwrap();
+    assert_eq!(events[0].as_ref().unwrap().0, "{}");
 }
 
 #[tokio::test]

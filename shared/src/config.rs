@@ -54,6 +54,10 @@ pub struct Settings {
     pub webhook_url: String,
     pub webhook_secret: SecretString,
     pub webhook_timeout_ms: u64,
+    pub webhook_retry_initial_ms: u64,
+    pub webhook_retry_max_ms: u64,
+    pub webhook_retry_window_secs: u64,
+    pub webhook_max_attempts: u32,
     pub webhook_concurrency: usize,
 }
 

@@ -198,6 +198,8 @@ pub struct Stats {
     pub completed_jobs: i64,
     pub failed_jobs: i64,
     pub timeout_jobs: i64,
+    /// Webhook events given up after every retry.
+    pub webhook_dead_letters: i64,
 }
 
 impl Stats {
@@ -209,6 +211,7 @@ impl Stats {
             "completed" => self.completed_jobs += n,
             "failed" => self.failed_jobs += n,
             "timeout" => self.timeout_jobs += n,
+            "dead_letters" => self.webhook_dead_letters += n,
             _ => {}
         }
     }

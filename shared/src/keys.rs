@@ -9,8 +9,10 @@
 //! | `<prefix>:{pN}:job:<jobId>` | hash | one job |
 //! | `<prefix>:{pN}:schedule` | zset | every live job, scored by next-poll time (= lease end while claimed) |
 //! | `<prefix>:{pN}:stats` | hash | status counters, changed by the same scripts that change statuses |
-//! | `<prefix>:{pN}:deliveries` | zset | pending webhook deliveries, scored by next attempt |
-//! | `<prefix>:{pN}:delivery:<id>` | hash | one webhook event |
+//! | `<prefix>:{pN}:deliveries` | zset | jobs with undelivered webhook events, scored by next attempt |
+//! | `<prefix>:{pN}:outbox:<jobId>` | hash | a job's undelivered events, in order (`pending`), and its retry state |
+//! | `<prefix>:{pN}:dead` | zset | dead-lettered events (`<jobId>:<seq>`), scored by when they died |
+//! | `<prefix>:{pN}:dead:<jobId>:<seq>` | hash | one dead-lettered event |
 //! | `<prefix>:wake` | list | wake-up tokens for idle workers (single key, any slot) |
 //! | `<prefix>:{budget}:provider` | hash | the global provider request budget and its pauses |
 //! | `<prefix>:{budget}:in_flight` | zset | jobs running at the provider, under `SORA_MAX_IN_FLIGHT` |
@@ -72,8 +74,16 @@ impl Keyspace {
         format!("{}:deliveries", self.tag(partition))
     }
 
-    pub fn delivery_prefix(&self, partition: u16) -> String {
-        format!("{}:delivery:", self.tag(partition))
+    pub fn outbox_prefix(&self, partition: u16) -> String {
+        format!("{}:outbox:", self.tag(partition))
+    }
+
+    pub fn dead_letters(&self, partition: u16) -> String {
+        format!("{}:dead", self.tag(partition))
+    }
+
+    pub fn dead_letter_prefix(&self, partition: u16) -> String {
+        format!("{}:dead:", self.tag(partition))
     }
 
     pub fn provider_budget(&self) -> String {
@@ -113,7 +123,9 @@ mod tests {
             ks.schedule(p),
             ks.stats(p),
             ks.deliveries(p),
-            ks.delivery_prefix(p),
+            ks.outbox_prefix(p),
+            ks.dead_letters(p),
+            ks.dead_letter_prefix(p),
         ] {
             assert!(key.contains(&tag), "{key}");
         }

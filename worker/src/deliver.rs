@@ -1,13 +1,14 @@
-//! Webhook delivery: claimed events are POSTed to the receiver, signed, one job's events in
-//! sequence order, different jobs' events concurrently. Each event is attempted once (the original
-//! system's behaviour); a failure is logged and the job's state stays readable at the status
-//! endpoint.
+//! Webhook delivery. Each job has an outbox of undelivered events; the delivery queue holds the
+//! job while its outbox is not empty. A claimed outbox sends its head event, signed; the attempt's
+//! outcome is recorded under the claim (delivered, retry later, or dead letter), so a job's events
+//! reach the receiver in order, different jobs' events concurrently, and a dead receiver only
+//! delays its own jobs' events.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::{stream, StreamExt};
-use relay_shared::store::{Claimed, Queue};
+use rand::Rng;
+use relay_shared::store::{Claimed, DeliveryOutcome};
 use relay_shared::time::now_unix_secs;
 use relay_shared::webhook::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use secrecy::{ExposeSecret, SecretString};
@@ -15,10 +16,22 @@ use tracing::{info, warn};
 
 use crate::Worker;
 
-/// The delivery fields a claim returns, in this order.
-pub const CLAIM_FIELDS: &[&str] = &["job", "seq", "body"];
+/// The outbox fields a claim returns, in this order.
+pub const CLAIM_FIELDS: &[&str] = &["pending", "attempts"];
 
-/// Posts signed webhook bodies to one URL.
+/// Header carrying the event's per-job sequence number: it only grows, so a receiver can drop
+/// an event older than one it already has.
+pub const SEQUENCE_HEADER: &str = "x-sequence";
+
+/// Why an attempt failed.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: Option<u16>,
+    pub retry_after: Option<Duration>,
+    pub reason: String,
+}
+
+/// Posts signed webhook bodies.
 pub struct WebhookSender {
     client: reqwest::Client,
     secret: Option<SecretString>,
@@ -37,13 +50,14 @@ impl WebhookSender {
         })
     }
 
-    /// One attempt. `Ok(status)` for a 2xx answer, `Err(reason)` otherwise.
-    pub async fn send(&self, url: &str, body: &str) -> Result<u16, String> {
+    /// One attempt: `Ok(status)` for a 2xx answer. Redirects are failures, never followed.
+    pub async fn send(&self, url: &str, body: &str, seq: u64) -> Result<u16, Failure> {
         let mut request = self
             .client
             .post(url)
             .header("content-type", "application/json")
             .header(TIMESTAMP_HEADER, now_unix_secs().to_string())
+            .header(SEQUENCE_HEADER, seq.to_string())
             .body(body.to_owned());
         if let Some(secret) = &self.secret {
             request = request.header(
@@ -51,88 +65,181 @@ impl WebhookSender {
                 sign(secret.expose_secret().as_bytes(), body.as_bytes()),
             );
         }
+        let failure = |status, retry_after, reason| Failure {
+            status,
+            retry_after,
+            reason,
+        };
         match request.send().await {
             Ok(response) if response.status().is_success() => Ok(response.status().as_u16()),
-            Ok(response) => Err(format!("receiver answered {}", response.status())),
-            Err(e) if e.is_timeout() => Err("timed out".into()),
-            Err(e) if e.is_connect() => Err("could not connect".into()),
-            Err(e) => Err(e.to_string()),
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let retry_after = matches!(status, 429 | 503)
+                    .then(|| retry_after(response.headers()))
+                    .flatten();
+                Err(failure(
+                    Some(status),
+                    retry_after,
+                    format!("receiver answered {}", response.status()),
+                ))
+            }
+            Err(e) if e.is_timeout() => Err(failure(None, None, "timed out".into())),
+            Err(e) if e.is_connect() => Err(failure(None, None, "could not connect".into())),
+            Err(e) => Err(failure(None, None, e.to_string())),
         }
     }
 }
 
-struct Delivery {
+/// `Retry-After` in seconds (the HTTP-date form is rare for webhooks and read as absent).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let secs: u64 = headers
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(secs))
+}
+
+/// One claimed outbox and its head event.
+struct Head {
     partition: u16,
-    id: String,
     job: String,
     seq: u64,
-    body: String,
+    attempts: u32,
 }
 
 impl Worker {
-    /// Delivers a claimed batch; returns how many events were attempted.
-    pub(crate) async fn deliver_batch(&self, items: Vec<(u16, Claimed)>, token: &str) -> usize {
-        let mut by_job: BTreeMap<String, Vec<Delivery>> = BTreeMap::new();
-        for (partition, item) in items {
-            let mut values = item.values.into_iter();
-            let mut next = || values.next().flatten().unwrap_or_default();
-            let (job, seq, body) = (next(), next().parse().unwrap_or(0), next());
-            by_job.entry(job.clone()).or_default().push(Delivery {
-                partition,
-                id: item.id,
-                job,
-                seq,
-                body,
-            });
-        }
-        let attempted = by_job.values().map(Vec::len).sum();
-        stream::iter(by_job.into_values())
+    /// Delivers the head event of each claimed outbox; returns how many were attempted.
+    pub(crate) async fn deliver_batch(
+        &self,
+        items: Vec<(u16, Claimed)>,
+        token: &str,
+        now_ms: i64,
+    ) -> usize {
+        let heads: Vec<Head> = items
+            .into_iter()
+            .map(|(partition, item)| {
+                let mut values = item.values.into_iter().map(Option::unwrap_or_default);
+                let pending = values.next().unwrap_or_default();
+                Head {
+                    partition,
+                    job: item.id,
+                    seq: pending
+                        .split(' ')
+                        .next()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(0),
+                    attempts: values.next().and_then(|a| a.parse().ok()).unwrap_or(0),
+                }
+            })
+            .collect();
+        let keys: Vec<(u16, &str, u64)> = heads
+            .iter()
+            .map(|h| (h.partition, h.job.as_str(), h.seq))
+            .collect();
+        let events = match self.inner.store.outbox_events(&keys).await {
+            Ok(events) => events,
+            Err(e) => {
+                warn!("could not read webhook events ({e}); their leases will bring them back");
+                return 0;
+            }
+        };
+        let attempted = heads.len();
+        stream::iter(heads.into_iter().zip(events))
             .for_each_concurrent(
                 self.inner.settings.webhook_concurrency,
-                |mut events| async move {
-                    events.sort_by_key(|d| d.seq);
-                    for delivery in events {
-                        self.deliver(delivery, token).await;
-                    }
+                |(head, event)| async move {
+                    let outcome = match event {
+                        Some((body, created_ms)) => {
+                            self.attempt(&head, &body, created_ms, token, now_ms).await
+                        }
+                        // An empty outbox (its events were superseded or already delivered): clear it.
+                        None => DeliveryOutcome::Delivered,
+                    };
+                    self.record(&head, token, &outcome).await;
                 },
             )
             .await;
+        self.inner.deliveries_waiting.notify_one();
         attempted
     }
 
-    async fn deliver(&self, delivery: Delivery, token: &str) {
-        if let Some(url) = self.inner.settings.webhook_url() {
-            let attempt = self.inner.webhooks.send(url, &delivery.body);
-            let outcome = self
-                .holding_lease(
-                    Queue::Deliveries,
-                    delivery.partition,
-                    &delivery.id,
-                    token,
-                    attempt,
-                )
-                .await;
-            match outcome {
-                Ok(status) => {
-                    info!(job = %delivery.job, seq = delivery.seq, "   ✅ Webhook sent: {url} ({status})")
-                }
-                Err(reason) => {
-                    warn!(job = %delivery.job, seq = delivery.seq, "   ⚠️ Webhook failed: {url}: {reason}")
-                }
+    async fn attempt(
+        &self,
+        head: &Head,
+        body: &str,
+        created_ms: i64,
+        token: &str,
+        now_ms: i64,
+    ) -> DeliveryOutcome {
+        let settings = &self.inner.settings;
+        let Some(url) = settings.webhook_url() else {
+            return DeliveryOutcome::Dead {
+                error: "no webhook URL configured".into(),
+            };
+        };
+        let attempt = self.inner.webhooks.send(url, body, head.seq);
+        let sent = self
+            .holding_lease(
+                relay_shared::store::Queue::Deliveries,
+                head.partition,
+                &head.job,
+                token,
+                attempt,
+            )
+            .await;
+        let failure = match sent {
+            Ok(status) => {
+                info!(job = %head.job, seq = head.seq, "   ✅ Webhook sent: {url} ({status})");
+                return DeliveryOutcome::Delivered;
             }
+            Err(failure) => failure,
+        };
+        let attempts = head.attempts + 1;
+        let window = Duration::from_secs(settings.webhook_retry_window_secs);
+        let age = Duration::from_millis(now_ms.saturating_sub(created_ms).max(0) as u64);
+        let out_of_attempts =
+            settings.webhook_max_attempts > 0 && attempts >= settings.webhook_max_attempts;
+        let gone = failure.status == Some(410);
+        if out_of_attempts || gone || age >= window {
+            let error = format!("{} after {attempts} attempt(s)", failure.reason);
+            warn!(job = %head.job, seq = head.seq, "   ☠️ Webhook given up: {url}: {error}");
+            return DeliveryOutcome::Dead { error };
         }
-        match self
-            .inner
-            .store
-            .finish_delivery(delivery.partition, &delivery.id, token)
+        // The receiver's own Retry-After wins over our schedule (bounded by the retry window).
+        let after = match failure.retry_after {
+            Some(asked) => asked.min(window),
+            None => self.retry_wait(head.attempts),
+        };
+        warn!(job = %head.job, seq = head.seq, "   ⚠️ Webhook failed: {url}: {} (attempt {attempts}); retrying in {after:?}", failure.reason);
+        DeliveryOutcome::Retry { after }
+    }
+
+    /// Exponential backoff from `webhook_retry_initial_ms`, doubled per attempt, ±25% jitter.
+    fn retry_wait(&self, previous_attempts: u32) -> Duration {
+        let settings = &self.inner.settings;
+        let base = settings
+            .webhook_retry_initial_ms
+            .saturating_mul(1u64 << previous_attempts.min(32))
+            .min(settings.webhook_retry_max_ms);
+        let jitter = rand::rng().random_range(0.75..1.25);
+        Duration::from_millis((base as f64 * jitter) as u64)
+    }
+
+    async fn record(&self, head: &Head, token: &str, outcome: &DeliveryOutcome) {
+        let store = &self.inner.store;
+        match store
+            .finish_delivery(head.partition, &head.job, token, head.seq, outcome)
             .await
         {
             Ok(true) => {}
             Ok(false) => {
-                warn!(job = %delivery.job, "delivery {} was re-claimed by another worker after its lease ran out", delivery.id)
+                warn!(job = %head.job, "webhook outbox was re-claimed by another worker after its lease ran out")
             }
             Err(e) => {
-                warn!(job = %delivery.job, "could not mark delivery {} done (it may be sent again): {e}", delivery.id)
+                warn!(job = %head.job, "could not record the webhook attempt (it may be sent again): {e}")
             }
         }
     }

@@ -133,7 +133,9 @@ impl Worker {
         .await;
         let mut deliveries = Claimer::new(Queue::Deliveries, deliver::CLAIM_FIELDS, self.lease());
         let round = deliveries.round(store, want, self.next_token()).await?;
-        let delivered = self.deliver_batch(round.items, &round.token).await;
+        let delivered = self
+            .deliver_batch(round.items, &round.token, round.now_ms)
+            .await;
         Ok(Pass { polled, delivered })
     }
 
@@ -238,7 +240,9 @@ impl Worker {
                 .collect();
             let worker = self.clone();
             running.spawn(async move {
-                worker.deliver_batch(round.items, &token).await;
+                worker
+                    .deliver_batch(round.items, &token, round.now_ms)
+                    .await;
                 drop(tracked);
             });
         }

@@ -8,7 +8,7 @@
 -- ARGV[4] status after this poll
 -- ARGV[5] '1' when status, progress or provider id changed (moves `updated`), else '0'
 -- ARGV[6] webhook body to deliver, or '' for none
--- ARGV[7] prefix of delivery hashes
+-- ARGV[7] prefix of outbox hashes (one per job: its undelivered webhook events)
 -- ARGV[8] seconds a final job is kept before it expires (retention)
 -- ARGV[9..] field/value pairs to store on the job
 -- Returns the event's sequence number (> 0), 0 when written without an event, or -1 when the
@@ -35,8 +35,21 @@ else
 end
 redis.call('HDEL', KEYS[1], 'claim', 'lease_end', 'force')
 if ARGV[6] == '' then return 0 end
+-- The job's outbox keeps its undelivered events in order. A new event supersedes the progress-only
+-- events still waiting (it carries the latest state); status changes are never dropped.
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local delivery = ARGV[1] .. ':' .. seq
-redis.call('HSET', ARGV[7] .. delivery, 'job', ARGV[1], 'seq', seq, 'body', ARGV[6])
-redis.call('ZADD', KEYS[4], now, delivery)
+local outbox = ARGV[7] .. ARGV[1]
+local kept = {}
+for pending in string.gmatch(redis.call('HGET', outbox, 'pending') or '', '%d+') do
+  if redis.call('HGET', outbox, 's:' .. pending) == '1' then
+    kept[#kept + 1] = pending
+  else
+    redis.call('HDEL', outbox, 'e:' .. pending, 's:' .. pending, 'c:' .. pending)
+  end
+end
+kept[#kept + 1] = tostring(seq)
+redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq, ARGV[6],
+  's:' .. seq, old ~= new and '1' or '0', 'c:' .. seq, now)
+-- Due now unless a delivery is already scheduled (a retry keeps its wait: the head goes first).
+redis.call('ZADD', KEYS[4], 'NX', now, ARGV[1])
 return seq

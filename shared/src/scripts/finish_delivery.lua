@@ -1,8 +1,45 @@
--- Ends a claimed webhook delivery: removes the event from its queue and deletes it.
--- KEYS[1] delivery queue   KEYS[2] delivery hash
--- ARGV[1] delivery id      ARGV[2] claim token
--- Returns 1, or 0 when the claim was lost (another worker re-claimed it after our lease ran out).
+-- Records the outcome of one delivery attempt of the head event of a job's outbox.
+-- KEYS[1] delivery queue (zset of job ids)   KEYS[2] the job's outbox hash
+-- KEYS[3] dead-letter set (zset)   KEYS[4] partition counters
+-- ARGV[1] job id   ARGV[2] claim token   ARGV[3] the event's sequence number
+-- ARGV[4] 'ok' (delivered), 'retry' (try again after ARGV[5] ms) or 'dead' (give up)
+-- ARGV[5] retry delay in ms   ARGV[6] prefix of dead-letter hashes   ARGV[7] last error
+-- ARGV[8] seconds a dead letter is kept
+-- Returns 1, or 0 when the claim was lost (nothing changed).
+-- Invariant: a job's events leave its outbox in order, delivered or dead-lettered; the job stays
+-- in the delivery queue exactly while its outbox holds an event.
 if redis.call('HGET', KEYS[2], 'claim') ~= ARGV[2] then return 0 end
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2])
+local now = now_ms()
+local seq = ARGV[3]
+local rest, present = {}, false
+for pending in string.gmatch(redis.call('HGET', KEYS[2], 'pending') or '', '%d+') do
+  if pending == seq then present = true else rest[#rest + 1] = pending end
+end
+redis.call('HDEL', KEYS[2], 'claim', 'lease_end')
+if ARGV[4] == 'retry' and present then
+  redis.call('HINCRBY', KEYS[2], 'attempts', 1)
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[5]), ARGV[1])
+  return 1
+end
+if present then
+  if ARGV[4] == 'dead' then
+    local dead = ARGV[6] .. ARGV[1] .. ':' .. seq
+    local attempts = tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0') + 1
+    redis.call('HSET', dead, 'job', ARGV[1], 'seq', seq, 'body', redis.call('HGET', KEYS[2], 'e:' .. seq),
+      'created', redis.call('HGET', KEYS[2], 'c:' .. seq), 'died', now, 'attempts', attempts,
+      'error', ARGV[7])
+    redis.call('EXPIRE', dead, tonumber(ARGV[8]))
+    redis.call('ZADD', KEYS[3], now, ARGV[1] .. ':' .. seq)
+    redis.call('HINCRBY', KEYS[4], 'dead_letters', 1)
+  end
+  redis.call('HDEL', KEYS[2], 'e:' .. seq, 's:' .. seq, 'c:' .. seq)
+  redis.call('HSET', KEYS[2], 'attempts', 0)
+end
+if #rest == 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('DEL', KEYS[2])
+else
+  redis.call('HSET', KEYS[2], 'pending', table.concat(rest, ' '))
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+end
 return 1

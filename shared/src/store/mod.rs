@@ -18,7 +18,7 @@ use backend::Backend;
 
 pub use budget::{Admission, CallKind, Pause};
 pub use jobs::ForcePoll;
-pub use queue::{Claim, Claimed, Committed, PollCommit, Queue};
+pub use queue::{Claim, Claimed, Committed, DeliveryOutcome, PollCommit, Queue};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

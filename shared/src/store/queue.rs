@@ -46,6 +46,19 @@ pub struct PollCommit<'a> {
     pub fields: Vec<(&'static str, String)>,
 }
 
+/// What became of one delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Delivered,
+    Retry {
+        after: Duration,
+    },
+    /// Given up: the event moves to the dead letters.
+    Dead {
+        error: String,
+    },
+}
+
 /// What a commit did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Committed {
@@ -151,7 +164,7 @@ impl Store {
             ),
             Queue::Deliveries => (
                 self.keys.deliveries(partition),
-                self.keys.delivery_prefix(partition),
+                self.keys.outbox_prefix(partition),
             ),
         }
     }
@@ -189,7 +202,7 @@ impl Store {
             .arg(commit.status.as_str())
             .arg(if commit.changed { "1" } else { "0" })
             .arg(commit.webhook_body.as_deref().unwrap_or(""))
-            .arg(keys.delivery_prefix(partition))
+            .arg(keys.outbox_prefix(partition))
             .arg(self.retention_secs);
         for (name, value) in &commit.fields {
             invocation.arg(*name).arg(value);
@@ -205,20 +218,58 @@ impl Store {
         })
     }
 
-    /// Removes a delivered (or abandoned) webhook event. False when the claim was lost.
+    /// The head event of each claimed outbox: its body and creation time (Redis ms).
+    pub async fn outbox_events(
+        &self,
+        heads: &[(u16, &str, u64)],
+    ) -> StoreResult<Vec<Option<(String, i64)>>> {
+        let conn = self.conn().await?;
+        let reads = heads.iter().map(|&(partition, job_id, seq)| {
+            let key = format!("{}{job_id}", self.keys.outbox_prefix(partition));
+            let mut conn = conn.clone();
+            async move {
+                let (body, created): (Option<String>, Option<i64>) = redis::cmd("HMGET")
+                    .arg(key)
+                    .arg(format!("e:{seq}"))
+                    .arg(format!("c:{seq}"))
+                    .query_async(&mut conn)
+                    .await?;
+                Ok::<_, StoreError>(body.map(|b| (b, created.unwrap_or(0))))
+            }
+        });
+        futures_util::future::try_join_all(reads).await
+    }
+
+    /// Records the outcome of one attempt to deliver a job's head event. False when the claim
+    /// was lost.
     pub async fn finish_delivery(
         &self,
         partition: u16,
-        delivery_id: &str,
+        job_id: &str,
         token: &str,
+        seq: u64,
+        outcome: &DeliveryOutcome,
     ) -> StoreResult<bool> {
-        let (set, item) = self.queue_keys(Queue::Deliveries, partition, delivery_id);
+        let (set, outbox) = self.queue_keys(Queue::Deliveries, partition, job_id);
+        let (verdict, delay, error) = match outcome {
+            DeliveryOutcome::Delivered => ("ok", 0, ""),
+            DeliveryOutcome::Retry { after } => ("retry", after.as_millis() as u64, ""),
+            DeliveryOutcome::Dead { error } => ("dead", 0, error.as_str()),
+        };
         let mut conn = self.conn().await?;
         let done: i64 = scripts::FINISH_DELIVERY
             .key(set)
-            .key(item)
-            .arg(delivery_id)
+            .key(outbox)
+            .key(self.keys.dead_letters(partition))
+            .key(self.keys.stats(partition))
+            .arg(job_id)
             .arg(token)
+            .arg(seq)
+            .arg(verdict)
+            .arg(delay)
+            .arg(self.keys.dead_letter_prefix(partition))
+            .arg(error)
+            .arg(self.retention_secs)
             .invoke_async(&mut conn)
             .await?;
         Ok(done == 1)
