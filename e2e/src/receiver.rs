@@ -18,6 +18,10 @@ pub struct Received {
     pub has_timestamp: bool,
     /// The `x-sequence` header.
     pub sequence: Option<u64>,
+    /// `webhook-id`, and whether the Standard Webhooks signature verified with the official
+    /// `standardwebhooks` library.
+    pub webhook_id: Option<String>,
+    pub standard_ok: bool,
     pub at: std::time::Instant,
 }
 
@@ -182,7 +186,33 @@ fn check(request: &HttpRequest, body: &[u8], secret: &str) -> Received {
         signature_ok: header("x-signature").as_deref() == Some(computed.as_str()),
         has_timestamp: header("x-timestamp").is_some(),
         sequence: header("x-sequence").and_then(|s| s.parse().ok()),
+        webhook_id: header("webhook-id"),
+        standard_ok: standard_key(secret)
+            .verify(body, &http_headers(request))
+            .is_ok(),
         at: std::time::Instant::now(),
         json,
     }
+}
+
+/// The receiver's Standard Webhooks key: `whsec_…` decoded, any other secret as its bytes.
+fn standard_key(secret: &str) -> standardwebhooks::Webhook {
+    match secret.strip_prefix("whsec_") {
+        Some(_) => standardwebhooks::Webhook::new(secret).expect("a valid whsec_ secret"),
+        None => standardwebhooks::Webhook::from_bytes(secret.as_bytes().to_vec()).unwrap(),
+    }
+}
+
+/// actix's request headers as the `http` crate's map the verifier takes.
+fn http_headers(request: &HttpRequest) -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (name, value) in request.headers() {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            reqwest::header::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    headers
 }

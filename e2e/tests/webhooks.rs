@@ -29,7 +29,12 @@ async fn a_receiver_that_is_down_at_first_still_gets_every_status_in_order() {
         stack.submit("retried two", json!({})).await,
     ];
     let all = stack.receiver.wait_for_final(&ids, LIMIT).await;
-    assert_eq!(stack.receiver.refused().len(), 4);
+    let refused = stack.receiver.refused();
+    assert_eq!(refused.len(), 4);
+    assert!(
+        all.iter().all(|r| r.standard_ok),
+        "every delivery verifies as a Standard Webhook"
+    );
     for id in &ids {
         let events: Vec<_> = all.iter().filter(|r| r.job_id() == id).collect();
         assert!(events.iter().all(|e| e.signature_ok));
@@ -159,4 +164,64 @@ async fn a_receiver_back_from_an_outage_gets_the_latest_state_not_a_backlog() {
     assert!(all.len() <= 3, "a backlog was replayed: {statuses:?}");
     assert_eq!(statuses.last(), Some(&"completed"));
     assert!(all.iter().all(|r| r.signature_ok));
+}
+
+#[tokio::test]
+async fn during_a_key_rotation_receivers_with_either_secret_verify() {
+    let old = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    let new = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    for receiver_secret in [old, new] {
+        let receiver = Receiver::start(receiver_secret);
+        let secrets = format!("{new} {old}");
+        let stack = Stack::start(
+            Stack::quick_sim(),
+            &[
+                ("WEBHOOK_SECRET", secrets.as_str()),
+                ("WEBHOOK_URL", receiver.url.as_str()),
+            ],
+        )
+        .await;
+        let _worker = stack.spawn_worker();
+        let id = stack.submit("rotating", json!({})).await;
+        let all = receiver
+            .wait_for_final(std::slice::from_ref(&id), LIMIT)
+            .await;
+        assert!(
+            all.iter().all(|r| r.standard_ok),
+            "verified with the {} key",
+            if receiver_secret == old { "old" } else { "new" }
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_retried_event_keeps_its_webhook_id_and_is_signed_afresh() {
+    // The video stays queued, so no newer event replaces the first one while it is retried.
+    let sim = SimConfig {
+        queued_ms: 600_000,
+        ..SimConfig::default()
+    };
+    let stack = Stack::start(sim, &FAST_RETRIES).await;
+    stack.receiver.fail_next(Failing {
+        count: 2,
+        status: 500,
+        headers: vec![],
+    });
+    let _worker = stack.spawn_worker();
+    let id = stack.submit("retried with one id", json!({})).await;
+    let all = stack
+        .receiver
+        .wait_until(LIMIT, "the queued webhook", |all| !all.is_empty())
+        .await;
+    let refused = stack.receiver.refused();
+    assert_eq!(refused.len(), 2);
+    let ids: Vec<&Option<String>> = refused.iter().chain(&all).map(|r| &r.webhook_id).collect();
+    assert!(
+        ids.iter().all(|i| **i == Some(format!("evt_{id}_1"))),
+        "{ids:?}"
+    );
+    assert!(refused
+        .iter()
+        .chain(&all)
+        .all(|r| r.standard_ok && r.signature_ok));
 }

@@ -141,6 +141,9 @@ impl Settings {
         if !self.webhook_url.is_empty() && reqwest::Url::parse(&self.webhook_url).is_err() {
             return fail("webhook_url", "is not a valid URL");
         }
+        if let Err(why) = crate::webhook::SigningKeys::parse(self.webhook_secret.expose_secret()) {
+            return fail("webhook_secret", &why);
+        }
         if self.sora_model.trim().is_empty() {
             return fail("sora_model", "must not be empty");
         }

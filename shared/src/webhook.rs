@@ -1,4 +1,10 @@
-//! Webhook events: the payload clients of the original system parse, and its signature.
+//! Webhook events: the payload clients of the original system parse, and its signatures.
+//!
+//! Two schemes sign every attempt. The original one: `x-signature` = hex HMAC-SHA256 of the body
+//! under the secret's bytes, with `x-timestamp`. And Standard Webhooks: `webhook-id` (stable across
+//! retries), `webhook-timestamp` (each attempt) and `webhook-signature` = `v1,<base64 HMAC-SHA256 of
+//! "id.timestamp.body">`, one per secret while keys rotate. A `whsec_…` secret is base64-decoded as
+//! the Standard Webhooks spec says; any other secret is used as its bytes.
 //!
 //! The body is compact JSON, integers only, with keys in the order the original documentation
 //! shows them. A receiver that parses it and re-serialises it (`JSON.stringify(req.body)`, as the
@@ -17,6 +23,63 @@ type HmacSha256 = Hmac<Sha256>;
 pub const SIGNATURE_HEADER: &str = "x-signature";
 /// Header carrying the unix time (seconds) at which the attempt was signed.
 pub const TIMESTAMP_HEADER: &str = "x-timestamp";
+/// Standard Webhooks headers.
+pub const ID_HEADER: &str = "webhook-id";
+pub const STANDARD_TIMESTAMP_HEADER: &str = "webhook-timestamp";
+pub const STANDARD_SIGNATURE_HEADER: &str = "webhook-signature";
+
+/// The secrets webhooks are signed with: `WEBHOOK_SECRET`, one or more separated by spaces or
+/// commas during a rotation. The first also keys the original `x-signature`.
+pub struct SigningKeys {
+    first_raw: Vec<u8>,
+    keys: Vec<standardwebhooks::Webhook>,
+}
+
+impl SigningKeys {
+    /// `None` for an empty setting; an error names what is wrong, never the secret.
+    pub fn parse(setting: &str) -> Result<Option<Self>, String> {
+        let secrets: Vec<&str> = setting
+            .split([' ', ',', '\n', '\t'])
+            .filter(|s| !s.is_empty())
+            .collect();
+        let Some(first) = secrets.first() else {
+            return Ok(None);
+        };
+        let keys = secrets
+            .iter()
+            .enumerate()
+            .map(|(n, secret)| match secret.strip_prefix("whsec_") {
+                Some(_) => standardwebhooks::Webhook::new(secret)
+                    .map_err(|_| format!("secret #{} starts with whsec_ but is not base64", n + 1)),
+                None => standardwebhooks::Webhook::from_bytes(secret.as_bytes().to_vec())
+                    .map_err(|e| e.to_string()),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Some(Self {
+            first_raw: first.as_bytes().to_vec(),
+            keys,
+        }))
+    }
+
+    /// The original scheme's `x-signature`.
+    pub fn original(&self, body: &[u8]) -> String {
+        sign(&self.first_raw, body)
+    }
+
+    /// `webhook-signature`: one `v1,<base64>` per secret, space-separated.
+    pub fn standard(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
+        self.keys
+            .iter()
+            .filter_map(|key| key.sign(id, timestamp, body).ok())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The `webhook-id` of a job's event: the same for every attempt of it.
+pub fn event_id(job_id: &str, seq: u64) -> String {
+    format!("evt_{job_id}_{seq}")
+}
 
 /// One status or progress change, as the receiver sees it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -47,6 +110,34 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
+}
+
+/// Checks Standard Webhooks headers with `secret` (`whsec_…` or raw), the timestamp within five
+/// minutes, in constant time: what a receiver in Rust calls.
+pub fn verify_standard(
+    secret: &str,
+    body: &[u8],
+    id: &str,
+    timestamp: &str,
+    signatures: &str,
+) -> bool {
+    let Ok(Some(keys)) = SigningKeys::parse(secret) else {
+        return false;
+    };
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (name, value) in [
+        (ID_HEADER, id),
+        (STANDARD_TIMESTAMP_HEADER, timestamp),
+        (STANDARD_SIGNATURE_HEADER, signatures),
+    ] {
+        match value.parse() {
+            Ok(value) => {
+                headers.insert(name, value);
+            }
+            Err(_) => return false,
+        }
+    }
+    keys.keys[0].verify(body, &headers).is_ok()
 }
 
 /// Checks an `x-signature` header against `body` in constant time.
@@ -110,6 +201,74 @@ mod tests {
         let body = event.to_body();
         let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(serde_json::to_string(&parsed).unwrap(), body);
+    }
+
+    #[test]
+    fn standard_signature_matches_the_published_test_vector() {
+        // From the Standard Webhooks reference implementation's tests.
+        let keys = SigningKeys::parse("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            keys.standard(
+                "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
+                1649367553,
+                br#"{"email":"test@example.com","username":"test_user"}"#
+            ),
+            "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw="
+        );
+    }
+
+    #[test]
+    fn rotation_signs_with_every_secret_and_each_verifies() {
+        let old = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+        let new = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let keys = SigningKeys::parse(&format!("{new} {old}"))
+            .unwrap()
+            .unwrap();
+        let now = crate::time::now_unix_secs();
+        let header = keys.standard("evt_1", now, b"{}");
+        assert_eq!(header.split(' ').count(), 2);
+        for secret in [old, new] {
+            assert!(verify_standard(
+                secret,
+                b"{}",
+                "evt_1",
+                &now.to_string(),
+                &header
+            ));
+        }
+        assert!(!verify_standard(
+            "whsec_dGhpcyBpcyBub3QgaXQ=",
+            b"{}",
+            "evt_1",
+            &now.to_string(),
+            &header
+        ));
+        assert!(!verify_standard(
+            new,
+            b"{ }",
+            "evt_1",
+            &now.to_string(),
+            &header
+        ));
+        assert!(SigningKeys::parse("whsec_not*base64").is_err());
+        assert!(SigningKeys::parse("  ").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_plain_secret_keys_both_schemes_with_its_bytes() {
+        let keys = SigningKeys::parse("your-secret-key").unwrap().unwrap();
+        assert_eq!(keys.original(b"{}"), sign(b"your-secret-key", b"{}"));
+        let now = crate::time::now_unix_secs();
+        let header = keys.standard("evt_2", now, b"{}");
+        assert!(verify_standard(
+            "your-secret-key",
+            b"{}",
+            "evt_2",
+            &now.to_string(),
+            &header
+        ));
     }
 
     #[test]

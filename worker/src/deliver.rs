@@ -10,8 +10,10 @@ use futures_util::{stream, StreamExt};
 use rand::Rng;
 use relay_shared::store::{Claimed, DeliveryOutcome};
 use relay_shared::time::now_unix_secs;
-use relay_shared::webhook::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use secrecy::{ExposeSecret, SecretString};
+use relay_shared::webhook::{
+    event_id, SigningKeys, ID_HEADER, SIGNATURE_HEADER, STANDARD_SIGNATURE_HEADER,
+    STANDARD_TIMESTAMP_HEADER, TIMESTAMP_HEADER,
+};
 use tracing::{info, warn};
 
 use crate::Worker;
@@ -34,36 +36,42 @@ pub struct Failure {
 /// Posts signed webhook bodies.
 pub struct WebhookSender {
     client: reqwest::Client,
-    secret: Option<SecretString>,
+    keys: Option<SigningKeys>,
 }
 
 impl WebhookSender {
-    pub fn new(secret: Option<&str>, timeout: Duration) -> reqwest::Result<Self> {
+    pub fn new(secret: &str, timeout: Duration) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("sora-relay/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self {
-            client,
-            secret: secret.map(|s| SecretString::from(s.to_owned())),
-        })
+        let keys =
+            SigningKeys::parse(secret).map_err(|why| anyhow::anyhow!("WEBHOOK_SECRET: {why}"))?;
+        Ok(Self { client, keys })
     }
 
-    /// One attempt: `Ok(status)` for a 2xx answer. Redirects are failures, never followed.
-    pub async fn send(&self, url: &str, body: &str, seq: u64) -> Result<u16, Failure> {
+    /// One attempt of event `seq` of job `job`: `Ok(status)` for a 2xx answer. Redirects are
+    /// failures, never followed. Signed afresh for each attempt; `webhook-id` never changes.
+    pub async fn send(&self, url: &str, job: &str, seq: u64, body: &str) -> Result<u16, Failure> {
+        let now = now_unix_secs();
+        let id = event_id(job, seq);
         let mut request = self
             .client
             .post(url)
             .header("content-type", "application/json")
-            .header(TIMESTAMP_HEADER, now_unix_secs().to_string())
+            .header(TIMESTAMP_HEADER, now.to_string())
             .header(SEQUENCE_HEADER, seq.to_string())
+            .header(ID_HEADER, &id)
+            .header(STANDARD_TIMESTAMP_HEADER, now.to_string())
             .body(body.to_owned());
-        if let Some(secret) = &self.secret {
-            request = request.header(
-                SIGNATURE_HEADER,
-                sign(secret.expose_secret().as_bytes(), body.as_bytes()),
-            );
+        if let Some(keys) = &self.keys {
+            request = request
+                .header(SIGNATURE_HEADER, keys.original(body.as_bytes()))
+                .header(
+                    STANDARD_SIGNATURE_HEADER,
+                    keys.standard(&id, now, body.as_bytes()),
+                );
         }
         let failure = |status, retry_after, reason| Failure {
             status,
@@ -180,7 +188,7 @@ impl Worker {
                 error: "no webhook URL configured".into(),
             };
         };
-        let attempt = self.inner.webhooks.send(url, body, head.seq);
+        let attempt = self.inner.webhooks.send(url, &head.job, head.seq, body);
         let sent = self
             .holding_lease(
                 relay_shared::store::Queue::Deliveries,

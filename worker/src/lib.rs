@@ -22,6 +22,7 @@ use relay_shared::provider::openai::OpenAiVideos;
 use relay_shared::provider::VideoProvider;
 use relay_shared::store::{Queue, Store};
 use relay_shared::Settings;
+use secrecy::ExposeSecret;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -78,10 +79,10 @@ impl Worker {
     ) -> anyhow::Result<Self> {
         let store = Store::connect(&settings)?;
         let webhooks = WebhookSender::new(
-            settings.webhook_secret(),
+            settings.webhook_secret.expose_secret(),
             Duration::from_millis(settings.webhook_timeout_ms),
         )
-        .context("building the webhook HTTP client")?;
+        .context("building the webhook sender")?;
         let backoff = Backoff {
             initial: settings.poll_initial(),
             max: settings.poll_max(),
