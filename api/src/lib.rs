@@ -9,6 +9,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
+use relay_shared::ssrf::UrlGuard;
 use relay_shared::store::Store;
 use relay_shared::Settings;
 
@@ -17,6 +18,7 @@ pub use error::ApiError;
 pub struct AppState {
     pub store: Store,
     pub limits: validate::Limits,
+    pub url_guard: UrlGuard,
 }
 
 /// The API server, built the same way by `main` and by tests.
@@ -37,6 +39,8 @@ impl Application {
                 metadata_max_bytes: settings.metadata_max_bytes,
                 default_model: settings.sora_model.clone(),
             },
+            url_guard: UrlGuard::new(&settings.webhook_allowed_nets)
+                .map_err(|why| anyhow::anyhow!("webhook_allowed_nets: {why}"))?,
         });
         let server = HttpServer::new(move || {
             App::new()

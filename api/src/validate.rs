@@ -101,6 +101,12 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
             )))
         }
     };
+    let webhook_url = optional_string(&fields, "webhookUrl")?;
+    if webhook_url.as_ref().is_some_and(|u| u.len() > 2048) {
+        return Err(ApiError::invalid_field(
+            "webhookUrl must be at most 2048 characters",
+        ));
+    }
     Ok(NewJob {
         wallet_address,
         script,
@@ -109,6 +115,7 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
         seconds,
         size,
         metadata,
+        webhook_url,
     })
 }
 

@@ -79,7 +79,7 @@ async fn a_429_pauses_every_worker_for_its_retry_after() {
     let first_seen = Instant::now();
     // Requests already on the wire when the first 429 came back land within a moment; after that,
     // nothing reaches the provider until the 3 s pause is over.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let settled = requests(&stack);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(

@@ -133,10 +133,16 @@ async fn a_worker_killed_mid_submission_leaves_no_second_video() {
     env.insert("JOB_LEASE_MS".into(), "1500".into());
     let doomed = Process::spawn("relay-worker", &[], &env);
     let id = stack.submit("killed mid-call", json!({})).await;
+    // Kill it once its intent to submit is recorded: the create call is on the wire (or about to
+    // be), and its answer will never be stored.
+    let store = relay_shared::store::Store::connect(&stack.settings).unwrap();
     eventually(
         Duration::from_secs(10),
-        "the doomed worker to claim the job",
-        || async { (doomed.count_lines("Polling 1 Sora job") > 0).then_some(()) },
+        "the doomed worker to record its intent",
+        || async {
+            let job = store.job(&id).await.ok().flatten()?;
+            job.get("submit_at").map(|_| ())
+        },
     )
     .await;
     drop(doomed); // SIGKILL

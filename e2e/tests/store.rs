@@ -30,6 +30,7 @@ fn new_job(script: &str) -> NewJob {
         seconds: None,
         size: None,
         metadata: None,
+        webhook_url: None,
     }
 }
 

@@ -52,6 +52,7 @@ pub struct Settings {
     pub worker_idle_max_ms: u64,
 
     pub webhook_url: String,
+    pub webhook_allowed_nets: String,
     pub webhook_secret: SecretString,
     pub webhook_timeout_ms: u64,
     pub webhook_retry_initial_ms: u64,
@@ -140,6 +141,9 @@ impl Settings {
         }
         if !self.webhook_url.is_empty() && reqwest::Url::parse(&self.webhook_url).is_err() {
             return fail("webhook_url", "is not a valid URL");
+        }
+        if let Err(why) = crate::ssrf::UrlGuard::new(&self.webhook_allowed_nets) {
+            return fail("webhook_allowed_nets", &why);
         }
         if let Err(why) = crate::webhook::SigningKeys::parse(self.webhook_secret.expose_secret()) {
             return fail("webhook_secret", &why);

@@ -83,6 +83,8 @@ pub mod field {
     /// Redis time (ms) at which a provider submission was last attempted and its outcome is not
     /// known; empty once the provider id is stored or the attempt certainly created nothing.
     pub const SUBMIT_AT: &str = "submit_at";
+    /// The job's own webhook URL (vetted at submission), when it has one.
+    pub const WEBHOOK_URL: &str = "webhook_url";
 }
 
 /// What a client asks for; validated by the API before it is stored.
@@ -96,6 +98,8 @@ pub struct NewJob {
     pub size: Option<String>,
     /// Compact JSON of a small object, kept with the job and shown back in its view.
     pub metadata: Option<String>,
+    /// The client's own webhook URL, instead of `WEBHOOK_URL`.
+    pub webhook_url: Option<String>,
 }
 
 impl NewJob {
@@ -115,6 +119,9 @@ impl NewJob {
         }
         if let Some(meta) = &self.metadata {
             fields.push((field::METADATA, meta));
+        }
+        if let Some(url) = &self.webhook_url {
+            fields.push((field::WEBHOOK_URL, url));
         }
         fields
     }

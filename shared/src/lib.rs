@@ -6,6 +6,7 @@ pub mod job;
 pub mod keys;
 pub mod provider;
 pub mod shutdown;
+pub mod ssrf;
 pub mod store;
 pub mod telemetry;
 pub mod time;

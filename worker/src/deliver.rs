@@ -4,10 +4,12 @@
 //! reach the receiver in order, different jobs' events concurrently, and a dead receiver only
 //! delays its own jobs' events.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{stream, StreamExt};
 use rand::Rng;
+use relay_shared::ssrf::{GuardedResolver, UrlGuard};
 use relay_shared::store::{Claimed, DeliveryOutcome};
 use relay_shared::time::now_unix_secs;
 use relay_shared::webhook::{
@@ -19,7 +21,7 @@ use tracing::{info, warn};
 use crate::Worker;
 
 /// The outbox fields a claim returns, in this order.
-pub const CLAIM_FIELDS: &[&str] = &["pending", "attempts"];
+pub const CLAIM_FIELDS: &[&str] = &["pending", "attempts", "url"];
 
 /// Header carrying the event's per-job sequence number: it only grows, so a receiver can drop
 /// an event older than one it already has.
@@ -31,33 +33,79 @@ pub struct Failure {
     pub status: Option<u16>,
     pub retry_after: Option<Duration>,
     pub reason: String,
+    /// The URL failed the SSRF guard: retrying cannot help.
+    pub refused: bool,
+}
+
+/// Where an event goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Destination<'a> {
+    /// The operator's `WEBHOOK_URL`: trusted.
+    Operator(&'a str),
+    /// A client-supplied URL: vetted again now, and connected to only at vetted addresses.
+    Client(&'a str),
 }
 
 /// Posts signed webhook bodies.
 pub struct WebhookSender {
-    client: reqwest::Client,
+    trusted: reqwest::Client,
+    guarded: reqwest::Client,
+    guard: UrlGuard,
     keys: Option<SigningKeys>,
 }
 
 impl WebhookSender {
-    pub fn new(secret: &str, timeout: Duration) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("sora-relay/", env!("CARGO_PKG_VERSION")))
+    pub fn new(secret: &str, allowed_nets: &str, timeout: Duration) -> anyhow::Result<Self> {
+        let guard = UrlGuard::new(allowed_nets)
+            .map_err(|why| anyhow::anyhow!("WEBHOOK_ALLOWED_NETS: {why}"))?;
+        let client = || {
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("sora-relay/", env!("CARGO_PKG_VERSION")))
+        };
+        let trusted = client().build()?;
+        let guarded = client()
+            .dns_resolver(Arc::new(GuardedResolver {
+                guard: guard.clone(),
+            }))
             .build()?;
         let keys =
             SigningKeys::parse(secret).map_err(|why| anyhow::anyhow!("WEBHOOK_SECRET: {why}"))?;
-        Ok(Self { client, keys })
+        Ok(Self {
+            trusted,
+            guarded,
+            guard,
+            keys,
+        })
     }
 
     /// One attempt of event `seq` of job `job`: `Ok(status)` for a 2xx answer. Redirects are
     /// failures, never followed. Signed afresh for each attempt; `webhook-id` never changes.
-    pub async fn send(&self, url: &str, job: &str, seq: u64, body: &str) -> Result<u16, Failure> {
+    pub async fn send(
+        &self,
+        destination: Destination<'_>,
+        job: &str,
+        seq: u64,
+        body: &str,
+    ) -> Result<u16, Failure> {
+        let (client, url) = match destination {
+            Destination::Operator(url) => (&self.trusted, url),
+            Destination::Client(url) => {
+                if let Err(why) = self.guard.vet(url).await {
+                    return Err(Failure {
+                        status: None,
+                        retry_after: None,
+                        reason: format!("webhook URL refused: {why}"),
+                        refused: true,
+                    });
+                }
+                (&self.guarded, url)
+            }
+        };
         let now = now_unix_secs();
         let id = event_id(job, seq);
-        let mut request = self
-            .client
+        let mut request = client
             .post(url)
             .header("content-type", "application/json")
             .header(TIMESTAMP_HEADER, now.to_string())
@@ -77,6 +125,7 @@ impl WebhookSender {
             status,
             retry_after,
             reason,
+            refused: false,
         };
         match request.send().await {
             Ok(response) if response.status().is_success() => Ok(response.status().as_u16()),
@@ -92,10 +141,23 @@ impl WebhookSender {
                 ))
             }
             Err(e) if e.is_timeout() => Err(failure(None, None, "timed out".into())),
-            Err(e) if e.is_connect() => Err(failure(None, None, "could not connect".into())),
+            Err(e) if e.is_connect() => Err(failure(None, None, describe_connect_error(&e))),
             Err(e) => Err(failure(None, None, e.to_string())),
         }
     }
+}
+
+/// A connection failure, saying so when the guard refused the host at connect time.
+fn describe_connect_error(e: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if text.contains("webhooks may not reach") {
+            return format!("webhook URL refused: {text}");
+        }
+        source = cause.source();
+    }
+    "could not connect".into()
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is rare for webhooks and read as absent).
@@ -116,6 +178,8 @@ struct Head {
     job: String,
     seq: u64,
     attempts: u32,
+    /// The job's own webhook URL, if it has one.
+    url: Option<String>,
 }
 
 impl Worker {
@@ -140,6 +204,7 @@ impl Worker {
                         .and_then(|s| s.parse().ok())
                         .unwrap_or(0),
                     attempts: values.next().and_then(|a| a.parse().ok()).unwrap_or(0),
+                    url: values.next().filter(|u| !u.is_empty()),
                 }
             })
             .collect();
@@ -183,12 +248,22 @@ impl Worker {
         now_ms: i64,
     ) -> DeliveryOutcome {
         let settings = &self.inner.settings;
-        let Some(url) = settings.webhook_url() else {
-            return DeliveryOutcome::Dead {
-                error: "no webhook URL configured".into(),
-            };
+        let destination = match (&head.url, settings.webhook_url()) {
+            (Some(own), _) => Destination::Client(own),
+            (None, Some(operator)) => Destination::Operator(operator),
+            (None, None) => {
+                return DeliveryOutcome::Dead {
+                    error: "no webhook URL configured".into(),
+                }
+            }
         };
-        let attempt = self.inner.webhooks.send(url, &head.job, head.seq, body);
+        let url = match destination {
+            Destination::Operator(url) | Destination::Client(url) => url,
+        };
+        let attempt = self
+            .inner
+            .webhooks
+            .send(destination, &head.job, head.seq, body);
         let sent = self
             .holding_lease(
                 relay_shared::store::Queue::Deliveries,
@@ -210,7 +285,7 @@ impl Worker {
         let age = Duration::from_millis(now_ms.saturating_sub(created_ms).max(0) as u64);
         let out_of_attempts =
             settings.webhook_max_attempts > 0 && attempts >= settings.webhook_max_attempts;
-        let gone = failure.status == Some(410);
+        let gone = failure.status == Some(410) || failure.refused;
         if out_of_attempts || gone || age >= window {
             let error = format!("{} after {attempts} attempt(s)", failure.reason);
             warn!(job = %head.job, seq = head.seq, "   ☠️ Webhook given up: {url}: {error}");

@@ -80,6 +80,7 @@ impl Worker {
         let store = Store::connect(&settings)?;
         let webhooks = WebhookSender::new(
             settings.webhook_secret.expose_secret(),
+            &settings.webhook_allowed_nets,
             Duration::from_millis(settings.webhook_timeout_ms),
         )
         .context("building the webhook sender")?;

@@ -24,6 +24,7 @@ pub const CLAIM_FIELDS: &[&str] = &[
     field::SECONDS,
     field::SIZE,
     field::SUBMIT_AT,
+    field::WEBHOOK_URL,
 ];
 
 /// How far before a lost submission's recorded time a found video may have been created: the
@@ -39,6 +40,8 @@ struct ClaimedJob {
     size: Option<String>,
     /// Set when an earlier submission's outcome is unknown.
     submit_at_ms: Option<i64>,
+    /// The job has its own webhook URL.
+    own_webhook: bool,
 }
 
 impl ClaimedJob {
@@ -67,6 +70,7 @@ impl ClaimedJob {
             seconds: next(),
             size: next(),
             submit_at_ms: next().and_then(|t| t.parse().ok()),
+            own_webhook: next().is_some(),
         }
     }
 }
@@ -103,7 +107,8 @@ impl Worker {
         if next.changed {
             log_transition(&job, &next.state, next.error.as_deref());
         }
-        let webhook_body = (next.changed && settings.webhook_url().is_some()).then(|| {
+        let has_receiver = job.own_webhook || settings.webhook_url().is_some();
+        let webhook_body = (next.changed && has_receiver).then(|| {
             WebhookEvent {
                 job_id: &job.id,
                 sora_job_id: next.state.sora_id.as_deref(),

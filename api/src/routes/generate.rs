@@ -20,7 +20,17 @@ pub async fn generate(
 ) -> Result<HttpResponse, ApiError> {
     require_json(&request)?;
     let body = read_body(payload).await?;
-    let job = validate::generate_request(&body, &state.limits)?;
+    let mut job = validate::generate_request(&body, &state.limits)?;
+    if let Some(url) = &job.webhook_url {
+        let vetted = state.url_guard.vet(url).await.map_err(|why| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "webhook_url_refused",
+                format!("webhookUrl refused: {why}"),
+            )
+        })?;
+        job.webhook_url = Some(vetted.to_string());
+    }
     let job_id = new_job_id();
     state.store.create_job(&job_id, &job).await?;
     info!(job = %job_id, wallet = %job.wallet_address, model = %job.model, "📥 job accepted");

@@ -48,6 +48,8 @@ for pending in string.gmatch(redis.call('HGET', outbox, 'pending') or '', '%d+')
   end
 end
 kept[#kept + 1] = tostring(seq)
+local url = redis.call('HGET', KEYS[1], 'webhook_url')
+if url then redis.call('HSET', outbox, 'url', url) end
 redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq, ARGV[6],
   's:' .. seq, old ~= new and '1' or '0', 'c:' .. seq, now)
 -- Due now unless a delivery is already scheduled (a retry keeps its wait: the head goes first).
