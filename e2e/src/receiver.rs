@@ -95,7 +95,7 @@ impl Receiver {
                             for (name, value) in headers {
                                 response.insert_header((name, value));
                             }
-                            return response.finish();
+                            return response.body("refused by the test receiver");
                         }
                         state.received.lock().unwrap().push(received);
                         state.arrived.notify_waiters();

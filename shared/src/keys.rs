@@ -11,6 +11,8 @@
 //! | `<prefix>:{pN}:stats` | hash | status counters, changed by the same scripts that change statuses |
 //! | `<prefix>:{pN}:deliveries` | zset | jobs with undelivered webhook events, scored by next attempt |
 //! | `<prefix>:{pN}:outbox:<jobId>` | hash | a job's undelivered events, in order (`pending`), and its retry state |
+//! | `<prefix>:{pN}:events:<jobId>` | hash | every event of a job (for the attempt log and redelivery) |
+//! | `<prefix>:{pN}:log:<jobId>` | list | a job's delivery attempts, newest last (JSON) |
 //! | `<prefix>:{pN}:dead` | zset | dead-lettered events (`<jobId>:<seq>`), scored by when they died |
 //! | `<prefix>:{pN}:dead:<jobId>:<seq>` | hash | one dead-lettered event |
 //! | `<prefix>:wake` | list | wake-up tokens for idle workers (single key, any slot) |
@@ -76,6 +78,14 @@ impl Keyspace {
 
     pub fn outbox_prefix(&self, partition: u16) -> String {
         format!("{}:outbox:", self.tag(partition))
+    }
+
+    pub fn events(&self, partition: u16, job_id: &str) -> String {
+        format!("{}:events:{job_id}", self.tag(partition))
+    }
+
+    pub fn attempt_log(&self, partition: u16, job_id: &str) -> String {
+        format!("{}:log:{job_id}", self.tag(partition))
     }
 
     pub fn dead_letters(&self, partition: u16) -> String {

@@ -5,13 +5,13 @@
 //! delays its own jobs' events.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::{stream, StreamExt};
 use rand::Rng;
 use relay_shared::ssrf::{GuardedResolver, UrlGuard};
-use relay_shared::store::{Claimed, DeliveryOutcome};
-use relay_shared::time::now_unix_secs;
+use relay_shared::store::{Claimed, DeliveryOutcome, Queue};
+use relay_shared::time::{now_iso8601, now_unix_secs};
 use relay_shared::webhook::{
     event_id, SigningKeys, ID_HEADER, SIGNATURE_HEADER, STANDARD_SIGNATURE_HEADER,
     STANDARD_TIMESTAMP_HEADER, TIMESTAMP_HEADER,
@@ -27,14 +27,25 @@ pub const CLAIM_FIELDS: &[&str] = &["pending", "attempts", "url"];
 /// an event older than one it already has.
 pub const SEQUENCE_HEADER: &str = "x-sequence";
 
-/// Why an attempt failed.
+/// How much of a receiver's answer the attempt log keeps.
+const RESPONSE_LOG_LIMIT: usize = 4096;
+
+/// A 2xx answer.
 #[derive(Debug)]
+pub struct Sent {
+    pub status: u16,
+    pub response: String,
+}
+
+/// Why an attempt failed.
+#[derive(Debug, Default)]
 pub struct Failure {
     pub status: Option<u16>,
     pub retry_after: Option<Duration>,
     pub reason: String,
     /// The URL failed the SSRF guard: retrying cannot help.
     pub refused: bool,
+    pub response: String,
 }
 
 /// Where an event goes.
@@ -88,16 +99,15 @@ impl WebhookSender {
         job: &str,
         seq: u64,
         body: &str,
-    ) -> Result<u16, Failure> {
+    ) -> Result<Sent, Failure> {
         let (client, url) = match destination {
             Destination::Operator(url) => (&self.trusted, url),
             Destination::Client(url) => {
                 if let Err(why) = self.guard.vet(url).await {
                     return Err(Failure {
-                        status: None,
-                        retry_after: None,
                         reason: format!("webhook URL refused: {why}"),
                         refused: true,
+                        ..Failure::default()
                     });
                 }
                 (&self.guarded, url)
@@ -121,30 +131,46 @@ impl WebhookSender {
                     keys.standard(&id, now, body.as_bytes()),
                 );
         }
-        let failure = |status, retry_after, reason| Failure {
-            status,
-            retry_after,
+        let failure = |reason| Failure {
             reason,
-            refused: false,
+            ..Failure::default()
         };
         match request.send().await {
-            Ok(response) if response.status().is_success() => Ok(response.status().as_u16()),
+            Ok(response) if response.status().is_success() => Ok(Sent {
+                status: response.status().as_u16(),
+                response: snippet(response).await,
+            }),
             Ok(response) => {
-                let status = response.status().as_u16();
-                let retry_after = matches!(status, 429 | 503)
+                let status = response.status();
+                let retry_after = matches!(status.as_u16(), 429 | 503)
                     .then(|| retry_after(response.headers()))
                     .flatten();
-                Err(failure(
-                    Some(status),
+                Err(Failure {
+                    status: Some(status.as_u16()),
                     retry_after,
-                    format!("receiver answered {}", response.status()),
-                ))
+                    reason: format!("receiver answered {status}"),
+                    refused: false,
+                    response: snippet(response).await,
+                })
             }
-            Err(e) if e.is_timeout() => Err(failure(None, None, "timed out".into())),
-            Err(e) if e.is_connect() => Err(failure(None, None, describe_connect_error(&e))),
-            Err(e) => Err(failure(None, None, e.to_string())),
+            Err(e) if e.is_timeout() => Err(failure("timed out".into())),
+            Err(e) if e.is_connect() => Err(failure(describe_connect_error(&e))),
+            Err(e) => Err(failure(e.to_string())),
         }
     }
+}
+
+/// The start of a receiver's answer, for the attempt log.
+async fn snippet(mut response: reqwest::Response) -> String {
+    let mut kept = Vec::new();
+    while kept.len() < RESPONSE_LOG_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    kept.truncate(RESPONSE_LOG_LIMIT);
+    String::from_utf8_lossy(&kept).into_owned()
 }
 
 /// A connection failure, saying so when the guard refused the host at connect time.
@@ -224,14 +250,14 @@ impl Worker {
             .for_each_concurrent(
                 self.inner.settings.webhook_concurrency,
                 |(head, event)| async move {
-                    let outcome = match event {
+                    let (outcome, entry) = match event {
                         Some((body, created_ms)) => {
                             self.attempt(&head, &body, created_ms, token, now_ms).await
                         }
                         // An empty outbox (its events were superseded or already delivered): clear it.
-                        None => DeliveryOutcome::Delivered,
+                        None => (DeliveryOutcome::Delivered, String::new()),
                     };
-                    self.record(&head, token, &outcome).await;
+                    self.record(&head, token, &outcome, &entry).await;
                 },
             )
             .await;
@@ -239,6 +265,7 @@ impl Worker {
         attempted
     }
 
+    /// One attempt at the head event: its outcome, and its entry for the attempt log.
     async fn attempt(
         &self,
         head: &Head,
@@ -246,37 +273,42 @@ impl Worker {
         created_ms: i64,
         token: &str,
         now_ms: i64,
-    ) -> DeliveryOutcome {
+    ) -> (DeliveryOutcome, String) {
         let settings = &self.inner.settings;
         let destination = match (&head.url, settings.webhook_url()) {
             (Some(own), _) => Destination::Client(own),
             (None, Some(operator)) => Destination::Operator(operator),
             (None, None) => {
-                return DeliveryOutcome::Dead {
-                    error: "no webhook URL configured".into(),
-                }
+                let error = "no webhook URL configured".to_owned();
+                let entry = log_entry(head, "", None, Duration::ZERO, Some(&error), "", "dead");
+                return (DeliveryOutcome::Dead { error }, entry);
             }
         };
         let url = match destination {
             Destination::Operator(url) | Destination::Client(url) => url,
         };
+        let started = Instant::now();
         let attempt = self
             .inner
             .webhooks
             .send(destination, &head.job, head.seq, body);
         let sent = self
-            .holding_lease(
-                relay_shared::store::Queue::Deliveries,
-                head.partition,
-                &head.job,
-                token,
-                attempt,
-            )
+            .holding_lease(Queue::Deliveries, head.partition, &head.job, token, attempt)
             .await;
+        let took = started.elapsed();
         let failure = match sent {
-            Ok(status) => {
-                info!(job = %head.job, seq = head.seq, "   ✅ Webhook sent: {url} ({status})");
-                return DeliveryOutcome::Delivered;
+            Ok(sent) => {
+                info!(job = %head.job, seq = head.seq, "   ✅ Webhook sent: {url} ({})", sent.status);
+                let entry = log_entry(
+                    head,
+                    url,
+                    Some(sent.status),
+                    took,
+                    None,
+                    &sent.response,
+                    "delivered",
+                );
+                return (DeliveryOutcome::Delivered, entry);
             }
             Err(failure) => failure,
         };
@@ -286,18 +318,29 @@ impl Worker {
         let out_of_attempts =
             settings.webhook_max_attempts > 0 && attempts >= settings.webhook_max_attempts;
         let gone = failure.status == Some(410) || failure.refused;
-        if out_of_attempts || gone || age >= window {
+        let (outcome, verdict) = if out_of_attempts || gone || age >= window {
             let error = format!("{} after {attempts} attempt(s)", failure.reason);
             warn!(job = %head.job, seq = head.seq, "   ☠️ Webhook given up: {url}: {error}");
-            return DeliveryOutcome::Dead { error };
-        }
-        // The receiver's own Retry-After wins over our schedule (bounded by the retry window).
-        let after = match failure.retry_after {
-            Some(asked) => asked.min(window),
-            None => self.retry_wait(head.attempts),
+            (DeliveryOutcome::Dead { error }, "dead")
+        } else {
+            // The receiver's own Retry-After wins over our schedule (bounded by the retry window).
+            let after = match failure.retry_after {
+                Some(asked) => asked.min(window),
+                None => self.retry_wait(head.attempts),
+            };
+            warn!(job = %head.job, seq = head.seq, "   ⚠️ Webhook failed: {url}: {} (attempt {attempts}); retrying in {after:?}", failure.reason);
+            (DeliveryOutcome::Retry { after }, "retry")
         };
-        warn!(job = %head.job, seq = head.seq, "   ⚠️ Webhook failed: {url}: {} (attempt {attempts}); retrying in {after:?}", failure.reason);
-        DeliveryOutcome::Retry { after }
+        let entry = log_entry(
+            head,
+            url,
+            failure.status,
+            took,
+            Some(&failure.reason),
+            &failure.response,
+            verdict,
+        );
+        (outcome, entry)
     }
 
     /// Exponential backoff from `webhook_retry_initial_ms`, doubled per attempt, ±25% jitter.
@@ -311,10 +354,10 @@ impl Worker {
         Duration::from_millis((base as f64 * jitter) as u64)
     }
 
-    async fn record(&self, head: &Head, token: &str, outcome: &DeliveryOutcome) {
+    async fn record(&self, head: &Head, token: &str, outcome: &DeliveryOutcome, entry: &str) {
         let store = &self.inner.store;
         match store
-            .finish_delivery(head.partition, &head.job, token, head.seq, outcome)
+            .finish_delivery(head.partition, &head.job, token, head.seq, outcome, entry)
             .await
         {
             Ok(true) => {}
@@ -326,4 +369,27 @@ impl Worker {
             }
         }
     }
+}
+
+/// One line of the attempt log (`GET /api/videos/{jobId}/deliveries`).
+fn log_entry(
+    head: &Head,
+    url: &str,
+    status: Option<u16>,
+    took: Duration,
+    error: Option<&str>,
+    response: &str,
+    outcome: &str,
+) -> String {
+    serde_json::json!({
+        "sequence": head.seq,
+        "at": now_iso8601(),
+        "url": url,
+        "statusCode": status,
+        "durationMs": took.as_millis() as u64,
+        "error": error,
+        "response": response,
+        "outcome": outcome,
+    })
+    .to_string()
 }

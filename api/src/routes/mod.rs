@@ -1,5 +1,6 @@
 //! The HTTP routes, at the paths the original clients call.
 
+mod deliveries;
 mod generate;
 mod health;
 mod jobs;
@@ -27,6 +28,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/sora/poll/{job_id}")
             .route(web::post().to(jobs::force_poll))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/videos/{job_id}/deliveries")
+            .route(web::get().to(deliveries::list))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/deliveries/recover")
+            .route(web::post().to(deliveries::recover))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/deliveries/{delivery_id}/redeliver")
+            .route(web::post().to(deliveries::redeliver))
             .default_service(web::to(method_not_allowed)),
     )
     .route("/healthz", web::get().to(health::alive))

@@ -10,14 +10,16 @@
 -- ARGV[6] webhook body to deliver, or '' for none
 -- ARGV[7] prefix of outbox hashes (one per job: its undelivered webhook events)
 -- ARGV[8] seconds a final job is kept before it expires (retention)
--- ARGV[9..] field/value pairs to store on the job
+-- ARGV[9] seconds the job's event history is kept (its longest life: maximum age + retention)
+-- ARGV[10] the job's event history hash
+-- ARGV[11..] field/value pairs to store on the job
 -- Returns the event's sequence number (> 0), 0 when written without an event, or -1 when the
 -- claim was lost: another worker owns the job now and nothing is written (fencing).
 if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[2] then return -1 end
 local now = now_ms()
 local old = redis.call('HGET', KEYS[1], 'status')
 local new = ARGV[4]
-if #ARGV >= 10 then redis.call('HSET', KEYS[1], unpack(ARGV, 9)) end
+if #ARGV >= 12 then redis.call('HSET', KEYS[1], unpack(ARGV, 11)) end
 redis.call('HSET', KEYS[1], 'status', new)
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'updated', now) end
 if old ~= new then
@@ -54,4 +56,8 @@ redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq, ARGV
   's:' .. seq, old ~= new and '1' or '0', 'c:' .. seq, now)
 -- Due now unless a delivery is already scheduled (a retry keeps its wait: the head goes first).
 redis.call('ZADD', KEYS[4], 'NX', now, ARGV[1])
+-- Every event is also kept, for the attempt log and redelivery, as long as the job is.
+local events = ARGV[10]
+redis.call('HSET', events, 'e:' .. seq, ARGV[6], 'c:' .. seq, now)
+redis.call('EXPIRE', events, tonumber(ARGV[9]))
 return seq

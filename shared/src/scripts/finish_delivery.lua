@@ -4,12 +4,18 @@
 -- ARGV[1] job id   ARGV[2] claim token   ARGV[3] the event's sequence number
 -- ARGV[4] 'ok' (delivered), 'retry' (try again after ARGV[5] ms) or 'dead' (give up)
 -- ARGV[5] retry delay in ms   ARGV[6] prefix of dead-letter hashes   ARGV[7] last error
--- ARGV[8] seconds a dead letter is kept
+-- ARGV[8] seconds a dead letter (and the attempt log) is kept
+-- ARGV[9] the attempt's log entry (JSON)   KEYS[5] the job's attempt log (list)
 -- Returns 1, or 0 when the claim was lost (nothing changed).
 -- Invariant: a job's events leave its outbox in order, delivered or dead-lettered; the job stays
 -- in the delivery queue exactly while its outbox holds an event.
 if redis.call('HGET', KEYS[2], 'claim') ~= ARGV[2] then return 0 end
 local now = now_ms()
+if ARGV[9] ~= '' then
+  redis.call('RPUSH', KEYS[5], ARGV[9])
+  redis.call('LTRIM', KEYS[5], -200, -1)
+  redis.call('EXPIRE', KEYS[5], tonumber(ARGV[8]))
+end
 local seq = ARGV[3]
 local rest, present = {}, false
 for pending in string.gmatch(redis.call('HGET', KEYS[2], 'pending') or '', '%d+') do

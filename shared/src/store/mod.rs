@@ -6,6 +6,7 @@
 
 mod backend;
 mod budget;
+mod deliveries;
 mod jobs;
 mod queue;
 mod scripts;
@@ -17,6 +18,7 @@ use crate::keys::Keyspace;
 use backend::Backend;
 
 pub use budget::{Admission, CallKind, Pause};
+pub use deliveries::{DeliveryHistory, Requeued};
 pub use jobs::ForcePoll;
 pub use queue::{Claim, Claimed, Committed, DeliveryOutcome, PollCommit, Queue};
 
@@ -46,6 +48,8 @@ pub struct Store {
     backend: Backend,
     keys: Keyspace,
     retention_secs: u64,
+    /// How long a job can live at most: maximum age plus retention.
+    job_lifetime_secs: u64,
     /// `SORA_MAX_IN_FLIGHT`: when set, new jobs join the provider's waiting line on creation, so
     /// they are admitted in arrival order.
     in_flight_cap: u32,
@@ -59,6 +63,7 @@ impl Store {
             backend: Backend::new(settings)?,
             keys: Keyspace::new(settings.redis_key_prefix.clone(), settings.job_partitions),
             retention_secs: settings.job_retention_secs,
+            job_lifetime_secs: settings.job_max_age_secs + settings.job_retention_secs,
             in_flight_cap: settings.sora_max_in_flight,
         })
     }

@@ -203,7 +203,9 @@ impl Store {
             .arg(if commit.changed { "1" } else { "0" })
             .arg(commit.webhook_body.as_deref().unwrap_or(""))
             .arg(keys.outbox_prefix(partition))
-            .arg(self.retention_secs);
+            .arg(self.retention_secs)
+            .arg(self.job_lifetime_secs)
+            .arg(keys.events(partition, commit.job_id));
         for (name, value) in &commit.fields {
             invocation.arg(*name).arg(value);
         }
@@ -249,6 +251,7 @@ impl Store {
         token: &str,
         seq: u64,
         outcome: &DeliveryOutcome,
+        log_entry: &str,
     ) -> StoreResult<bool> {
         let (set, outbox) = self.queue_keys(Queue::Deliveries, partition, job_id);
         let (verdict, delay, error) = match outcome {
@@ -262,6 +265,7 @@ impl Store {
             .key(outbox)
             .key(self.keys.dead_letters(partition))
             .key(self.keys.stats(partition))
+            .key(self.keys.attempt_log(partition, job_id))
             .arg(job_id)
             .arg(token)
             .arg(seq)
@@ -269,7 +273,8 @@ impl Store {
             .arg(delay)
             .arg(self.keys.dead_letter_prefix(partition))
             .arg(error)
-            .arg(self.retention_secs)
+            .arg(self.job_lifetime_secs)
+            .arg(log_entry)
             .invoke_async(&mut conn)
             .await?;
         Ok(done == 1)

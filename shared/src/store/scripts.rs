@@ -24,6 +24,8 @@ pub static PROVIDER_BUDGET: LazyLock<Script> =
 pub static PROVIDER_PAUSE: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/provider_pause.lua")));
 pub static ADMIT: LazyLock<Script> = LazyLock::new(|| load(include_str!("../scripts/admit.lua")));
+pub static REQUEUE: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/requeue.lua")));
 pub static RENEW: LazyLock<Script> = LazyLock::new(|| load(include_str!("../scripts/renew.lua")));
 pub static RELEASE: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/release.lua")));

@@ -1,0 +1,130 @@
+//! The webhook attempt log, redelivery of one event, and recovery of dead letters.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::DateTime;
+use relay_shared::store::Requeued;
+use relay_shared::time::iso8601_from_ms;
+use relay_shared::webhook::event_id;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// `GET /api/videos/{jobId}/deliveries`: every event of the job with every attempt.
+pub async fn list(
+    state: web::Data<AppState>,
+    job_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if state.store.job(&job_id).await?.is_none() {
+        return Err(ApiError::job_not_found(&job_id));
+    }
+    let history = state
+        .store
+        .delivery_history(&job_id)
+        .await?
+        .unwrap_or_default();
+    let attempts: Vec<Value> = history
+        .attempts
+        .iter()
+        .filter_map(|entry| serde_json::from_str(entry).ok())
+        .collect();
+    let deliveries: Vec<Value> = history
+        .events
+        .iter()
+        .map(|(seq, body, created)| {
+            let tried: Vec<&Value> = attempts
+                .iter()
+                .filter(|a| a["sequence"].as_u64() == Some(*seq))
+                .collect();
+            let state = if history.pending.contains(seq) {
+                "pending"
+            } else if history.dead.contains(seq) {
+                "dead"
+            } else if tried.iter().any(|a| a["outcome"] == "delivered") {
+                "delivered"
+            } else {
+                "superseded"
+            };
+            json!({
+                "deliveryId": format!("{job_id}:{seq}"),
+                "sequence": seq,
+                "webhookId": event_id(&job_id, *seq),
+                "createdAt": iso8601_from_ms(*created),
+                "state": state,
+                "event": serde_json::from_str::<Value>(body).unwrap_or(Value::Null),
+                "attempts": tried,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "jobId": job_id.as_str(), "deliveries": deliveries })))
+}
+
+/// `POST /api/deliveries/{deliveryId}/redeliver`: send one event again (out of the dead letters
+/// if it is there).
+pub async fn redeliver(
+    state: web::Data<AppState>,
+    delivery_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "delivery_not_found",
+            format!("no delivery with id {:?}", delivery_id.as_str()),
+        )
+    };
+    let (job_id, seq) = delivery_id
+        .rsplit_once(':')
+        .and_then(|(job, seq)| Some((job, seq.parse::<u64>().ok()?)))
+        .ok_or_else(not_found)?;
+    match state.store.requeue(job_id, seq, true).await? {
+        Requeued::Unknown => Err(not_found()),
+        Requeued::Queued | Requeued::AlreadyWaiting => Ok(HttpResponse::Accepted()
+            .json(json!({ "deliveryId": delivery_id.as_str(), "state": "pending" }))),
+    }
+}
+
+/// `POST /api/deliveries/recover` with `{"since", "until"}` (ISO-8601 or unix seconds): every
+/// dead letter that died in that window goes back to its job's outbox.
+pub async fn recover(
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let request: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("request body is not valid JSON: {e}"),
+        )
+    })?;
+    let since = instant_ms(&request, "since")?;
+    let until = instant_ms(&request, "until")?;
+    if since > until {
+        return Err(ApiError::invalid_field("since must not be after until"));
+    }
+    let dead = state.store.dead_letters_between(since, until).await?;
+    let mut requeued = 0;
+    for (job_id, seq) in dead {
+        if state.store.requeue(&job_id, seq, true).await? == Requeued::Queued {
+            requeued += 1;
+        }
+    }
+    Ok(HttpResponse::Accepted().json(json!({ "requeued": requeued })))
+}
+
+/// A point in time given as ISO-8601 text or unix seconds, in ms.
+fn instant_ms(request: &Value, field: &str) -> Result<i64, ApiError> {
+    match &request[field] {
+        Value::String(text) => DateTime::parse_from_rfc3339(text)
+            .map(|t| t.timestamp_millis())
+            .map_err(|_| ApiError::invalid_field(format!("{field} is not an ISO-8601 time"))),
+        Value::Number(n) => n
+            .as_i64()
+            .map(|secs| secs.saturating_mul(1000))
+            .ok_or_else(|| ApiError::invalid_field(format!("{field} must be whole unix seconds"))),
+        Value::Null => Err(ApiError::invalid_field(format!("{field} is required"))),
+        _ => Err(ApiError::invalid_field(format!(
+            "{field} must be an ISO-8601 time or unix seconds"
+        ))),
+    }
+}

@@ -1,0 +1,124 @@
+//! What operators ask about webhook deliveries: a job's events with their attempts, redelivery of
+//! one event, and recovery of dead letters.
+
+use std::collections::HashMap;
+
+use redis::AsyncCommands;
+
+use super::{scripts, Store, StoreError, StoreResult};
+
+/// A job's events (`seq -> (body, created ms)`), its attempt log (JSON entries, oldest first),
+/// the events still waiting in its outbox and those in the dead letters.
+#[derive(Clone, Debug, Default)]
+pub struct DeliveryHistory {
+    pub events: Vec<(u64, String, i64)>,
+    pub attempts: Vec<String>,
+    pub pending: Vec<u64>,
+    pub dead: Vec<u64>,
+}
+
+/// What a requeue did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requeued {
+    Queued,
+    AlreadyWaiting,
+    /// The event is unknown, or expired with its job.
+    Unknown,
+}
+
+impl Store {
+    pub async fn delivery_history(&self, job_id: &str) -> StoreResult<Option<DeliveryHistory>> {
+        let Some(partition) = self.keys.partition_of(job_id) else {
+            return Ok(None);
+        };
+        let mut conn = self.conn().await?;
+        let events: HashMap<String, String> =
+            conn.hgetall(self.keys.events(partition, job_id)).await?;
+        let attempts: Vec<String> = conn
+            .lrange(self.keys.attempt_log(partition, job_id), 0, -1)
+            .await?;
+        let outbox = format!("{}{job_id}", self.keys.outbox_prefix(partition));
+        let pending: Option<String> = conn.hget(outbox, "pending").await?;
+        let mut history = DeliveryHistory {
+            attempts,
+            pending: pending
+                .unwrap_or_default()
+                .split(' ')
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+            ..DeliveryHistory::default()
+        };
+        for (name, body) in &events {
+            if let Some(seq) = name.strip_prefix("e:").and_then(|s| s.parse::<u64>().ok()) {
+                let created = events
+                    .get(&format!("c:{seq}"))
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                history.events.push((seq, body.clone(), created));
+            }
+        }
+        history.events.sort_by_key(|e| e.0);
+        let dead_set = self.keys.dead_letters(partition);
+        for (seq, _, _) in &history.events {
+            let died: Option<f64> = conn.zscore(&dead_set, format!("{job_id}:{seq}")).await?;
+            if died.is_some() {
+                history.dead.push(*seq);
+            }
+        }
+        Ok(Some(history))
+    }
+
+    /// Puts event `seq` of a job back in its outbox, due now (out of the dead letters too when
+    /// `from_dead`).
+    pub async fn requeue(&self, job_id: &str, seq: u64, from_dead: bool) -> StoreResult<Requeued> {
+        let Some(partition) = self.keys.partition_of(job_id) else {
+            return Ok(Requeued::Unknown);
+        };
+        let keys = &self.keys;
+        let mut conn = self.conn().await?;
+        let done: i64 = scripts::REQUEUE
+            .key(keys.deliveries(partition))
+            .key(format!("{}{job_id}", keys.outbox_prefix(partition)))
+            .key(keys.events(partition, job_id))
+            .key(keys.dead_letters(partition))
+            .key(format!(
+                "{}{job_id}:{seq}",
+                keys.dead_letter_prefix(partition)
+            ))
+            .key(keys.stats(partition))
+            .key(keys.job(partition, job_id))
+            .arg(job_id)
+            .arg(seq)
+            .arg(if from_dead { "1" } else { "0" })
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(match done {
+            1 => Requeued::Queued,
+            2 => Requeued::AlreadyWaiting,
+            _ => Requeued::Unknown,
+        })
+    }
+
+    /// Every dead letter that died between `since_ms` and `until_ms`, as (job id, seq).
+    pub async fn dead_letters_between(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<Vec<(String, u64)>> {
+        let mut conn = self.conn().await?;
+        let mut found = Vec::new();
+        for partition in 0..self.keys.partitions() {
+            let members: Vec<String> = conn
+                .zrangebyscore(self.keys.dead_letters(partition), since_ms, until_ms)
+                .await?;
+            for member in members {
+                let (job, seq) = member
+                    .rsplit_once(':')
+                    .and_then(|(job, seq)| Some((job.to_owned(), seq.parse().ok()?)))
+                    .ok_or_else(|| StoreError::Corrupt(format!("dead letter {member:?}")))?;
+                found.push((job, seq));
+            }
+        }
+        Ok(found)
+    }
+}
