@@ -19,6 +19,8 @@ pub struct AppState {
     pub store: Store,
     pub limits: validate::Limits,
     pub url_guard: UrlGuard,
+    /// The operator's `WEBHOOK_URL`, where jobs without their own URL deliver.
+    pub operator_webhook_url: Option<String>,
 }
 
 /// The API server, built the same way by `main` and by tests.
@@ -39,6 +41,7 @@ impl Application {
                 metadata_max_bytes: settings.metadata_max_bytes,
                 default_model: settings.sora_model.clone(),
             },
+            operator_webhook_url: settings.webhook_url().map(str::to_owned),
             url_guard: UrlGuard::new(&settings.webhook_allowed_nets)
                 .map_err(|why| anyhow::anyhow!("webhook_allowed_nets: {why}"))?,
         });

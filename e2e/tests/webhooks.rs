@@ -430,3 +430,42 @@ async fn wait_for_dead_letters(stack: &Stack, n: i64) {
     })
     .await
 }
+
+#[tokio::test]
+async fn a_410_stops_deliveries_to_that_url_until_an_operator_redelivers() {
+    let sim = SimConfig {
+        queued_ms: 600_000,
+        ..SimConfig::default()
+    };
+    let stack = Stack::start(sim, &FAST_RETRIES).await;
+    stack.receiver.fail_next(Failing {
+        count: 1,
+        status: 410,
+        headers: vec![],
+    });
+    let _worker = stack.spawn_worker();
+    let first = stack.submit("gone one", json!({})).await;
+    wait_for_dead_letters(&stack, 1).await;
+    let second = stack.submit("gone two", json!({})).await;
+    wait_for_dead_letters(&stack, 2).await;
+    assert_eq!(
+        stack.receiver.refused().len(),
+        1,
+        "nothing was sent after the 410"
+    );
+    assert!(stack.receiver.all().is_empty());
+    let (_, log) = stack.get(&format!("/api/videos/{second}/deliveries")).await;
+    let attempt = &log["deliveries"][0]["attempts"][0];
+    assert!(attempt["error"].as_str().unwrap().contains("410"), "{log}");
+
+    let (status, _) = stack
+        .post_json(&format!("/api/deliveries/{first}:1/redeliver"), &json!({}))
+        .await;
+    assert_eq!(status, 202);
+    stack
+        .receiver
+        .wait_until(LIMIT, "the redelivery", |all| {
+            all.iter().any(|r| r.job_id() == first)
+        })
+        .await;
+}

@@ -15,6 +15,7 @@
 //! | `<prefix>:{pN}:log:<jobId>` | list | a job's delivery attempts, newest last (JSON) |
 //! | `<prefix>:{pN}:dead` | zset | dead-lettered events (`<jobId>:<seq>`), scored by when they died |
 //! | `<prefix>:{pN}:dead:<jobId>:<seq>` | hash | one dead-lettered event |
+//! | `<prefix>:gone:<sha256(url)>` | string | a receiver URL that answered 410 Gone: deliveries to it stop |
 //! | `<prefix>:wake` | list | wake-up tokens for idle workers (single key, any slot) |
 //! | `<prefix>:{budget}:provider` | hash | the global provider request budget and its pauses |
 //! | `<prefix>:{budget}:in_flight` | zset | jobs running at the provider, under `SORA_MAX_IN_FLIGHT` |
@@ -106,6 +107,16 @@ impl Keyspace {
 
     pub fn waiting(&self) -> String {
         format!("{}:{{budget}}:waiting", self.prefix)
+    }
+
+    /// The mark of a receiver URL that answered 410 Gone (hashed: URLs may be long or secret).
+    pub fn gone(&self, url: &str) -> String {
+        use sha2::{Digest, Sha256};
+        format!(
+            "{}:gone:{}",
+            self.prefix,
+            hex::encode(Sha256::digest(url.as_bytes()))
+        )
     }
 
     pub fn wake(&self) -> String {

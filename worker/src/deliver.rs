@@ -287,6 +287,16 @@ impl Worker {
         let url = match destination {
             Destination::Operator(url) | Destination::Client(url) => url,
         };
+        match self.inner.store.is_gone(url).await {
+            Ok(true) => {
+                let error = format!("{url} answered 410 Gone earlier: deliveries to it are stopped until a redelivery is requested");
+                warn!(job = %head.job, seq = head.seq, "   ☠️ Webhook not sent: {error}");
+                let entry = log_entry(head, url, None, Duration::ZERO, Some(&error), "", "dead");
+                return (DeliveryOutcome::Dead { error }, entry);
+            }
+            Ok(false) => {}
+            Err(e) => warn!("could not check whether {url} is gone: {e}"),
+        }
         let started = Instant::now();
         let attempt = self
             .inner
@@ -318,6 +328,11 @@ impl Worker {
         let out_of_attempts =
             settings.webhook_max_attempts > 0 && attempts >= settings.webhook_max_attempts;
         let gone = failure.status == Some(410) || failure.refused;
+        if failure.status == Some(410) {
+            if let Err(e) = self.inner.store.mark_gone(url, window).await {
+                warn!("could not record that {url} is gone: {e}");
+            }
+        }
         let (outcome, verdict) = if out_of_attempts || gone || age >= window {
             let error = format!("{} after {attempts} attempt(s)", failure.reason);
             warn!(job = %head.job, seq = head.seq, "   ☠️ Webhook given up: {url}: {error}");

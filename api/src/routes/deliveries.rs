@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::DateTime;
+use relay_shared::job::field;
 use relay_shared::store::Requeued;
 use relay_shared::time::iso8601_from_ms;
 use relay_shared::webhook::event_id;
@@ -77,6 +78,7 @@ pub async fn redeliver(
         .rsplit_once(':')
         .and_then(|(job, seq)| Some((job, seq.parse::<u64>().ok()?)))
         .ok_or_else(not_found)?;
+    lift_gone(&state, job_id).await?;
     match state.store.requeue(job_id, seq, true).await? {
         Requeued::Unknown => Err(not_found()),
         Requeued::Queued | Requeued::AlreadyWaiting => Ok(HttpResponse::Accepted()
@@ -105,11 +107,25 @@ pub async fn recover(
     let dead = state.store.dead_letters_between(since, until).await?;
     let mut requeued = 0;
     for (job_id, seq) in dead {
+        lift_gone(&state, &job_id).await?;
         if state.store.requeue(&job_id, seq, true).await? == Requeued::Queued {
             requeued += 1;
         }
     }
     Ok(HttpResponse::Accepted().json(json!({ "requeued": requeued })))
+}
+
+/// An operator asking for a redelivery lifts a 410 stop on the job's receiver.
+async fn lift_gone(state: &AppState, job_id: &str) -> Result<(), ApiError> {
+    let own = state
+        .store
+        .job(job_id)
+        .await?
+        .and_then(|job| job.get(field::WEBHOOK_URL).map(str::to_owned));
+    if let Some(url) = own.or_else(|| state.operator_webhook_url.clone()) {
+        state.store.clear_gone(&url).await?;
+    }
+    Ok(())
 }
 
 /// A point in time given as ISO-8601 text or unix seconds, in ms.

@@ -27,6 +27,27 @@ pub enum Requeued {
 }
 
 impl Store {
+    /// Marks `url` as gone (it answered 410) for `ttl`: deliveries to it stop.
+    pub async fn mark_gone(&self, url: &str, ttl: std::time::Duration) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let _: () = conn
+            .set_ex(self.keys.gone(url), 1, ttl.as_secs().max(1))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn is_gone(&self, url: &str) -> StoreResult<bool> {
+        let mut conn = self.conn().await?;
+        Ok(conn.exists(self.keys.gone(url)).await?)
+    }
+
+    /// Lifts the stop on `url` (an operator asked for a redelivery to it).
+    pub async fn clear_gone(&self, url: &str) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let _: i64 = conn.del(self.keys.gone(url)).await?;
+        Ok(())
+    }
+
     pub async fn delivery_history(&self, job_id: &str) -> StoreResult<Option<DeliveryHistory>> {
         let Some(partition) = self.keys.partition_of(job_id) else {
             return Ok(None);
