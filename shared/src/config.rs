@@ -130,11 +130,8 @@ impl Settings {
         {
             return fail("redis_url", "must start with redis:// or rediss://");
         }
-        if !self.redis_cluster && self.redis_urls().count() > 1 {
-            return fail(
-                "redis_url",
-                "several URLs are for a cluster: set REDIS_CLUSTER=true",
-            );
+        if self.redis_urls().next().is_none() {
+            return fail("redis_url", "must not be empty");
         }
         if reqwest::Url::parse(&self.openai_base_url).is_err() {
             return fail("openai_base_url", "is not a valid URL");
@@ -152,6 +149,11 @@ impl Settings {
             return fail("sora_model", "must not be empty");
         }
         Ok(())
+    }
+
+    /// Whether Redis is a cluster: `redis_cluster`, or several comma-separated seed URLs.
+    pub fn is_redis_cluster(&self) -> bool {
+        self.redis_cluster || self.redis_urls().count() > 1
     }
 
     /// The Redis URL, or for a cluster each of its comma-separated seed nodes.
@@ -243,6 +245,22 @@ mod tests {
         assert!(err.to_string().contains("poll_max_interval_ms"), "{err}");
         let err = Settings::from_sources(None, &env(&[("REDIS_URL", "localhost")])).unwrap_err();
         assert!(err.to_string().contains("redis_url"), "{err}");
+    }
+
+    #[test]
+    fn several_redis_urls_mean_a_cluster() {
+        let s = Settings::from_sources(
+            None,
+            &env(&[("REDIS_URL", "redis://a:7000, redis://b:7001")]),
+        )
+        .unwrap();
+        assert!(s.is_redis_cluster());
+        assert_eq!(
+            s.redis_urls().collect::<Vec<_>>(),
+            ["redis://a:7000", "redis://b:7001"]
+        );
+        let single = Settings::from_sources(None, &env(&[])).unwrap();
+        assert!(!single.is_redis_cluster());
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl Clone for Conn {
 impl Backend {
     pub fn new(settings: &Settings) -> anyhow::Result<Self> {
         let urls: Vec<&str> = settings.redis_urls().collect();
-        if settings.redis_cluster {
+        if settings.is_redis_cluster() {
             let client = ClusterClient::builder(urls)
                 .connection_timeout(CONNECT_TIMEOUT)
                 .response_timeout(RESPONSE_TIMEOUT)
