@@ -42,6 +42,17 @@ pub struct Failing {
     pub headers: Vec<(&'static str, String)>,
 }
 
+impl Failing {
+    /// The next `count` requests are answered `status`.
+    pub fn times(count: usize, status: u16) -> Self {
+        Self {
+            count,
+            status,
+            headers: Vec::new(),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Inbox {
     received: Mutex<Vec<Received>>,

@@ -46,11 +46,7 @@ async fn every_job_finishes_once_through_worker_kills_redis_restarts_and_provide
         ..Faults::default()
     });
     // The receiver refuses its first deliveries, as a client that is still starting up would.
-    stack.receiver.fail_next(Failing {
-        count: 40,
-        status: 500,
-        headers: vec![],
-    });
+    stack.receiver.fail_next(Failing::times(40, 500));
     let mut env = test_env(&stack.redis, &stack.sim_url, &stack.receiver.url);
     env.extend(
         chaos_env

@@ -18,11 +18,7 @@ const FAST_RETRIES: [(&str, &str); 2] = [
 #[tokio::test]
 async fn a_receiver_that_is_down_at_first_still_gets_every_status_in_order() {
     let stack = Stack::start(Stack::quick_sim(), &FAST_RETRIES).await;
-    stack.receiver.fail_next(Failing {
-        count: 4,
-        status: 500,
-        headers: vec![],
-    });
+    stack.receiver.fail_next(Failing::times(4, 500));
     let _worker = stack.spawn_worker();
     let ids = [
         stack.submit("retried one", json!({})).await,
@@ -111,11 +107,7 @@ async fn redirects_are_not_followed_and_count_as_failures() {
 #[tokio::test]
 async fn max_attempts_of_one_sends_once_like_the_original() {
     let stack = Stack::start(Stack::quick_sim(), &[("WEBHOOK_MAX_ATTEMPTS", "1")]).await;
-    stack.receiver.fail_next(Failing {
-        count: 1,
-        status: 500,
-        headers: vec![],
-    });
+    stack.receiver.fail_next(Failing::times(1, 500));
     let _worker = stack.spawn_worker();
     let id = stack.submit("once", json!({})).await;
     let all = stack
@@ -147,11 +139,7 @@ async fn a_receiver_back_from_an_outage_gets_the_latest_state_not_a_backlog() {
         ],
     )
     .await;
-    stack.receiver.fail_next(Failing {
-        count: 1,
-        status: 503,
-        headers: vec![],
-    });
+    stack.receiver.fail_next(Failing::times(1, 503));
     let _worker = stack.spawn_worker();
     let id = stack.submit("progress while down", json!({})).await;
     let all = stack
@@ -202,11 +190,7 @@ async fn a_retried_event_keeps_its_webhook_id_and_is_signed_afresh() {
         ..SimConfig::default()
     };
     let stack = Stack::start(sim, &FAST_RETRIES).await;
-    stack.receiver.fail_next(Failing {
-        count: 2,
-        status: 500,
-        headers: vec![],
-    });
+    stack.receiver.fail_next(Failing::times(2, 500));
     let _worker = stack.spawn_worker();
     let id = stack.submit("retried with one id", json!({})).await;
     let all = stack
@@ -320,11 +304,7 @@ async fn attempts_are_logged_and_dead_letters_can_be_redelivered_or_recovered() 
         ],
     )
     .await;
-    stack.receiver.fail_next(Failing {
-        count: usize::MAX,
-        status: 500,
-        headers: vec![],
-    });
+    stack.receiver.fail_next(Failing::times(usize::MAX, 500));
     let _worker = stack.spawn_worker();
     let first = stack.submit("dies first", json!({})).await;
     wait_for_dead_letters(&stack, 1).await;
@@ -373,11 +353,7 @@ async fn attempts_are_logged_and_dead_letters_can_be_redelivered_or_recovered() 
     );
 
     // Another outage: recover every dead letter of a time window at once.
-    stack.receiver.fail_next(Failing {
-        count: usize::MAX,
-        status: 503,
-        headers: vec![],
-    });
+    stack.receiver.fail_next(Failing::times(usize::MAX, 503));
     let second = stack.submit("dies second", json!({})).await;
     wait_for_dead_letters(&stack, 1).await;
     stack.receiver.fail_next(Failing::default());
@@ -438,11 +414,7 @@ async fn a_410_stops_deliveries_to_that_url_until_an_operator_redelivers() {
         ..SimConfig::default()
     };
     let stack = Stack::start(sim, &FAST_RETRIES).await;
-    stack.receiver.fail_next(Failing {
-        count: 1,
-        status: 410,
-        headers: vec![],
-    });
+    stack.receiver.fail_next(Failing::times(1, 410));
     let _worker = stack.spawn_worker();
     let first = stack.submit("gone one", json!({})).await;
     wait_for_dead_letters(&stack, 1).await;

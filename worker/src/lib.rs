@@ -11,6 +11,7 @@ mod deliver;
 mod lease;
 mod limits;
 mod poll;
+mod sender;
 pub mod transition;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use claiming::{Claimer, Round};
-pub use deliver::WebhookSender;
+pub use sender::WebhookSender;
 use lease::InFlight;
 use transition::Backoff;
 
