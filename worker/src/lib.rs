@@ -30,8 +30,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use claiming::{Claimer, Round};
-pub use sender::WebhookSender;
 use lease::InFlight;
+pub use sender::WebhookSender;
 use transition::Backoff;
 
 /// Most items one `run_once` claims of each kind.
