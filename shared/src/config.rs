@@ -32,7 +32,6 @@ pub struct Settings {
     pub redis_cluster: bool,
     pub redis_key_prefix: String,
     pub job_partitions: u16,
-    pub redis_pool_size: usize,
 
     pub openai_base_url: String,
     pub openai_api_key: SecretString,
@@ -117,7 +116,6 @@ impl Settings {
         for (key, n) in [
             ("worker_concurrency", self.worker_concurrency),
             ("webhook_concurrency", self.webhook_concurrency),
-            ("redis_pool_size", self.redis_pool_size),
             ("script_max_chars", self.script_max_chars),
         ] {
             if n == 0 {

@@ -52,6 +52,7 @@ struct Inner {
     claims: AtomicU64,
     deliveries_waiting: Notify,
     in_flight: Arc<InFlight>,
+    clear_until: limits::ClearUntil,
 }
 
 /// What one `run_once` did.
@@ -101,6 +102,7 @@ impl Worker {
                 claims: AtomicU64::new(0),
                 deliveries_waiting: Notify::new(),
                 in_flight: Arc::default(),
+                clear_until: limits::ClearUntil::default(),
             }),
         })
     }

@@ -1,8 +1,13 @@
 //! The provider's limits as the worker meets them: every request first takes its place in the
 //! global budget (short waits are slept here, long ones defer the job), 429s pause every worker,
 //! and the in-flight cap admits submissions oldest first.
+//!
+//! Without a request budget (`SORA_MAX_RPM=0`) only the shared pauses matter, so a "no pause in
+//! force" answer is reused for [`PAUSE_CHECK_EVERY`] instead of asking Redis before every request:
+//! a 429 seen by another worker reaches this one within that time.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use relay_shared::provider::ProviderError;
 use relay_shared::store::{Admission, CallKind, Pause};
@@ -14,14 +19,51 @@ use crate::Worker;
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
 /// Pause after a 429 that names no Retry-After.
 const DEFAULT_429_PAUSE: Duration = Duration::from_secs(5);
+/// How long a "no pause in force" answer is trusted when there is no request budget.
+pub const PAUSE_CHECK_EVERY: Duration = Duration::from_millis(100);
+
+/// Until when each kind of call is known to be free to go (no budget, no pause).
+#[derive(Default)]
+pub struct ClearUntil(Mutex<[Option<Instant>; 2]>);
+
+impl ClearUntil {
+    fn slot(kind: CallKind) -> usize {
+        match kind {
+            CallKind::Create => 0,
+            CallKind::Read => 1,
+        }
+    }
+
+    fn is_clear(&self, kind: CallKind) -> bool {
+        let until = self.0.lock().unwrap_or_else(|p| p.into_inner())[Self::slot(kind)];
+        until.is_some_and(|t| Instant::now() < t)
+    }
+
+    fn set(&self, kind: CallKind, until: Option<Instant>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())[Self::slot(kind)] = until;
+    }
+
+    fn forget(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = [None, None];
+    }
+}
 
 impl Worker {
     /// Takes one request from the shared budget. `Err(wait)`: defer the job by `wait`.
     pub(crate) async fn budget(&self, kind: CallKind) -> Result<(), Duration> {
         let rpm = self.inner.settings.sora_max_rpm;
+        let clear = &self.inner.clear_until;
+        if rpm == 0 && clear.is_clear(kind) {
+            return Ok(());
+        }
         loop {
             match self.inner.store.provider_budget(kind, rpm).await {
-                Ok(Admission::Go) => return Ok(()),
+                Ok(Admission::Go) => {
+                    if rpm == 0 {
+                        clear.set(kind, Some(Instant::now() + PAUSE_CHECK_EVERY));
+                    }
+                    return Ok(());
+                }
                 Ok(Admission::Wait(wait)) if wait <= MAX_INLINE_WAIT => {
                     tokio::time::sleep(wait).await;
                 }
@@ -37,6 +79,12 @@ impl Worker {
     /// Shares what a provider error says about its limits with every worker.
     pub(crate) async fn note_provider_error(&self, e: &ProviderError) {
         let store = &self.inner.store;
+        if matches!(
+            e,
+            ProviderError::RateLimited { .. } | ProviderError::QuotaExhausted { .. }
+        ) {
+            self.inner.clear_until.forget();
+        }
         let paused = match e {
             ProviderError::RateLimited { retry_after, .. } => {
                 let length = retry_after.unwrap_or(DEFAULT_429_PAUSE);

@@ -26,8 +26,6 @@ pub use queue::{Claim, Claimed, Committed, DeliveryOutcome, PollCommit, Queue};
 pub enum StoreError {
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
-    #[error("redis connection pool: {0}")]
-    Pool(#[from] deadpool_redis::PoolError),
     #[error("unexpected data in redis: {0}")]
     Corrupt(String),
 }

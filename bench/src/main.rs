@@ -1,0 +1,106 @@
+//! `relay-bench`: sora-relay's workloads against a real Redis, each printed beside a peer or a
+//! physical limit measured in the same run. Human text by default; `--json` prints one JSON
+//! object per workload on its own line. Build with `--release`.
+
+mod redis_server;
+mod w1;
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+
+#[derive(Parser)]
+#[command(name = "relay-bench", version)]
+struct Cli {
+    /// Redis to run against; by default a private redis-server is started and stopped.
+    #[arg(long, global = true)]
+    redis_url: Option<String>,
+    /// One JSON object per workload, one per line, instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    workload: Workload,
+}
+
+#[derive(Subcommand)]
+enum Workload {
+    /// Queue machinery: jobs polled `polls` times each, re-scheduled due now after each poll,
+    /// beside BullMQ and the raw-Redis limit.
+    W1 {
+        #[arg(long, default_value_t = 10_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 10)]
+        polls: u32,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Jobs each worker polls at once (the BullMQ peer uses 50).
+        #[arg(long, default_value_t = 50)]
+        concurrency: usize,
+        /// Skip the BullMQ peer (it needs node and npm).
+        #[arg(long)]
+        no_peer: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let redis = redis_server::BenchRedis::start_or_use(cli.redis_url.as_deref())?;
+    let result = match cli.workload {
+        Workload::W1 {
+            jobs,
+            polls,
+            workers,
+            concurrency,
+            no_peer,
+        } => {
+            anyhow::ensure!(
+                jobs > 0 && polls > 1 && workers > 0,
+                "need jobs > 0, polls > 1, workers > 0"
+            );
+            let w1 = w1::W1 {
+                jobs,
+                polls,
+                workers,
+                concurrency,
+            };
+            w1::run(&redis, w1, !no_peer).await?
+        }
+    };
+    report(&result, cli.json);
+    Ok(())
+}
+
+fn report(result: &Value, json: bool) {
+    if json {
+        println!("{result}");
+        return;
+    }
+    let field = |k: &str| result.get(k).cloned().unwrap_or(Value::Null);
+    if result["workload"] == "w1" {
+        println!(
+            "W1 queue machinery: {} jobs x {} polls, {} workers x {} concurrent",
+            field("jobs"),
+            field("polls"),
+            field("workers"),
+            field("concurrency")
+        );
+        println!(
+            "  sora-relay        {:>9} cycles/s  ({} cycles in {} s)",
+            field("cycles_per_sec"),
+            field("cycles"),
+            field("seconds")
+        );
+        match result["bullmq_cycles_per_sec"].as_f64() {
+            Some(peer) => println!(
+                "  BullMQ 5          {peer:>9} cycles/s  -> sora-relay is {}x BullMQ",
+                field("vs_bullmq")
+            ),
+            None => println!("  BullMQ 5          not measured: {}", field("bullmq_note")),
+        }
+        println!(
+            "  raw Redis limit   {:>9} cycles/s  -> sora-relay reaches {} of it",
+            field("redis_limit_cycles_per_sec"),
+            field("share_of_redis_limit")
+        );
+    }
+}
