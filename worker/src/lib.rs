@@ -172,11 +172,14 @@ impl Worker {
         let limit = self.inner.settings.worker_concurrency;
         let mut claimer = Claimer::new(Queue::Jobs, poll::CLAIM_FIELDS, self.lease());
         let slots = Arc::new(Semaphore::new(limit));
+        let batch = (limit / 4).max(1);
         let mut running = JoinSet::new();
         while !shutdown.is_cancelled() {
             while running.try_join_next().is_some() {}
             let free = slots.available_permits();
-            if free == 0 {
+            // Claim in batches: while most slots are busy, wait for more of them to free up
+            // rather than paying a claim round for every single slot.
+            if free < batch.min(limit) && !running.is_empty() || free == 0 {
                 tokio::select! {
                     _ = running.join_next() => {},
                     () = shutdown.cancelled() => {},

@@ -5,7 +5,8 @@
 -- ARGV[2]   lease in ms
 -- ARGV[3]   most items to claim
 -- ARGV[4]   claim token, unique to this call
--- ARGV[5..] hash fields to return with each item
+-- ARGV[5..] hash fields to return with each item; the first must be one every item has (a job's
+--           `status`, an outbox's `pending`): when it is missing, the item is gone
 -- Returns {now_ms, next_due_ms or -1, {member, value...}, {member, value...}, ...}; next_due is the
 -- earliest score left in the queue after the claim, so an idle worker knows how long to sleep.
 -- Invariant: a claimed item never leaves its queue. Its score moves to now + lease and its hash is
@@ -19,14 +20,17 @@ for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
 local out = {now, -1}
 for _, member in ipairs(due) do
   local key = ARGV[1] .. member
-  if redis.call('EXISTS', key) == 1 then
+  local values = {}
+  if #fields > 0 then
+    values = redis.call('HMGET', key, unpack(fields))
+  else
+    values[1] = redis.call('EXISTS', key) == 1
+  end
+  if values[1] then
     redis.call('ZADD', KEYS[1], lease_end, member)
     redis.call('HSET', key, 'claim', ARGV[4], 'lease_end', lease_end)
     local item = {member}
-    if #fields > 0 then
-      local values = redis.call('HMGET', key, unpack(fields))
-      for j = 1, #fields do item[j + 1] = values[j] end
-    end
+    for j = 1, #fields do item[j + 1] = values[j] end
     out[#out + 1] = item
   else
     -- The item's hash is gone (deleted or expired): nothing to do for it, ever.

@@ -15,13 +15,17 @@
 -- ARGV[11..] field/value pairs to store on the job
 -- Returns the event's sequence number (> 0), 0 when written without an event, or -1 when the
 -- claim was lost: another worker owns the job now and nothing is written (fencing).
-if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[2] then return -1 end
+local state = redis.call('HMGET', KEYS[1], 'claim', 'status', 'force')
+if state[1] ~= ARGV[2] then return -1 end
 local now = now_ms()
-local old = redis.call('HGET', KEYS[1], 'status')
-local new = ARGV[4]
-if #ARGV >= 12 then redis.call('HSET', KEYS[1], unpack(ARGV, 11)) end
-redis.call('HSET', KEYS[1], 'status', new)
-if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'updated', now) end
+local old, new = state[2], ARGV[4]
+local fields = {'status', new}
+if ARGV[5] == '1' then
+  fields[3] = 'updated'
+  fields[4] = now
+end
+for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
 if old ~= new then
   redis.call('HINCRBY', KEYS[3], old, -1)
   redis.call('HINCRBY', KEYS[3], new, 1)
@@ -32,7 +36,7 @@ if delay < 0 then
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[8]))
 else
   -- A force poll that arrived while we held the claim asks for the next poll at once.
-  if redis.call('HEXISTS', KEYS[1], 'force') == 1 then delay = 0 end
+  if state[3] then delay = 0 end
   redis.call('ZADD', KEYS[2], now + delay, ARGV[1])
 end
 redis.call('HDEL', KEYS[1], 'claim', 'lease_end', 'force')
