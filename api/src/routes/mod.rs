@@ -5,48 +5,45 @@ mod generate;
 mod health;
 mod jobs;
 
-use actix_web::{http::StatusCode, web, HttpResponse, ResponseError};
+use actix_web::{http::StatusCode, web, HttpResponse, Resource, ResponseError, Route};
 
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/generate")
-            .route(web::post().to(generate::generate))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/videos/status/{job_id}")
-            .route(web::get().to(jobs::status))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/sora/stats")
-            .route(web::get().to(jobs::stats))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/sora/poll/{job_id}")
-            .route(web::post().to(jobs::force_poll))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/videos/{job_id}/deliveries")
-            .route(web::get().to(deliveries::list))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/deliveries/recover")
-            .route(web::post().to(deliveries::recover))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/deliveries/{delivery_id}/redeliver")
-            .route(web::post().to(deliveries::redeliver))
-            .default_service(web::to(method_not_allowed)),
-    )
+    cfg.service(endpoint(
+        "/api/generate",
+        web::post().to(generate::generate),
+    ))
+    .service(endpoint(
+        "/api/videos/status/{job_id}",
+        web::get().to(jobs::status),
+    ))
+    .service(endpoint("/api/sora/stats", web::get().to(jobs::stats)))
+    .service(endpoint(
+        "/api/sora/poll/{job_id}",
+        web::post().to(jobs::force_poll),
+    ))
+    .service(endpoint(
+        "/api/videos/{job_id}/deliveries",
+        web::get().to(deliveries::list),
+    ))
+    .service(endpoint(
+        "/api/deliveries/recover",
+        web::post().to(deliveries::recover),
+    ))
+    .service(endpoint(
+        "/api/deliveries/{delivery_id}/redeliver",
+        web::post().to(deliveries::redeliver),
+    ))
     .route("/healthz", web::get().to(health::alive))
     .route("/readyz", web::get().to(health::ready));
+}
+
+/// A path served by one method; any other method on it is a JSON 405.
+fn endpoint(path: &str, route: Route) -> Resource {
+    web::resource(path)
+        .route(route)
+        .default_service(web::to(method_not_allowed))
 }
 
 async fn method_not_allowed() -> HttpResponse {
