@@ -4,6 +4,7 @@
 
 mod redis_server;
 mod w1;
+mod w5;
 
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -39,6 +40,11 @@ enum Workload {
         #[arg(long)]
         no_peer: bool,
     },
+    /// Memory: Redis bytes per tracked job, beside the bytes of the job's own data.
+    W5 {
+        #[arg(long, default_value_t = 100_000)]
+        jobs: usize,
+    },
 }
 
 #[tokio::main]
@@ -65,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
             };
             w1::run(&redis, w1, !no_peer).await?
         }
+        Workload::W5 { jobs } => w5::run(&redis, jobs.max(1)).await?,
     };
     report(&result, cli.json);
     Ok(())
@@ -76,6 +83,15 @@ fn report(result: &Value, json: bool) {
         return;
     }
     let field = |k: &str| result.get(k).cloned().unwrap_or(Value::Null);
+    if result["workload"] == "w5" {
+        println!(
+            "W5 memory: {} queued jobs: {} Redis bytes per job, beside {} bytes of the job's own data ({}x)",
+            field("jobs"),
+            field("redis_bytes_per_job"),
+            field("job_data_bytes"),
+            field("overhead_factor")
+        );
+    }
     if result["workload"] == "w1" {
         println!(
             "W1 queue machinery: {} jobs x {} polls, {} workers x {} concurrent",

@@ -56,11 +56,21 @@ impl BenchRedis {
     /// Empties the database between workloads (only a server this run started).
     pub async fn flush(&self) -> anyhow::Result<()> {
         if self.child.is_some() {
-            let client = redis::Client::open(self.url.as_str())?;
-            let mut conn = client.get_multiplexed_async_connection().await?;
+            let mut conn = self.connection().await?;
             redis::cmd("FLUSHALL").query_async::<()>(&mut conn).await?;
         }
         Ok(())
+    }
+}
+
+impl BenchRedis {
+    /// A plain connection without a reply timeout (FLUSHALL of a large data set takes a while).
+    pub async fn connection(&self) -> anyhow::Result<redis::aio::MultiplexedConnection> {
+        let client = redis::Client::open(self.url.as_str())?;
+        let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+        Ok(client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?)
     }
 }
 

@@ -199,13 +199,12 @@ async fn relay(redis: &BenchRedis, w1: W1) -> anyhow::Result<(f64, u64)> {
 /// store the new state, re-score for the next poll — pipelined 1,000 cycles a round trip over
 /// `workers` connections, with no scripts and no logic.
 async fn raw_redis_limit(redis: &BenchRedis, w1: W1) -> anyhow::Result<f64> {
-    let client = redis::Client::open(redis.url.as_str())?;
     let cycles = w1.jobs * w1.polls as usize;
     let per_connection = cycles / w1.workers;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for connection in 0..w1.workers {
-        let mut conn = client.get_multiplexed_async_connection().await?;
+        let mut conn = redis.connection().await?;
         let jobs = w1.jobs;
         tasks.push(tokio::spawn(async move {
             let schedule = format!("limit:{{p{connection}}}:schedule");

@@ -1,0 +1,78 @@
+//! W5, memory: Redis bytes per tracked job at `jobs` queued jobs (used_memory before and after,
+//! divided by the jobs), beside the floor — the bytes of the job's own field names and values.
+
+use std::collections::HashMap;
+
+use relay_shared::job::NewJob;
+use relay_shared::keys::new_job_id;
+use relay_shared::store::Store;
+use relay_shared::Settings;
+use serde_json::{json, Value};
+
+use crate::redis_server::BenchRedis;
+
+const PROMPT: &str = "A slow dolly shot through a neon-lit night market in the rain, steam rising from food stalls, cinematic";
+
+pub async fn run(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
+    redis.flush().await?;
+    let env: HashMap<String, String> = [("REDIS_URL", redis.url.clone())]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    let store = Store::connect(&Settings::from_sources(None, &env)?)?;
+    let mut conn = redis.connection().await?;
+    let before = used_memory(&mut conn).await?;
+    let job = NewJob {
+        wallet_address: "0x52908400098527886E0F7030069857D2E4169EE7".into(),
+        script: PROMPT.into(),
+        render_version: "v3".into(),
+        model: "sora-2".into(),
+        seconds: Some("8".into()),
+        size: Some("1280x720".into()),
+        metadata: None,
+        webhook_url: None,
+    };
+    let ids: Vec<String> = (0..jobs).map(|_| new_job_id()).collect();
+    for chunk in ids.chunks(1000) {
+        futures_util::future::try_join_all(chunk.iter().map(|id| store.create_job(id, &job)))
+            .await?;
+    }
+    let after = used_memory(&mut conn).await?;
+    let per_job = (after - before) as f64 / jobs as f64;
+    // What the job itself holds: its fields as stored, plus its id in the schedule.
+    let floor: usize = job
+        .to_fields()
+        .iter()
+        .map(|(k, v)| k.len() + v.len())
+        .sum::<usize>()
+        + [
+            "status",
+            "queued",
+            "progress",
+            "0",
+            "created",
+            "1764064800000",
+            "updated",
+            "1764064800000",
+        ]
+        .iter()
+        .map(|s| s.len())
+        .sum::<usize>()
+        + 36;
+    redis.flush().await?;
+    Ok(json!({
+        "workload": "w5",
+        "jobs": jobs,
+        "redis_bytes_per_job": per_job.round(),
+        "job_data_bytes": floor,
+        "overhead_factor": (per_job / floor as f64 * 100.0).round() / 100.0,
+    }))
+}
+
+async fn used_memory(conn: &mut redis::aio::MultiplexedConnection) -> anyhow::Result<i64> {
+    let info: String = redis::cmd("INFO").arg("memory").query_async(conn).await?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no used_memory in INFO"))
+}
