@@ -195,7 +195,7 @@ async fn force_poll_makes_a_waiting_job_polled_at_once() {
     println!("force poll to webhook: {took:?}");
     // Typically 15-45 ms; the bound leaves room for a loaded CI machine while staying far below
     // the minute the job would otherwise wait.
-    assert!(took < Duration::from_secs(3), "{took:?}")
+    assert!(took < Duration::from_secs(3), "{took:?}");
 }
 
 #[tokio::test]
