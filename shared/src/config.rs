@@ -166,10 +166,6 @@ impl Settings {
         Some(self.webhook_url.as_str()).filter(|u| !u.is_empty())
     }
 
-    pub fn webhook_secret(&self) -> Option<&str> {
-        Some(self.webhook_secret.expose_secret()).filter(|s| !s.is_empty())
-    }
-
     pub fn poll_initial(&self) -> Duration {
         Duration::from_millis(self.poll_initial_interval_ms)
     }
@@ -229,7 +225,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.port, 4000);
         assert_eq!(s.webhook_url(), Some("http://client.test/hook"));
-        assert_eq!(s.webhook_secret(), Some("12345"));
+        assert_eq!(s.webhook_secret.expose_secret(), "12345");
         assert_eq!(s.poll_initial_interval_ms, 250);
         assert_eq!(s.sora_model, "sora-2-pro");
     }
