@@ -141,7 +141,8 @@ async fn relay(redis: &BenchRedis, w1: W1) -> anyhow::Result<(f64, u64)> {
         ("WORKER_CONCURRENCY", w1.concurrency.to_string()),
         ("WORKER_IDLE_MAX_MS", "20".into()),
         ("JOB_MAX_AGE_SECS", "86400".into()),
-        ("REDIS_KEY_PREFIX", "bench".into()),
+        // A prefix of its own, so that runs against a shared `--redis-url` never meet.
+        ("REDIS_KEY_PREFIX", format!("bench-{}", &new_job_id()[..8])),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -34,10 +34,10 @@ fn new_job(script: &str) -> NewJob {
     }
 }
 
-fn commit<'a>(job_id: &'a str, token: &'a str) -> PollCommit<'a> {
+fn commit(job_id: &str, token: &str) -> PollCommit {
     PollCommit {
-        job_id,
-        token,
+        job_id: job_id.to_owned(),
+        token: token.into(),
         next_poll: Some(Duration::from_secs(60)),
         status: JobStatus::Processing,
         changed: true,
@@ -200,4 +200,79 @@ async fn jobs_spread_over_partitions_and_stats_add_them_up() {
     assert!(used >= 12, "64 jobs landed in only {used} of 16 partitions");
     let stats = store.stats().await.unwrap();
     assert_eq!((stats.total_jobs, stats.queued_jobs), (64, 64));
+}
+
+#[tokio::test]
+async fn a_group_commit_stores_each_job_on_its_own_and_fences_only_the_stale_one() {
+    let redis = RedisServer::start();
+    let store = store(&redis, "1");
+    let ids: Vec<String> = (0..3).map(|_| new_job_id()).collect();
+    for id in &ids {
+        store.create_job(id, &new_job("batch me")).await.unwrap();
+    }
+    let lease = Duration::from_secs(30);
+    let claim = store
+        .claim(Queue::Jobs, 0, 10, lease, "worker-a.1", &[])
+        .await
+        .unwrap();
+    assert_eq!(claim.items.len(), 3);
+
+    // The middle commit carries a token that never held the job; the last one finishes its job.
+    let mut last = commit(&ids[2], "worker-a.1");
+    last.status = JobStatus::Completed;
+    last.next_poll = None;
+    let results = store
+        .commit_polls(
+            0,
+            &[
+                commit(&ids[0], "worker-a.1"),
+                commit(&ids[1], "worker-x.9"),
+                last,
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        results,
+        [
+            Committed::Stored { event_seq: Some(1) },
+            Committed::Fenced,
+            Committed::Stored { event_seq: Some(1) },
+        ]
+    );
+    let mut statuses = Vec::new();
+    for id in &ids {
+        statuses.push(store.job(id).await.unwrap().unwrap().status());
+    }
+    assert_eq!(
+        statuses,
+        [
+            JobStatus::Processing,
+            JobStatus::Queued,
+            JobStatus::Completed
+        ]
+    );
+    let stats = store.stats().await.unwrap();
+    assert_eq!(
+        (
+            stats.queued_jobs,
+            stats.processing_jobs,
+            stats.completed_jobs
+        ),
+        (1, 1, 1),
+        "the counters moved for the stored commits only"
+    );
+    // The fenced job keeps its claim; the committed ones are free to be claimed when due, and the
+    // finished one has left the schedule.
+    let forced = store.force_poll(&ids[0]).await.unwrap();
+    assert!(matches!(
+        forced,
+        relay_shared::store::ForcePoll::Scheduled(_)
+    ));
+    let again = store
+        .claim(Queue::Jobs, 0, 10, lease, "worker-b.2", &[])
+        .await
+        .unwrap();
+    let again: Vec<&str> = again.items.iter().map(|item| item.id.as_str()).collect();
+    assert_eq!(again, [ids[0].as_str()]);
 }

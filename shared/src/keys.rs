@@ -82,7 +82,11 @@ impl Keyspace {
     }
 
     pub fn events(&self, partition: u16, job_id: &str) -> String {
-        format!("{}:events:{job_id}", self.tag(partition))
+        format!("{}{job_id}", self.events_prefix(partition))
+    }
+
+    pub fn events_prefix(&self, partition: u16) -> String {
+        format!("{}:events:", self.tag(partition))
     }
 
     pub fn attempt_log(&self, partition: u16, job_id: &str) -> String {

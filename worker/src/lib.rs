@@ -7,6 +7,7 @@
 //! by new or forced jobs (a blocking pop on the wake list) or by this process's own new events.
 
 mod claiming;
+mod commit;
 mod deliver;
 mod lease;
 mod limits;
@@ -15,7 +16,7 @@ mod sender;
 pub mod transition;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -53,6 +54,8 @@ struct Inner {
     deliveries_waiting: Notify,
     in_flight: Arc<InFlight>,
     clear_until: limits::ClearUntil,
+    /// Started on first use, on the runtime that polls.
+    committer: OnceLock<commit::Committer>,
 }
 
 /// What one `run_once` did.
@@ -103,6 +106,7 @@ impl Worker {
                 deliveries_waiting: Notify::new(),
                 in_flight: Arc::default(),
                 clear_until: limits::ClearUntil::default(),
+                committer: OnceLock::new(),
             }),
         })
     }
@@ -115,6 +119,12 @@ impl Worker {
     fn next_token(&self) -> String {
         let n = self.inner.claims.fetch_add(1, Ordering::Relaxed);
         format!("{}.{n}", self.inner.worker_id)
+    }
+
+    fn committer(&self) -> &commit::Committer {
+        self.inner
+            .committer
+            .get_or_init(|| commit::Committer::start(self.inner.store.clone()))
     }
 
     fn lease(&self) -> Duration {

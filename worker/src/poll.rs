@@ -141,15 +141,15 @@ impl Worker {
             fields.push((field::ERROR, message.clone()));
         }
         let commit = PollCommit {
-            job_id: &job.id,
-            token,
+            job_id: job.id.clone(),
+            token: token.into(),
             next_poll: next.next_poll,
             status: next.state.status,
             changed: next.changed,
             webhook_body,
             fields,
         };
-        match self.inner.store.commit_poll(partition, &commit).await {
+        match self.committer().commit(partition, commit).await {
             Ok(Committed::Stored { event_seq }) => {
                 if event_seq.is_some() {
                     self.inner.deliveries_waiting.notify_one();

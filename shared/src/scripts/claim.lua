@@ -9,15 +9,17 @@
 --           `status`, an outbox's `pending`): when it is missing, the item is gone
 -- Returns {now_ms, next_due_ms or -1, {member, value...}, {member, value...}, ...}; next_due is the
 -- earliest score left in the queue after the claim, so an idle worker knows how long to sleep.
--- Invariant: a claimed item never leaves its queue. Its score moves to now + lease and its hash is
--- stamped with the token, so a dead worker's items fall due again by themselves (no reaper), and
--- every later write checks the token (fencing).
+-- Invariant: a claimed item never leaves its queue. Its score moves to now + lease (the lease's end)
+-- and its hash's `claim` is stamped with the token, so a dead worker's items fall due again by
+-- themselves (no reaper), and every later write checks the token (fencing). A claim is live while
+-- `claim` is a token (not absent, not '') and the score lies in the future.
 local now = now_ms()
 local lease_end = now + tonumber(ARGV[2])
 local due = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
 local fields = {}
 for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
 local out = {now, -1}
+local leased = {}
 for _, member in ipairs(due) do
   local key = ARGV[1] .. member
   local values = {}
@@ -27,8 +29,9 @@ for _, member in ipairs(due) do
     values[1] = redis.call('EXISTS', key) == 1
   end
   if values[1] then
-    redis.call('ZADD', KEYS[1], lease_end, member)
-    redis.call('HSET', key, 'claim', ARGV[4], 'lease_end', lease_end)
+    leased[#leased + 1] = lease_end
+    leased[#leased + 1] = member
+    redis.call('HSET', key, 'claim', ARGV[4])
     local item = {member}
     for j = 1, #fields do item[j + 1] = values[j] end
     out[#out + 1] = item
@@ -37,6 +40,7 @@ for _, member in ipairs(due) do
     redis.call('ZREM', KEYS[1], member)
   end
 end
+if #leased > 0 then redis.call('ZADD', KEYS[1], unpack(leased)) end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if first[2] then out[2] = tonumber(first[2]) end
 return out

@@ -21,7 +21,7 @@ local rest, present = {}, false
 for pending in string.gmatch(redis.call('HGET', KEYS[2], 'pending') or '', '%d+') do
   if pending == seq then present = true else rest[#rest + 1] = pending end
 end
-redis.call('HDEL', KEYS[2], 'claim', 'lease_end')
+redis.call('HDEL', KEYS[2], 'claim')
 if ARGV[4] == 'retry' and present then
   redis.call('HINCRBY', KEYS[2], 'attempts', 1)
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[5]), ARGV[1])

@@ -13,8 +13,10 @@ if status == 'completed' or status == 'failed' or status == 'timeout' then
   return out
 end
 local now = now_ms()
-local lease_end = tonumber(redis.call('HGET', KEYS[1], 'lease_end') or '0')
-if lease_end > now then
+-- Live claim: a token in `claim` and the score (the lease's end) still ahead.
+local claim = redis.call('HGET', KEYS[1], 'claim')
+local lease_end = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]) or '0')
+if claim and claim ~= '' and lease_end > now then
   redis.call('HSET', KEYS[1], 'force', 1)
 else
   redis.call('ZADD', KEYS[2], now, ARGV[1])

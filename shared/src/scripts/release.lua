@@ -4,5 +4,5 @@
 -- Returns 1, or 0 when the claim was already gone (committed, or lost).
 if redis.call('HGET', KEYS[2], 'claim') ~= ARGV[2] then return 0 end
 redis.call('ZADD', KEYS[1], 'XX', now_ms(), ARGV[1])
-redis.call('HDEL', KEYS[2], 'claim', 'lease_end')
+redis.call('HDEL', KEYS[2], 'claim')
 return 1

@@ -5,5 +5,4 @@
 if redis.call('HGET', KEYS[2], 'claim') ~= ARGV[2] then return 0 end
 local lease_end = now_ms() + tonumber(ARGV[3])
 redis.call('ZADD', KEYS[1], 'XX', lease_end, ARGV[1])
-redis.call('HSET', KEYS[2], 'lease_end', lease_end)
 return 1

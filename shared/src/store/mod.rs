@@ -22,7 +22,7 @@ pub use deliveries::{DeliveryHistory, Requeued};
 pub use jobs::ForcePoll;
 pub use queue::{Claim, Claimed, Committed, DeliveryOutcome, PollCommit, Queue};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),

@@ -1,6 +1,7 @@
 //! Lease queues: the job schedule and the webhook delivery queue of each partition, claimed in
 //! batches with one script call and written back under the claim token.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::{self, AsyncCommands, Value};
@@ -34,9 +35,9 @@ pub struct Claim {
 
 /// The outcome of one poll, to be committed under the claim token.
 #[derive(Clone, Debug)]
-pub struct PollCommit<'a> {
-    pub job_id: &'a str,
-    pub token: &'a str,
+pub struct PollCommit {
+    pub job_id: String,
+    pub token: Arc<str>,
     /// Wait before the next poll; `None` when the job is final and leaves the schedule.
     pub next_poll: Option<Duration>,
     pub status: JobStatus,
@@ -184,40 +185,63 @@ impl Store {
     }
 
     /// Commits one poll's outcome atomically with its counters and webhook event.
-    pub async fn commit_poll(
+    pub async fn commit_poll(&self, partition: u16, commit: &PollCommit) -> StoreResult<Committed> {
+        let mut committed = self
+            .commit_polls(partition, std::slice::from_ref(commit))
+            .await?;
+        committed
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("empty commit reply".into()))
+    }
+
+    /// Commits the outcomes of several polls of one partition's jobs in one script call, each
+    /// atomically with its counters and webhook event; one result per commit, in order.
+    pub async fn commit_polls(
         &self,
         partition: u16,
-        commit: &PollCommit<'_>,
-    ) -> StoreResult<Committed> {
+        commits: &[PollCommit],
+    ) -> StoreResult<Vec<Committed>> {
         let keys = &self.keys;
-        let mut invocation = scripts::COMMIT_POLL.prepare_invoke();
+        let mut invocation = scripts::COMMIT_POLLS.prepare_invoke();
         invocation
-            .key(keys.job(partition, commit.job_id))
             .key(keys.schedule(partition))
             .key(keys.stats(partition))
             .key(keys.deliveries(partition))
-            .arg(commit.job_id)
-            .arg(commit.token)
-            .arg(commit.next_poll.map_or(-1, |d| d.as_millis() as i64))
-            .arg(commit.status.as_str())
-            .arg(if commit.changed { "1" } else { "0" })
-            .arg(commit.webhook_body.as_deref().unwrap_or(""))
+            .arg(keys.job_prefix(partition))
             .arg(keys.outbox_prefix(partition))
+            .arg(keys.events_prefix(partition))
             .arg(self.retention_secs)
-            .arg(self.job_lifetime_secs)
-            .arg(keys.events(partition, commit.job_id));
-        for (name, value) in &commit.fields {
-            invocation.arg(*name).arg(value);
+            .arg(self.job_lifetime_secs);
+        for commit in commits {
+            invocation
+                .arg(&commit.job_id)
+                .arg(&*commit.token)
+                .arg(commit.next_poll.map_or(-1, |d| d.as_millis() as i64))
+                .arg(commit.status.as_str())
+                .arg(if commit.changed { "1" } else { "0" })
+                .arg(commit.webhook_body.as_deref().unwrap_or(""))
+                .arg(commit.fields.len());
+            for (name, value) in &commit.fields {
+                invocation.arg(*name).arg(value);
+            }
         }
         let mut conn = self.conn().await?;
-        let seq: i64 = invocation.invoke_async(&mut conn).await?;
-        Ok(match seq {
-            -1 => Committed::Fenced,
-            0 => Committed::Stored { event_seq: None },
-            n => Committed::Stored {
-                event_seq: Some(n as u64),
-            },
-        })
+        let seqs: Vec<i64> = invocation.invoke_async(&mut conn).await?;
+        if seqs.len() != commits.len() {
+            return Err(StoreError::Corrupt(
+                "commit reply of the wrong length".into(),
+            ));
+        }
+        Ok(seqs
+            .into_iter()
+            .map(|seq| match seq {
+                -1 => Committed::Fenced,
+                0 => Committed::Stored { event_seq: None },
+                n => Committed::Stored {
+                    event_seq: Some(n as u64),
+                },
+            })
+            .collect())
     }
 
     /// The head event of each claimed outbox: its body and creation time (Redis ms).

@@ -13,8 +13,8 @@ fn load(body: &str) -> Script {
 pub static CREATE_JOB: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/create_job.lua")));
 pub static CLAIM: LazyLock<Script> = LazyLock::new(|| load(include_str!("../scripts/claim.lua")));
-pub static COMMIT_POLL: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("../scripts/commit_poll.lua")));
+pub static COMMIT_POLLS: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/commit_polls.lua")));
 pub static FORCE_POLL: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/force_poll.lua")));
 pub static GUARDED_SET: LazyLock<Script> =

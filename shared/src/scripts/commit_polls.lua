@@ -1,0 +1,96 @@
+-- Commits the outcomes of polls of claimed jobs of one partition, each all or nothing (the
+-- outbox): a job's new state, its next due time (or its removal from the schedule once final), the
+-- status counters and the webhook event for the change. Poll results that are ready at the same
+-- moment come in one call (group commit): the per-call cost is paid once per batch, and the
+-- schedule, counter and delivery-queue writes of the whole batch are one command each.
+-- KEYS[1] schedule   KEYS[2] status counters   KEYS[3] delivery queue
+-- ARGV[1] prefix of job hashes   ARGV[2] prefix of outboxes (one per job: its undelivered events)
+-- ARGV[3] prefix of event histories
+-- ARGV[4] seconds a final job is kept before it expires (retention)
+-- ARGV[5] seconds a job's event history is kept (its longest life: maximum age + retention)
+-- ARGV[6..] one record per job:
+--   id, claim token, next poll in ms from now (-1 when final), status after this poll,
+--   '1' when status, progress or provider id changed (moves `updated`) else '0',
+--   webhook body to deliver or '', the number n of field/value pairs, then the n pairs
+-- Returns one integer per job, in order: the event's sequence number (> 0), 0 when stored without
+-- an event, or -1 when the claim was lost: another worker owns the job now and nothing of this
+-- job is written (fencing).
+local now = now_ms()
+local retention, history_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
+local results, rescheduled, finished, deliver, counts = {}, {}, {}, {}, {}
+
+local function commit(id, token, delay, new, changed, body, fields)
+  local key = ARGV[1] .. id
+  local state = redis.call('HMGET', key, 'claim', 'status', 'force')
+  if state[1] ~= token then return -1 end
+  local old = state[2]
+  -- Clearing the claim in the same write ends it ('' is never a token).
+  fields[#fields + 1] = 'status'
+  fields[#fields + 1] = new
+  fields[#fields + 1] = 'claim'
+  fields[#fields + 1] = ''
+  if changed then
+    fields[#fields + 1] = 'updated'
+    fields[#fields + 1] = now
+  end
+  redis.call('HSET', key, unpack(fields))
+  if state[3] then redis.call('HDEL', key, 'force') end
+  if old ~= new then
+    counts[old] = (counts[old] or 0) - 1
+    counts[new] = (counts[new] or 0) + 1
+  end
+  if delay < 0 then
+    finished[#finished + 1] = id
+    redis.call('EXPIRE', key, retention)
+  else
+    -- A force poll that arrived while we held the claim asks for the next poll at once.
+    if state[3] then delay = 0 end
+    rescheduled[#rescheduled + 1] = now + delay
+    rescheduled[#rescheduled + 1] = id
+  end
+  if body == '' then return 0 end
+  -- The job's outbox keeps its undelivered events in order. A new event supersedes the
+  -- progress-only events still waiting (it carries the latest state); status changes are never
+  -- dropped.
+  local seq = redis.call('HINCRBY', key, 'seq', 1)
+  local outbox = ARGV[2] .. id
+  local kept = {}
+  for pending in string.gmatch(redis.call('HGET', outbox, 'pending') or '', '%d+') do
+    if redis.call('HGET', outbox, 's:' .. pending) == '1' then
+      kept[#kept + 1] = pending
+    else
+      redis.call('HDEL', outbox, 'e:' .. pending, 's:' .. pending, 'c:' .. pending)
+    end
+  end
+  kept[#kept + 1] = tostring(seq)
+  local url = redis.call('HGET', key, 'webhook_url')
+  if url then redis.call('HSET', outbox, 'url', url) end
+  redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq, body,
+    's:' .. seq, old ~= new and '1' or '0', 'c:' .. seq, now)
+  deliver[#deliver + 1] = now
+  deliver[#deliver + 1] = id
+  -- Every event is also kept, for the attempt log and redelivery, as long as the job is.
+  local events = ARGV[3] .. id
+  redis.call('HSET', events, 'e:' .. seq, body, 'c:' .. seq, now)
+  redis.call('EXPIRE', events, history_ttl)
+  return seq
+end
+
+local i = 6
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 6])
+  local fields = {}
+  for j = 1, 2 * n do fields[j] = ARGV[i + 6 + j] end
+  results[#results + 1] = commit(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3],
+    ARGV[i + 4] == '1', ARGV[i + 5], fields)
+  i = i + 7 + 2 * n
+end
+
+if #rescheduled > 0 then redis.call('ZADD', KEYS[1], unpack(rescheduled)) end
+if #finished > 0 then redis.call('ZREM', KEYS[1], unpack(finished)) end
+-- Due now unless a delivery is already scheduled (a retry keeps its wait: the head goes first).
+if #deliver > 0 then redis.call('ZADD', KEYS[3], 'NX', unpack(deliver)) end
+for status, delta in pairs(counts) do
+  if delta ~= 0 then redis.call('HINCRBY', KEYS[2], status, delta) end
+end
+return results
