@@ -3,7 +3,9 @@
 //! object per workload on its own line. Build with `--release`.
 
 mod redis_server;
+mod stack;
 mod w1;
+mod w4;
 mod w5;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +42,13 @@ enum Workload {
         #[arg(long)]
         no_peer: bool,
     },
+    /// End to end over HTTP: jobs through the API, workers and the simulator to a webhook receiver.
+    W4 {
+        #[arg(long, default_value_t = 10_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+    },
     /// Memory: Redis bytes per tracked job, beside the bytes of the job's own data.
     W5 {
         #[arg(long, default_value_t = 100_000)]
@@ -71,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
             };
             w1::run(&redis, w1, !no_peer).await?
         }
+        Workload::W4 { jobs, workers } => w4::run(&redis, jobs.max(1), workers.max(1)).await?,
         Workload::W5 { jobs } => w5::run(&redis, jobs.max(1)).await?,
     };
     report(&result, cli.json);
@@ -83,6 +93,17 @@ fn report(result: &Value, json: bool) {
         return;
     }
     let field = |k: &str| result.get(k).cloned().unwrap_or(Value::Null);
+    if !matches!(result["workload"].as_str(), Some("w1" | "w5")) {
+        println!(
+            "{}",
+            result["workload"].as_str().unwrap_or("?").to_uppercase()
+        );
+        for (key, value) in result.as_object().into_iter().flatten() {
+            if key != "workload" {
+                println!("  {key:<28} {value}");
+            }
+        }
+    }
     if result["workload"] == "w5" {
         println!(
             "W5 memory: {} queued jobs: {} Redis bytes per job, beside {} bytes of the job's own data ({}x)",

@@ -6,20 +6,22 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-/// A binary of this workspace, built by `cargo build --bins` into the same target directory.
+/// A binary of this workspace, built by `cargo build --bins` into the same target directory: next
+/// to the running executable (a binary such as relay-bench) or one level up (a test in `deps/`).
 pub fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --bins` first",
-        path.display()
-    );
-    path
+    let exe = std::env::current_exe().expect("the running executable's path");
+    let here = exe.parent().expect("the executable's directory");
+    let found = [Some(here), here.parent()]
+        .into_iter()
+        .flatten()
+        .map(|dir| dir.join(name))
+        .find(|path| path.exists());
+    found.unwrap_or_else(|| {
+        panic!(
+            "{name} is missing next to {}: run `cargo build --bins` (or `--release --bins`) first",
+            exe.display()
+        )
+    })
 }
 
 /// A running child process whose stdout and stderr lines are collected.
@@ -78,6 +80,10 @@ impl Process {
             lines,
             readers,
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn output(&self) -> Vec<String> {

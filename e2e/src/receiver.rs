@@ -32,6 +32,9 @@ impl Received {
     pub fn status(&self) -> &str {
         self.json["status"].as_str().unwrap_or_default()
     }
+    pub fn is_final(&self) -> bool {
+        matches!(self.status(), "completed" | "failed" | "timeout")
+    }
 }
 
 /// How the receiver answers: the first `count` requests get `status` (with `headers`), the rest 200.
@@ -60,6 +63,8 @@ struct Inbox {
     refused: Mutex<Vec<Received>>,
     failing: Mutex<Failing>,
     arrived: Notify,
+    /// Accepted final webhooks (`completed`, `failed`, `timeout`).
+    finals: std::sync::atomic::AtomicUsize,
 }
 
 pub struct Receiver {
@@ -108,6 +113,11 @@ impl Receiver {
                             }
                             return response.body("refused by the test receiver");
                         }
+                        if received.is_final() {
+                            state
+                                .finals
+                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
                         state.received.lock().unwrap().push(received);
                         state.arrived.notify_waiters();
                         HttpResponse::Ok().json(serde_json::json!({"ok": true}))
@@ -132,6 +142,12 @@ impl Receiver {
     /// Makes the next `count` requests fail with `status`.
     pub fn fail_next(&self, failing: Failing) {
         *self.inbox.failing.lock().unwrap() = failing;
+    }
+
+    /// How many webhooks were accepted, and how many of them were final.
+    pub fn counts(&self) -> (usize, usize) {
+        let finals = self.inbox.finals.load(std::sync::atomic::Ordering::Relaxed);
+        (self.inbox.received.lock().unwrap().len(), finals)
     }
 
     pub fn all(&self) -> Vec<Received> {

@@ -80,6 +80,8 @@ pub mod field {
     pub const UPDATED: &str = "updated";
     /// Current wait between polls, in ms (the adaptive backoff's state).
     pub const INTERVAL: &str = "interval";
+    /// `<ms>:<progress>` at the first `in_progress` poll: the progress rate is measured from here.
+    pub const PROGRESS_SINCE: &str = "since";
     /// Redis time (ms) at which a provider submission was last attempted and its outcome is not
     /// known; empty once the provider id is stored or the attempt certainly created nothing.
     pub const SUBMIT_AT: &str = "submit_at";

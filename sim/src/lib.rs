@@ -48,6 +48,7 @@ impl Simulator {
                         .route("/videos/{id}/remix", web::post().to(routes::remix)),
                 )
                 .route("/sim/stats", web::get().to(routes::sim_stats))
+                .route("/sim/videos", web::get().to(routes::sim_videos))
                 .route("/sim/webhooks", web::post().to(routes::webhook_sink))
                 .route("/sim/faults", web::post().to(routes::set_faults))
                 .default_service(web::to(routes::unknown_route))

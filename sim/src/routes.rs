@@ -175,6 +175,25 @@ pub async fn sim_stats(state: State) -> HttpResponse {
     HttpResponse::Ok().json(state.counters())
 }
 
+/// `GET /sim/videos`: every video's timeline in ms (its creation, and when it finishes), for
+/// measuring how soon clients hear of a completion.
+pub async fn sim_videos(state: State) -> HttpResponse {
+    let videos: Vec<Value> = state
+        .all_videos()
+        .iter()
+        .map(|v| {
+            json!({
+                "id": v.id,
+                "prompt": v.prompt,
+                "created_ms": v.created_ms,
+                "finishes_ms": v.created_ms + v.queued_ms + if v.fails { v.running_ms / 2 } else { v.running_ms },
+                "fails": v.fails,
+            })
+        })
+        .collect();
+    HttpResponse::Ok().json(videos)
+}
+
 /// Reads create parameters from a JSON or multipart/form-data body.
 async fn read_params(
     request: &HttpRequest,

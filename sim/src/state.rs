@@ -95,7 +95,8 @@ impl SimState {
             id: format!("video_{}", hex::encode(rng.random::<[u8; 24]>())),
             created_ms: now_ms(),
             queued_ms: c.queued_ms,
-            running_ms: rng.random_range(c.running_ms..=max),
+            running_ms: running_ms_asked(&new.prompt)
+                .unwrap_or_else(|| rng.random_range(c.running_ms..=max)),
             fails: new.prompt.contains("sim:fail")
                 || rng.random_bool(c.failure_rate.clamp(0.0, 1.0)),
             model: new.model,
@@ -179,4 +180,12 @@ impl SimState {
     pub fn counters(&self) -> Counters {
         self.lock().counters.clone()
     }
+}
+
+/// A prompt containing `sim:running_ms=<n>` runs for exactly n ms (benchmarks replay the same
+/// run times under different polling policies).
+fn running_ms_asked(prompt: &str) -> Option<u64> {
+    let (_, rest) = prompt.split_once("sim:running_ms=")?;
+    let digits = rest.split(|c: char| !c.is_ascii_digit()).next()?;
+    digits.parse().ok()
 }

@@ -238,3 +238,32 @@ async fn a_prompt_asking_to_fail_fails_with_an_error_object() {
     assert_eq!(failed["status"], "failed");
     assert!(failed["error"]["message"].is_string());
 }
+
+#[tokio::test]
+async fn a_prompt_can_fix_its_run_time_and_the_timeline_is_published() {
+    let sim = start(quick());
+    let (_, video, _) = sim
+        .post(
+            "/v1/videos",
+            json!({"prompt": "a long take sim:running_ms=60000"}),
+        )
+        .await;
+    let (status, videos, _) = sim.get("/sim/videos").await;
+    assert_eq!(status, 200);
+    let listed = &videos[0];
+    assert_eq!(listed["id"], video["id"]);
+    let created = listed["created_ms"].as_u64().unwrap();
+    assert_eq!(
+        listed["finishes_ms"].as_u64().unwrap(),
+        created + 100 + 60_000
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (_, running, _) = sim
+        .get(&format!("/v1/videos/{}", video["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        (running["status"].as_str(), running["progress"].as_u64()),
+        (Some("in_progress"), Some(0)),
+        "a quick simulator's video still runs for the minute it asked for"
+    );
+}

@@ -11,6 +11,7 @@ mod commit;
 mod deliver;
 mod lease;
 mod limits;
+mod pacing;
 mod poll;
 mod sender;
 pub mod transition;

@@ -10,7 +10,7 @@ use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
 use tracing::{debug, error, info, warn};
 
-use crate::transition::{self, JobState, Outcome};
+use crate::transition::{self, JobState, Outcome, Sample};
 use crate::Worker;
 
 /// The job fields a claim returns, in this order.
@@ -25,6 +25,7 @@ pub const CLAIM_FIELDS: &[&str] = &[
     field::SIZE,
     field::SUBMIT_AT,
     field::WEBHOOK_URL,
+    field::PROGRESS_SINCE,
 ];
 
 /// How far before a lost submission's recorded time a found video may have been created: the
@@ -57,6 +58,10 @@ impl ClaimedJob {
         let interval = next()
             .and_then(|i| i.parse().ok())
             .map_or(initial_interval, Duration::from_millis);
+        let (model, seconds, size) = (next(), next(), next());
+        let submit_at_ms = next().and_then(|t| t.parse().ok());
+        let own_webhook = next().is_some();
+        let since = next().as_deref().and_then(Sample::parse);
         Self {
             id: item.id,
             state: JobState {
@@ -64,13 +69,14 @@ impl ClaimedJob {
                 progress,
                 sora_id,
                 interval,
+                since,
             },
             created_ms,
-            model: next(),
-            seconds: next(),
-            size: next(),
-            submit_at_ms: next().and_then(|t| t.parse().ok()),
-            own_webhook: next().is_some(),
+            model,
+            seconds,
+            size,
+            submit_at_ms,
+            own_webhook,
         }
     }
 }
@@ -99,7 +105,7 @@ impl Worker {
             &outcome,
             Outcome::CreateFailed(e) if !matches!(e, ProviderError::Unavailable { .. })
         );
-        let next = transition::next(&job.state, outcome, self.inner.backoff);
+        let next = transition::next(&job.state, outcome, self.inner.backoff, now_ms);
         let video_url = next
             .completed_video
             .as_deref()
@@ -122,6 +128,9 @@ impl Worker {
             .to_body()
         });
         let mut fields = vec![(field::INTERVAL, next.state.interval.as_millis().to_string())];
+        if let (Some(since), None) = (next.state.since, job.state.since) {
+            fields.push((field::PROGRESS_SINCE, since.to_field()));
+        }
         if nothing_created {
             fields.push((field::SUBMIT_AT, String::new()));
         }

@@ -1,14 +1,26 @@
 //! What one poll means for a job: a pure function from the job as claimed and what the provider
 //! said to the job's next state, its next poll and whether clients must hear of it.
 //!
-//! Polling backs off exponentially while nothing changes and starts again from the initial wait
-//! after every change. Provider trouble (timeouts, 5xx, 429, bad credentials) never changes a
-//! job's status: it only pushes the next poll back, honouring Retry-After.
+//! When to poll next, in order of preference:
+//! - **Predicted completion.** A running video's progress rate since its first `in_progress`
+//!   observation predicts when it will finish. The next poll lands just before that
+//!   (see [`crate::pacing`]), so a
+//!   video is polled a handful of times however long it runs, and its completion is seen soon after
+//!   it happens (W6 in BENCHMARKS.md: a fraction of fixed-interval polling's requests at a shorter
+//!   delay). Progress webhooks become as sparse as the polls.
+//! - **Backoff.** Without a rate (queued, or progress not moving) the wait starts from the initial
+//!   one after every change and doubles while nothing changes, up to the maximum.
+//!
+//! Provider trouble (timeouts, 5xx, 429, bad credentials) never changes a job's status: it only
+//! pushes the next poll back, honouring Retry-After.
 
 use std::time::Duration;
 
 use relay_shared::job::JobStatus;
 use relay_shared::provider::{ProviderError, Video};
+
+use crate::pacing::predicted_wait;
+pub use crate::pacing::{Backoff, Sample};
 
 /// The job as the worker claimed it.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,6 +30,8 @@ pub struct JobState {
     pub sora_id: Option<String>,
     /// Current wait between polls.
     pub interval: Duration,
+    /// The first `in_progress` observation: where the progress rate is measured from.
+    pub since: Option<Sample>,
 }
 
 /// What happened when the job was polled.
@@ -49,19 +63,8 @@ pub struct Next {
     pub changed: bool,
 }
 
-#[derive(Clone, Copy, Debug)]
-pub struct Backoff {
-    pub initial: Duration,
-    pub max: Duration,
-}
-
-impl Backoff {
-    fn grow(&self, current: Duration) -> Duration {
-        current.max(self.initial).saturating_mul(2).min(self.max)
-    }
-}
-
-pub fn next(job: &JobState, outcome: Outcome, backoff: Backoff) -> Next {
+/// The job after `outcome`, observed at `now_ms` (Redis time).
+pub fn next(job: &JobState, outcome: Outcome, backoff: Backoff, now_ms: i64) -> Next {
     let unchanged = |wait: Duration, error: Option<String>| {
         let interval = backoff.grow(job.interval);
         Next {
@@ -82,6 +85,7 @@ pub fn next(job: &JobState, outcome: Outcome, backoff: Backoff) -> Next {
             progress,
             interval: job.interval,
             sora_id: job.sora_id.clone(),
+            since: job.since,
         },
         completed_video: None,
         content_expires_at: None,
@@ -125,11 +129,11 @@ pub fn next(job: &JobState, outcome: Outcome, backoff: Backoff) -> Next {
             next_poll: Some(wait),
             changed: false,
         },
-        Outcome::Video(video) => from_video(job, video, backoff),
+        Outcome::Video(video) => from_video(job, video, backoff, now_ms),
     }
 }
 
-fn from_video(job: &JobState, video: Video, backoff: Backoff) -> Next {
+fn from_video(job: &JobState, video: Video, backoff: Backoff, now_ms: i64) -> Next {
     let (status, progress) = match video.status.as_str() {
         "queued" => (JobStatus::Queued, video.progress()),
         "in_progress" => (JobStatus::Processing, video.progress()),
@@ -143,10 +147,22 @@ fn from_video(job: &JobState, video: Video, backoff: Backoff) -> Next {
     };
     let sora_id = Some(video.id.clone());
     let changed = status != job.status || progress != job.progress || sora_id != job.sora_id;
-    let interval = if changed {
-        backoff.initial
-    } else {
-        backoff.grow(job.interval)
+    let here = Sample {
+        at_ms: now_ms,
+        progress,
+    };
+    let since = match (status, job.since) {
+        (JobStatus::Processing, None) => Some(here),
+        (_, since) => since,
+    };
+    let prediction = (status == JobStatus::Processing)
+        .then_some(since)
+        .flatten()
+        .and_then(|since| predicted_wait(since, here, backoff));
+    let interval = match prediction {
+        Some(wait) => wait,
+        None if changed => backoff.initial,
+        None => backoff.grow(job.interval),
     };
     let error = (status == JobStatus::Failed).then(|| video.error_message());
     let completed = status == JobStatus::Completed;
@@ -156,6 +172,7 @@ fn from_video(job: &JobState, video: Video, backoff: Backoff) -> Next {
             progress,
             sora_id,
             interval,
+            since,
         },
         completed_video: completed.then(|| video.id.clone()),
         content_expires_at: if completed { video.expires_at } else { None },
@@ -180,6 +197,7 @@ mod tests {
             progress,
             sora_id: Some("video_1".into()),
             interval: Duration::from_secs(interval_secs),
+            since: None,
         }
     }
 
@@ -203,7 +221,7 @@ mod tests {
         ];
         for (provider, ours) in cases {
             assert_eq!(
-                next(&j, Outcome::Video(video(provider, 10)), BACKOFF)
+                next(&j, Outcome::Video(video(provider, 10)), BACKOFF, 0)
                     .state
                     .status,
                 ours
@@ -216,7 +234,7 @@ mod tests {
         let mut j = job(JobStatus::Processing, 40, 5);
         let mut waits = vec![];
         for _ in 0..6 {
-            let n = next(&j, Outcome::Video(video("in_progress", 40)), BACKOFF);
+            let n = next(&j, Outcome::Video(video("in_progress", 40)), BACKOFF, 0);
             assert!(!n.changed);
             waits.push(n.next_poll.unwrap().as_secs());
             j = n.state;
@@ -227,10 +245,39 @@ mod tests {
     #[test]
     fn a_change_resets_the_wait_and_is_announced() {
         let j = job(JobStatus::Processing, 40, 60);
-        let n = next(&j, Outcome::Video(video("in_progress", 55)), BACKOFF);
+        let n = next(&j, Outcome::Video(video("in_progress", 55)), BACKOFF, 0);
         assert!(n.changed);
         assert_eq!(n.next_poll, Some(Duration::from_secs(5)));
         assert_eq!(n.state.progress, 55);
+    }
+
+    #[test]
+    fn a_running_job_is_next_polled_just_before_its_predicted_end() {
+        let queued = job(JobStatus::Queued, 0, 5);
+        let first = next(
+            &queued,
+            Outcome::Video(video("in_progress", 10)),
+            BACKOFF,
+            0,
+        );
+        assert_eq!(
+            first.state.since,
+            Some(Sample {
+                at_ms: 0,
+                progress: 10
+            }),
+            "the rate is measured from the first in_progress poll"
+        );
+        assert_eq!(first.next_poll, Some(BACKOFF.initial));
+        let later = next(
+            &first.state,
+            Outcome::Video(video("in_progress", 60)),
+            BACKOFF,
+            50_000,
+        );
+        assert_eq!(later.state.since, first.state.since);
+        assert_eq!(later.next_poll, Some(Duration::from_secs(36)));
+        assert!(later.changed, "the progress is still announced");
     }
 
     #[test]
@@ -239,6 +286,7 @@ mod tests {
             &job(JobStatus::Processing, 90, 5),
             Outcome::Video(video("completed", 100)),
             BACKOFF,
+            0,
         );
         assert_eq!(
             (n.state.status, n.state.progress, n.next_poll),
@@ -254,6 +302,7 @@ mod tests {
             &job(JobStatus::Processing, 50, 5),
             Outcome::Video(video("failed", 0)),
             BACKOFF,
+            0,
         );
         assert_eq!((n.state.status, n.state.progress), (JobStatus::Failed, 50));
         assert_eq!(n.error.as_deref(), Some("blocked"));
@@ -267,14 +316,14 @@ mod tests {
             retry_after: Some(Duration::from_secs(30)),
             message: "slow".into(),
         };
-        let n = next(&j, Outcome::RetrieveFailed(limited), BACKOFF);
+        let n = next(&j, Outcome::RetrieveFailed(limited), BACKOFF, 0);
         assert_eq!((n.state.status, n.changed), (JobStatus::Processing, false));
         assert_eq!(n.next_poll, Some(Duration::from_secs(30)));
         let down = ProviderError::Unavailable {
             retry_after: None,
             message: "500".into(),
         };
-        let n = next(&j, Outcome::CreateFailed(down), BACKOFF);
+        let n = next(&j, Outcome::CreateFailed(down), BACKOFF, 0);
         assert_eq!(
             (n.state.status, n.next_poll),
             (JobStatus::Processing, Some(Duration::from_secs(10)))
@@ -282,7 +331,7 @@ mod tests {
         let quota = ProviderError::QuotaExhausted {
             message: "billing".into(),
         };
-        assert!(!next(&j, Outcome::CreateFailed(quota), BACKOFF).changed);
+        assert!(!next(&j, Outcome::CreateFailed(quota), BACKOFF, 0).changed);
     }
 
     #[test]
@@ -295,7 +344,7 @@ mod tests {
             status: 400,
             message: "Invalid value for 'size'".into(),
         };
-        let n = next(&j, Outcome::CreateFailed(rejected), BACKOFF);
+        let n = next(&j, Outcome::CreateFailed(rejected), BACKOFF, 0);
         assert_eq!(n.state.status, JobStatus::Failed);
         assert_eq!(n.error.as_deref(), Some("Invalid value for 'size'"));
     }
@@ -303,7 +352,12 @@ mod tests {
     #[test]
     fn a_deferred_poll_keeps_state_and_interval() {
         let j = job(JobStatus::Queued, 0, 40);
-        let n = next(&j, Outcome::Deferred(Duration::from_millis(700)), BACKOFF);
+        let n = next(
+            &j,
+            Outcome::Deferred(Duration::from_millis(700)),
+            BACKOFF,
+            0,
+        );
         assert_eq!((n.state.clone(), n.changed), (j, false));
         assert_eq!(n.next_poll, Some(Duration::from_millis(700)));
     }
@@ -316,6 +370,7 @@ mod tests {
                 max_age: Duration::from_secs(86400),
             },
             BACKOFF,
+            0,
         );
         assert_eq!(
             (n.state.status, n.state.progress, n.next_poll),

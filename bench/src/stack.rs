@@ -1,0 +1,133 @@
+//! The whole system as its users run it, for the end-to-end workloads: `sora-sim`, `relay-api` and
+//! `relay-worker` as separate processes (the release binaries next to `relay-bench`), and a
+//! webhook receiver on loopback that checks every signature.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use e2e::processes::Process;
+use e2e::receiver::Receiver;
+use e2e::stack::SECRET;
+use serde_json::Value;
+
+pub struct ProcessStack {
+    pub sim_url: String,
+    pub api_url: String,
+    pub receiver: Receiver,
+    pub http: reqwest::Client,
+    pub api: Process,
+    pub workers: Vec<Process>,
+    _sim: Process,
+}
+
+impl ProcessStack {
+    /// Starts the simulator with `sim_env`, the API and `workers` workers with `relay_env` on top
+    /// of a local configuration, and waits until the API is ready.
+    pub async fn start(
+        redis_url: &str,
+        sim_env: &[(&str, String)],
+        relay_env: &[(&str, String)],
+        workers: usize,
+    ) -> anyhow::Result<Self> {
+        let sim_port = e2e::free_port();
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("SIM_PORT".to_owned(), sim_port.to_string()),
+            ("SIM_WEBHOOK_SECRET".to_owned(), SECRET.to_owned()),
+        ]);
+        env.extend(sim_env.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        let sim = Process::spawn("sora-sim", &[], &env);
+        let sim_url = format!("http://127.0.0.1:{sim_port}");
+        let receiver = Receiver::start(SECRET);
+        let api_port = e2e::free_port();
+        let mut env: HashMap<String, String> = [
+            ("PORT", api_port.to_string()),
+            ("HOST", "127.0.0.1".into()),
+            ("REDIS_URL", redis_url.to_owned()),
+            ("OPENAI_BASE_URL", format!("{sim_url}/v1")),
+            ("OPENAI_API_KEY", "sk-sim".into()),
+            ("WEBHOOK_URL", receiver.url.clone()),
+            ("WEBHOOK_SECRET", SECRET.into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        env.extend(relay_env.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        let api = Process::spawn("relay-api", &[], &env);
+        let workers = (0..workers)
+            .map(|_| Process::spawn("relay-worker", &[], &env))
+            .collect();
+        let stack = Self {
+            sim_url,
+            api_url: format!("http://127.0.0.1:{api_port}"),
+            receiver,
+            http: reqwest::Client::new(),
+            api,
+            workers,
+            _sim: sim,
+        };
+        for url in [
+            format!("{}/readyz", stack.api_url),
+            format!("{}/sim/stats", stack.sim_url),
+        ] {
+            stack.wait_for(&url).await?;
+        }
+        Ok(stack)
+    }
+
+    async fn wait_for(&self, url: &str) -> anyhow::Result<()> {
+        for _ in 0..200 {
+            if let Ok(response) = self.http.get(url).send().await {
+                if response.status().is_success() {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("{url} did not answer within 10 s")
+    }
+
+    /// Submits one job through the API; its id.
+    pub async fn submit(&self, script: &str) -> anyhow::Result<String> {
+        let body = serde_json::json!({
+            "walletAddress": "0x52908400098527886E0F7030069857D2E4169EE7",
+            "script": script,
+            "renderVersion": "v3",
+        });
+        let response: Value = self
+            .http
+            .post(format!("{}/api/generate", self.api_url))
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        response["jobId"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("no jobId in {response}"))
+    }
+
+    /// The simulator's request counters.
+    pub async fn sim_stats(&self) -> anyhow::Result<Value> {
+        Ok(self
+            .http
+            .get(format!("{}/sim/stats", self.sim_url))
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+}
+
+/// Peak and current resident memory of a process, in KiB (`VmHWM`, `VmRSS`).
+pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
