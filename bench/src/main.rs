@@ -5,8 +5,11 @@
 mod redis_server;
 mod stack;
 mod w1;
+mod w2;
+mod w3;
 mod w4;
 mod w5;
+mod w6;
 
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -42,6 +45,20 @@ enum Workload {
         #[arg(long)]
         no_peer: bool,
     },
+    /// Punctuality: jobs due over `spread_secs`, two workers; lateness from due to provider call.
+    W2 {
+        #[arg(long, default_value_t = 100_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 60)]
+        spread_secs: u64,
+    },
+    /// The API under wrk, beside a trivial actix-web handler (needs wrk).
+    W3 {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 64)]
+        connections: u32,
+    },
     /// End to end over HTTP: jobs through the API, workers and the simulator to a webhook receiver.
     W4 {
         #[arg(long, default_value_t = 10_000)]
@@ -52,6 +69,11 @@ enum Workload {
     /// Memory: Redis bytes per tracked job, beside the bytes of the job's own data.
     W5 {
         #[arg(long, default_value_t = 100_000)]
+        jobs: usize,
+    },
+    /// Provider budget: requests per job and completion-to-webhook delay, beside fixed 5 s polling.
+    W6 {
+        #[arg(long, default_value_t = 200)]
         jobs: usize,
     },
 }
@@ -80,7 +102,20 @@ async fn main() -> anyhow::Result<()> {
             };
             w1::run(&redis, w1, !no_peer).await?
         }
+        Workload::W2 { jobs, spread_secs } => {
+            w2::run(
+                &redis,
+                jobs.max(1),
+                std::time::Duration::from_secs(spread_secs.max(1)),
+            )
+            .await?
+        }
+        Workload::W3 {
+            seconds,
+            connections,
+        } => w3::run(&redis, seconds.max(1), connections.max(2)).await?,
         Workload::W4 { jobs, workers } => w4::run(&redis, jobs.max(1), workers.max(1)).await?,
+        Workload::W6 { jobs } => w6::run(&redis, jobs.max(1)).await?,
         Workload::W5 { jobs } => w5::run(&redis, jobs.max(1)).await?,
     };
     report(&result, cli.json);

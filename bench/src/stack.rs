@@ -29,14 +29,7 @@ impl ProcessStack {
         relay_env: &[(&str, String)],
         workers: usize,
     ) -> anyhow::Result<Self> {
-        let sim_port = e2e::free_port();
-        let mut env: HashMap<String, String> = HashMap::from([
-            ("SIM_PORT".to_owned(), sim_port.to_string()),
-            ("SIM_WEBHOOK_SECRET".to_owned(), SECRET.to_owned()),
-        ]);
-        env.extend(sim_env.iter().map(|(k, v)| (k.to_string(), v.clone())));
-        let sim = Process::spawn("sora-sim", &[], &env);
-        let sim_url = format!("http://127.0.0.1:{sim_port}");
+        let (sim, sim_url) = start_sim(sim_env);
         let receiver = Receiver::start(SECRET);
         let api_port = e2e::free_port();
         let mut env: HashMap<String, String> = [
@@ -69,21 +62,9 @@ impl ProcessStack {
             format!("{}/readyz", stack.api_url),
             format!("{}/sim/stats", stack.sim_url),
         ] {
-            stack.wait_for(&url).await?;
+            wait_for(&stack.http, &url).await?;
         }
         Ok(stack)
-    }
-
-    async fn wait_for(&self, url: &str) -> anyhow::Result<()> {
-        for _ in 0..200 {
-            if let Ok(response) = self.http.get(url).send().await {
-                if response.status().is_success() {
-                    return Ok(());
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        anyhow::bail!("{url} did not answer within 10 s")
     }
 
     /// Submits one job through the API; its id.
@@ -110,14 +91,45 @@ impl ProcessStack {
 
     /// The simulator's request counters.
     pub async fn sim_stats(&self) -> anyhow::Result<Value> {
-        Ok(self
-            .http
-            .get(format!("{}/sim/stats", self.sim_url))
-            .send()
-            .await?
-            .json()
-            .await?)
+        get_json(&self.http, &format!("{}/sim/stats", self.sim_url)).await
     }
+}
+
+/// `sora-sim` on a free port with `sim_env`; the process and its base URL (without `/v1`).
+pub fn start_sim(sim_env: &[(&str, String)]) -> (Process, String) {
+    let port = e2e::free_port();
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("SIM_PORT".to_owned(), port.to_string()),
+        ("SIM_WEBHOOK_SECRET".to_owned(), SECRET.to_owned()),
+    ]);
+    env.extend(sim_env.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    (
+        Process::spawn("sora-sim", &[], &env),
+        format!("http://127.0.0.1:{port}"),
+    )
+}
+
+/// Waits up to 10 s for `url` to answer 2xx.
+pub async fn wait_for(http: &reqwest::Client, url: &str) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if let Ok(response) = http.get(url).send().await {
+            if response.status().is_success() {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("{url} did not answer within 10 s")
+}
+
+pub async fn get_json(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
+    Ok(http
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
 }
 
 /// Peak and current resident memory of a process, in KiB (`VmHWM`, `VmRSS`).

@@ -36,6 +36,9 @@ use lease::InFlight;
 pub use sender::WebhookSender;
 use transition::Backoff;
 
+/// How much later than a blocking wait's own timeout the local timer ends it.
+const TIMER_SLACK: Duration = Duration::from_millis(2);
+
 /// Most items one `run_once` claims of each kind.
 const RUN_ONCE_LIMIT: usize = 100_000;
 
@@ -319,6 +322,9 @@ impl Worker {
                     tokio::time::sleep(wait).await;
                 }
             },
+            // Redis times a blocking command out on its own clock tick (`hz`, 100 ms by default)
+            // when it has nothing else to do, so an idle Redis answers late; our timer does not.
+            () = tokio::time::sleep(wait + TIMER_SLACK) => {},
             () = shutdown.cancelled() => {},
         }
     }

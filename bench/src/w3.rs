@@ -1,0 +1,176 @@
+//! W3, the API under load: `wrk` against `POST /api/generate` and `GET /api/videos/status/{id}` of
+//! a real `relay-api` process, beside `wrk` against a trivial actix-web handler on the same machine
+//! (the ceiling for any actix-web service here). Needs `wrk` on the PATH (`apt-get install wrk`).
+
+use std::net::TcpListener;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use serde_json::{json, Value};
+
+use crate::redis_server::BenchRedis;
+use crate::stack::ProcessStack;
+
+/// One `wrk` run's figures.
+struct Load {
+    requests_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+}
+
+impl Load {
+    fn json(&self) -> Value {
+        json!({
+            "requests_per_sec": self.requests_per_sec.round(),
+            "p50_ms": self.p50_ms,
+            "p99_ms": self.p99_ms,
+            "non_2xx": self.non_2xx,
+        })
+    }
+}
+
+pub async fn run(redis: &BenchRedis, seconds: u64, connections: u32) -> anyhow::Result<Value> {
+    redis.flush().await?;
+    let relay_env = [
+        (
+            "REDIS_KEY_PREFIX",
+            format!("w3-{}", &relay_shared::keys::new_job_id()[..8]),
+        ),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    let stack = ProcessStack::start(&redis.url, &[], &relay_env, 0).await?;
+    let job_id = stack.submit("W3: the job whose status is read").await?;
+    let dir = tempfile::tempdir()?;
+    let post_script = dir.path().join("post.lua");
+    let body = json!({
+        "walletAddress": "0x52908400098527886E0F7030069857D2E4169EE7",
+        "script": "W3: a paper boat drifting down a rain gutter, macro lens",
+        "renderVersion": "v3",
+    });
+    std::fs::write(
+        &post_script,
+        format!(
+            "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = {}\n",
+            serde_json::to_string(&body.to_string())?
+        ),
+    )?;
+    let generate = wrk(
+        &format!("{}/api/generate", stack.api_url),
+        Some(post_script.to_str().unwrap_or_default()),
+        seconds,
+        connections,
+    )
+    .await?;
+    let status = wrk(
+        &format!("{}/api/videos/status/{job_id}", stack.api_url),
+        None,
+        seconds,
+        connections,
+    )
+    .await?;
+    drop(stack);
+
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    let trivial = HttpServer::new(|| {
+        App::new().route(
+            "/",
+            web::get().to(|| async { HttpResponse::Ok().json(json!({"ok": true})) }),
+        )
+    })
+    .listen(listener)?
+    .disable_signals()
+    .run();
+    let handle = trivial.handle();
+    tokio::spawn(trivial);
+    let ceiling = wrk(
+        &format!("http://127.0.0.1:{port}/"),
+        None,
+        seconds,
+        connections,
+    )
+    .await?;
+    handle.stop(false).await;
+    redis.flush().await?;
+    Ok(json!({
+        "workload": "w3",
+        "seconds_each": seconds,
+        "connections": connections,
+        "generate": generate.json(),
+        "status": status.json(),
+        "trivial_handler": ceiling.json(),
+        "status_share_of_ceiling": (status.requests_per_sec / ceiling.requests_per_sec * 1000.0).round() / 1000.0,
+        "generate_share_of_ceiling": (generate.requests_per_sec / ceiling.requests_per_sec * 1000.0).round() / 1000.0,
+    }))
+}
+
+async fn wrk(
+    url: &str,
+    script: Option<&str>,
+    seconds: u64,
+    connections: u32,
+) -> anyhow::Result<Load> {
+    let mut command = tokio::process::Command::new("wrk");
+    command.args([
+        "-t2",
+        &format!("-c{connections}"),
+        &format!("-d{seconds}s"),
+        "--latency",
+    ]);
+    if let Some(script) = script {
+        command.args(["-s", script]);
+    }
+    let output =
+        command.arg(url).output().await.map_err(|e| {
+            anyhow::anyhow!("could not run wrk ({e}); install it: apt-get install wrk")
+        })?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(output.status.success(), "wrk failed: {text}");
+    parse_wrk(&text).ok_or_else(|| anyhow::anyhow!("unreadable wrk output:\n{text}"))
+}
+
+fn parse_wrk(text: &str) -> Option<Load> {
+    let line_value = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_owned()))
+    };
+    let requests_per_sec = line_value("Requests/sec:")?.parse().ok()?;
+    let non_2xx = line_value("Non-2xx or 3xx responses:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let percentile = |p: &str| line_value(p).and_then(|v| duration_ms(&v));
+    Some(Load {
+        requests_per_sec,
+        p50_ms: percentile("50%")?,
+        p99_ms: percentile("99%")?,
+        non_2xx,
+    })
+}
+
+/// wrk's durations: `812.00us`, `1.23ms`, `2.01s`.
+fn duration_ms(text: &str) -> Option<f64> {
+    let (number, factor) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return None;
+    };
+    let ms = number.parse::<f64>().ok()? * factor;
+    Some((ms * 1000.0).round() / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrk_output_is_read() {
+        let text = "Running 1s test @ http://127.0.0.1:1/\n  Latency Distribution\n     50%  812.00us\n     75%    1.00ms\n     90%    1.20ms\n     99%    2.50ms\n  1000 requests in 1.00s, 1.00MB read\n  Non-2xx or 3xx responses: 3\nRequests/sec:   9999.50\n";
+        let load = parse_wrk(text).unwrap();
+        assert_eq!(load.requests_per_sec, 9999.5);
+        assert_eq!((load.p50_ms, load.p99_ms, load.non_2xx), (0.812, 2.5, 3));
+    }
+}

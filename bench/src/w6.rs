@@ -1,0 +1,239 @@
+//! W6, provider budget: jobs whose run times spread like real ones (30 s to 10 min, log-uniform,
+//! after a 10 s queue), on the simulator's clock sped up `SPEEDUP` times, with every polling wait
+//! scaled the same way. Figures: provider requests per completed job, and the delay from each
+//! video's completion (the simulator's timeline) to its `completed` webhook at the receiver, in
+//! real-time seconds. Beside it, the original system's policy on the same jobs: every running job
+//! polled every 5 s.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+
+use crate::redis_server::BenchRedis;
+use crate::stack::{get_json, start_sim, wait_for, ProcessStack};
+
+/// How much faster than real time the simulator's clock and every wait run.
+const SPEEDUP: u64 = 20;
+const QUEUED_MS: u64 = 10_000;
+const SHORTEST_MS: f64 = 30_000.0;
+const LONGEST_MS: f64 = 600_000.0;
+/// The original system's fixed polling interval.
+const FIXED_INTERVAL_MS: u64 = 5_000;
+
+/// Job `i` of `n`'s prompt, naming its real-time run time (log-uniform over the range).
+fn prompt(i: usize, n: usize) -> String {
+    let at = if n > 1 {
+        i as f64 / (n - 1) as f64
+    } else {
+        0.5
+    };
+    let real_ms = SHORTEST_MS * (LONGEST_MS / SHORTEST_MS).powf(at);
+    format!(
+        "W6 job {i} sim:running_ms={}",
+        (real_ms / SPEEDUP as f64) as u64
+    )
+}
+
+fn sim_env() -> [(&'static str, String); 1] {
+    [("SIM_QUEUED_MS", (QUEUED_MS / SPEEDUP).to_string())]
+}
+
+/// Wall-clock ms of an `Instant`, given one moment known on both clocks.
+struct Clock {
+    instant: Instant,
+    epoch_ms: f64,
+}
+
+impl Clock {
+    fn now() -> Self {
+        let epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        Self {
+            instant: Instant::now(),
+            epoch_ms: epoch.as_secs_f64() * 1000.0,
+        }
+    }
+
+    fn epoch_ms(&self, at: Instant) -> f64 {
+        self.epoch_ms + at.duration_since(self.instant).as_secs_f64() * 1000.0
+    }
+}
+
+/// What one policy cost and how soon it told.
+struct Outcome {
+    requests: u64,
+    /// Completion to notice, in real-time seconds (measured × SPEEDUP), one per completed job.
+    delays: Vec<f64>,
+}
+
+impl Outcome {
+    fn summary(&self, jobs: usize) -> Value {
+        let mut delays = self.delays.clone();
+        delays.sort_by(f64::total_cmp);
+        let at = |q: f64| delays[((delays.len() - 1) as f64 * q).round() as usize];
+        json!({
+            "requests_per_job": round(self.requests as f64 / jobs as f64, 2),
+            "median_delay_s": round(at(0.5), 2),
+            "p90_delay_s": round(at(0.9), 2),
+            "max_delay_s": round(at(1.0), 2),
+        })
+    }
+}
+
+pub async fn run(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
+    redis.flush().await?;
+    let ours = relay(redis, jobs).await?;
+    let fixed = fixed_polling(jobs).await?;
+    anyhow::ensure!(
+        ours.delays.len() == jobs && fixed.delays.len() == jobs,
+        "not every job completed"
+    );
+    let (ours_summary, fixed_summary) = (ours.summary(jobs), fixed.summary(jobs));
+    Ok(json!({
+        "workload": "w6",
+        "jobs": jobs,
+        "speedup": SPEEDUP,
+        "sora_relay": ours_summary,
+        "fixed_5s": fixed_summary,
+        "requests_vs_fixed": round(ours.requests as f64 / fixed.requests as f64, 3),
+    }))
+}
+
+/// sora-relay as deployed: API, one worker, its default waits scaled by SPEEDUP.
+async fn relay(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Outcome> {
+    let scaled = |ms: u64| (ms / SPEEDUP).to_string();
+    let relay_env = [
+        (
+            "REDIS_KEY_PREFIX",
+            format!("w6-{}", &relay_shared::keys::new_job_id()[..8]),
+        ),
+        ("POLL_INITIAL_INTERVAL_MS", scaled(5_000)),
+        ("POLL_MAX_INTERVAL_MS", scaled(60_000)),
+        ("WORKER_IDLE_MAX_MS", scaled(1_000)),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    let stack = ProcessStack::start(&redis.url, &sim_env(), &relay_env, 1).await?;
+    let clock = Clock::now();
+    let mut job_prompt = HashMap::new();
+    for i in 0..jobs {
+        let prompt = prompt(i, jobs);
+        job_prompt.insert(stack.submit(&prompt).await?, prompt);
+    }
+    let limit = Duration::from_millis((QUEUED_MS + LONGEST_MS as u64) / SPEEDUP * 3);
+    let deadline = Instant::now() + limit;
+    while stack.receiver.counts().1 < jobs {
+        anyhow::ensure!(Instant::now() < deadline, "W6: jobs did not finish in time");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let finishes = finish_times(&stack.http, &stack.sim_url).await?;
+    let delays = stack
+        .receiver
+        .all()
+        .iter()
+        .filter(|r| r.status() == "completed")
+        .filter_map(|r| {
+            let done = finishes.get(job_prompt.get(r.job_id())?)?;
+            Some((clock.epoch_ms(r.at) - done) * SPEEDUP as f64 / 1000.0)
+        })
+        .collect();
+    let sim = stack.sim_stats().await?;
+    Ok(Outcome {
+        requests: requests(&sim),
+        delays,
+    })
+}
+
+/// The original policy on the same jobs: create each, then every 5 s (scaled) retrieve every job
+/// not yet finished; a job is noticed at the first retrieve that shows it completed.
+async fn fixed_polling(jobs: usize) -> anyhow::Result<Outcome> {
+    let (_sim, sim_url) = start_sim(&sim_env());
+    let http = reqwest::Client::new();
+    wait_for(&http, &format!("{sim_url}/sim/stats")).await?;
+    let clock = Clock::now();
+    let mut running: Vec<(String, String)> = Vec::new();
+    for i in 0..jobs {
+        let prompt = prompt(i, jobs);
+        let video: Value = http
+            .post(format!("{sim_url}/v1/videos"))
+            .bearer_auth("sk-sim")
+            .json(&json!({ "prompt": prompt }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let id = video["id"].as_str().unwrap_or_default().to_owned();
+        running.push((id, prompt));
+    }
+    let mut noticed: Vec<(String, Instant)> = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(FIXED_INTERVAL_MS / SPEEDUP));
+    tick.tick().await;
+    while !running.is_empty() {
+        tick.tick().await;
+        let polls = running.iter().map(|(id, _)| {
+            let http = &http;
+            let url = format!("{sim_url}/v1/videos/{id}");
+            async move {
+                let video: Value = http
+                    .get(url)
+                    .bearer_auth("sk-sim")
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                Ok::<_, reqwest::Error>(video["status"] == "completed")
+            }
+        });
+        let done = join_all(polls).await;
+        let now = Instant::now();
+        let mut still = Vec::new();
+        for ((id, prompt), done) in running.into_iter().zip(done) {
+            if done? {
+                noticed.push((prompt, now));
+            } else {
+                still.push((id, prompt));
+            }
+        }
+        running = still;
+    }
+    let finishes = finish_times(&http, &sim_url).await?;
+    let delays = noticed
+        .iter()
+        .filter_map(|(prompt, at)| {
+            let done = finishes.get(prompt)?;
+            Some((clock.epoch_ms(*at) - done) * SPEEDUP as f64 / 1000.0)
+        })
+        .collect();
+    let sim = get_json(&http, &format!("{sim_url}/sim/stats")).await?;
+    Ok(Outcome {
+        requests: requests(&sim),
+        delays,
+    })
+}
+
+/// Each prompt's completion time (wall-clock ms) on the simulator's timeline.
+async fn finish_times(
+    http: &reqwest::Client,
+    sim_url: &str,
+) -> anyhow::Result<HashMap<String, f64>> {
+    let videos = get_json(http, &format!("{sim_url}/sim/videos")).await?;
+    Ok(videos
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| Some((v["prompt"].as_str()?.to_owned(), v["finishes_ms"].as_f64()?)))
+        .collect())
+}
+
+fn requests(sim: &Value) -> u64 {
+    ["creates", "retrieves", "lists"]
+        .iter()
+        .map(|k| sim[*k].as_u64().unwrap_or(0))
+        .sum()
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
