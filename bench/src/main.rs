@@ -141,12 +141,21 @@ fn report(result: &Value, json: bool) {
     }
     if result["workload"] == "w5" {
         println!(
-            "W5 memory: {} queued jobs: {} Redis bytes per job, beside {} bytes of the job's own data ({}x)",
+            "W5 memory: {} queued jobs: {} Redis bytes per job (hash-max-listpack-value {}), beside {} bytes of the job's own data ({}x)",
             field("jobs"),
             field("redis_bytes_per_job"),
+            field("hash_max_listpack_value"),
             field("job_data_bytes"),
             field("overhead_factor")
         );
+        if let Some(recommended) = result.get("recommended_config") {
+            println!(
+                "  with hash-max-listpack-value {} (the deployment files' setting): {} bytes per job ({}x)",
+                recommended["hash_max_listpack_value"],
+                recommended["redis_bytes_per_job"],
+                recommended["overhead_factor"]
+            );
+        }
     }
     if result["workload"] == "w1" {
         println!(

@@ -54,6 +54,11 @@ impl BenchRedis {
     }
 
     /// Empties the database between workloads (only a server this run started).
+    /// Started by this run (so it may be flushed and reconfigured).
+    pub fn is_private(&self) -> bool {
+        self.child.is_some()
+    }
+
     pub async fn flush(&self) -> anyhow::Result<()> {
         if self.child.is_some() {
             let mut conn = self.connection().await?;

@@ -13,7 +13,38 @@ use crate::redis_server::BenchRedis;
 
 const PROMPT: &str = "A slow dolly shot through a neon-lit night market in the rain, steam rising from food stalls, cinematic";
 
+/// The compact-hash limit sora-relay's deployment files give Redis (`hash-max-listpack-value`).
+const RECOMMENDED_LISTPACK_VALUE: &str = "1024";
+
+/// Measures at the server's own setting and, on a server this run started, at the recommended one.
 pub async fn run(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
+    let mut conn = redis.connection().await?;
+    let reply: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("hash-max-listpack-value")
+        .query_async(&mut conn)
+        .await?;
+    let initial = reply.get(1).cloned().unwrap_or_default();
+    let mut result = measure(redis, jobs).await?;
+    result["hash_max_listpack_value"] = json!(initial);
+    if redis.is_private() && initial != RECOMMENDED_LISTPACK_VALUE {
+        redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("hash-max-listpack-value")
+            .arg(RECOMMENDED_LISTPACK_VALUE)
+            .query_async::<()>(&mut conn)
+            .await?;
+        let recommended = measure(redis, jobs).await?;
+        result["recommended_config"] = json!({
+            "hash_max_listpack_value": RECOMMENDED_LISTPACK_VALUE,
+            "redis_bytes_per_job": recommended["redis_bytes_per_job"],
+            "overhead_factor": recommended["overhead_factor"],
+        });
+    }
+    Ok(result)
+}
+
+async fn measure(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
     redis.flush().await?;
     let env: HashMap<String, String> = [("REDIS_URL", redis.url.clone())]
         .into_iter()
