@@ -174,7 +174,10 @@ async fn relay(redis: &BenchRedis, w1: W1) -> anyhow::Result<(f64, u64)> {
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..w1.workers {
-        let worker = Worker::with_provider(settings.clone(), provider.clone())?;
+        // Every poll re-schedules its job due at once, as the workload (and BullMQ's
+        // moveToDelayed(Date.now())) asks; the settings only allow positive waits.
+        let worker = Worker::with_provider(settings.clone(), provider.clone())?
+            .with_poll_waits(Duration::ZERO, Duration::ZERO);
         workers.push(tokio::spawn(worker.run_until_stopped(stop.child_token())));
     }
     loop {

@@ -115,6 +115,14 @@ impl Worker {
         })
     }
 
+    /// Overrides the polling waits of the settings, which must be positive; zero re-schedules
+    /// every poll due at once (benchmarks: the W1 workload). Call before cloning the worker.
+    pub fn with_poll_waits(mut self, initial: Duration, max: Duration) -> Self {
+        let inner = Arc::get_mut(&mut self.inner).expect("with_poll_waits before cloning");
+        inner.backoff = Backoff { initial, max };
+        self
+    }
+
     pub fn id(&self) -> &str {
         &self.inner.worker_id
     }

@@ -8,7 +8,8 @@
 -- ARGV[5..] hash fields to return with each item; the first must be one every item has (a job's
 --           `status`, an outbox's `pending`): when it is missing, the item is gone
 -- Returns {now_ms, next_due_ms or -1, {member, value...}, {member, value...}, ...}; next_due is the
--- earliest score left in the queue after the claim, so an idle worker knows how long to sleep.
+-- earliest score left in the queue after a claim that took fewer than ARGV[3] items (-1 after a
+-- full one), so an idle worker knows how long to sleep.
 -- Invariant: a claimed item never leaves its queue. Its score moves to now + lease (the lease's end)
 -- and its hash's `claim` is stamped with the token, so a dead worker's items fall due again by
 -- themselves (no reaper), and every later write checks the token (fencing). A claim is live while
@@ -41,6 +42,9 @@ for _, member in ipairs(due) do
   end
 end
 if #leased > 0 then redis.call('ZADD', KEYS[1], unpack(leased)) end
-local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if first[2] then out[2] = tonumber(first[2]) end
+-- A full claim leaves the caller busy: only a short one needs to know when to look again.
+if #due < tonumber(ARGV[3]) then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  if first[2] then out[2] = tonumber(first[2]) end
+end
 return out

@@ -28,7 +28,8 @@ pub struct Claimed {
 pub struct Claim {
     /// Redis time of the claim.
     pub now_ms: i64,
-    /// Earliest due time left in the queue (including the leases just taken), if any.
+    /// Earliest due time left in the queue (including the leases just taken), if any; only known
+    /// after a claim that took fewer items than asked (a full one leaves the caller busy).
     pub next_due_ms: Option<i64>,
     pub items: Vec<Claimed>,
 }
