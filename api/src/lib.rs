@@ -1,6 +1,7 @@
 //! `relay-api`: accepts video jobs and answers questions about them. It never calls the provider
 //! and never talks to workers: it writes jobs into Redis and reads them back.
 
+mod auth;
 mod error;
 mod routes;
 pub mod validate;
@@ -17,6 +18,9 @@ pub use error::ApiError;
 
 pub struct AppState {
     pub store: Store,
+    /// `AUTH=on`: every request needs a key.
+    pub auth: bool,
+    pub admin_api_key: secrecy::SecretString,
     pub limits: validate::Limits,
     pub url_guard: UrlGuard,
     /// The operator's `WEBHOOK_URL`, where jobs without their own URL deliver.
@@ -32,10 +36,13 @@ pub struct Application {
 impl Application {
     /// Binds `settings.host:settings.port` (port 0 picks a free one) and prepares the server.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let auth = settings.api_auth()?;
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             store: Store::connect(settings)?,
+            auth,
+            admin_api_key: settings.admin_api_key.clone(),
             limits: validate::Limits {
                 script_max_chars: settings.script_max_chars,
                 metadata_max_bytes: settings.metadata_max_bytes,

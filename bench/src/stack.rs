@@ -35,6 +35,7 @@ impl ProcessStack {
         let mut env: HashMap<String, String> = [
             ("PORT", api_port.to_string()),
             ("HOST", "127.0.0.1".into()),
+            ("AUTH", "off".into()),
             ("REDIS_URL", redis_url.to_owned()),
             ("OPENAI_BASE_URL", format!("{sim_url}/v1")),
             ("OPENAI_API_KEY", "sk-sim".into()),

@@ -62,6 +62,7 @@ pub fn test_env(redis: &Redis, sim_url: &str, webhook_url: &str) -> HashMap<Stri
     [
         ("PORT", "0"),
         ("HOST", "127.0.0.1"),
+        ("AUTH", "off"),
         ("REDIS_URL", redis.url().as_str()),
         ("REDIS_CLUSTER", cluster),
         ("OPENAI_BASE_URL", sim_url),

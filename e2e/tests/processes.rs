@@ -180,3 +180,22 @@ fn a_bad_setting_stops_start_up_with_a_message_naming_it() {
         .join("\n")
         .contains("poll_initial_interval_ms"));
 }
+
+#[test]
+fn the_api_refuses_to_start_open_to_the_network_or_closed_without_an_admin_key() {
+    let cases = [
+        (vec![("AUTH", "off"), ("HOST", "0.0.0.0")], "HOST=127.0.0.1"),
+        (vec![("AUTH", "on")], "ADMIN_API_KEY"),
+    ];
+    for (vars, reason) in cases {
+        let mut env: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        env.insert("PORT".into(), e2e::free_port().to_string());
+        let mut api = Process::spawn("relay-api", &[], &env);
+        assert_eq!(api.wait(), Some(1), "{vars:?}");
+        let output = api.output().join("\n");
+        assert!(output.contains(reason), "{vars:?}: {output}");
+    }
+}

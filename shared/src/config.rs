@@ -25,6 +25,8 @@ pub struct ConfigError(String);
 pub struct Settings {
     pub port: u16,
     pub host: String,
+    pub auth: String,
+    pub admin_api_key: SecretString,
     pub script_max_chars: usize,
     pub metadata_max_bytes: usize,
 
@@ -93,8 +95,38 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The API's access rule (see `auth` in config/default.toml): open mode only on loopback, and
+    /// an administrator's key whenever auth is on. `Ok(true)` when auth is on.
+    pub fn api_auth(&self) -> Result<bool, ConfigError> {
+        let fail = |why: String| Err(ConfigError(why));
+        match self.auth.as_str() {
+            "on" if self.admin_api_key.expose_secret().is_empty() => fail(
+                "admin_api_key: ADMIN_API_KEY must be set while AUTH is on (it creates the tenants' keys)".into(),
+            ),
+            "on" => Ok(true),
+            "off" if self.listens_on_loopback() => Ok(false),
+            "off" => fail(format!(
+                "auth: AUTH=off opens every job to anyone who can reach the API, so it is allowed only \
+                 on loopback; set HOST=127.0.0.1 (now {:?}) or turn AUTH on",
+                self.host
+            )),
+            other => fail(format!("auth: must be \"on\" or \"off\", not {other:?}")),
+        }
+    }
+
+    fn listens_on_loopback(&self) -> bool {
+        self.host == "localhost"
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        if !matches!(self.auth.as_str(), "on" | "off") {
+            return fail("auth", "must be \"on\" or \"off\"");
+        }
         if self.poll_initial_interval_ms == 0 {
             return fail("poll_initial_interval_ms", "must be greater than 0");
         }
@@ -207,6 +239,24 @@ mod tests {
         assert_eq!(s.poll_max_interval_ms, 60000);
         assert_eq!(s.job_max_age_secs, 86400);
         assert_eq!(s.webhook_url(), None);
+    }
+
+    #[test]
+    fn the_api_is_closed_by_default_and_open_only_on_loopback() {
+        let api_auth = |pairs: &[(&str, &str)]| {
+            Settings::from_sources(None, &env(pairs))
+                .unwrap()
+                .api_auth()
+        };
+        let refused = api_auth(&[]).unwrap_err().to_string();
+        assert!(refused.contains("ADMIN_API_KEY"), "{refused}");
+        assert!(api_auth(&[("ADMIN_API_KEY", "k")]).unwrap());
+        let refused = api_auth(&[("AUTH", "off")]).unwrap_err().to_string();
+        assert!(refused.contains("HOST=127.0.0.1"), "{refused}");
+        for host in ["127.0.0.1", "::1", "localhost"] {
+            assert!(!api_auth(&[("AUTH", "off"), ("HOST", host)]).unwrap());
+        }
+        assert!(Settings::from_sources(None, &env(&[("AUTH", "maybe")])).is_err());
     }
 
     #[test]

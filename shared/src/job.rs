@@ -85,6 +85,8 @@ pub mod field {
     /// Redis time (ms) at which a provider submission was last attempted and its outcome is not
     /// known; empty once the provider id is stored or the attempt certainly created nothing.
     pub const SUBMIT_AT: &str = "submit_at";
+    /// The tenant that submitted the job (absent in open mode and for the administrator).
+    pub const TENANT: &str = "tenant";
     /// The job's own webhook URL (vetted at submission), when it has one.
     pub const WEBHOOK_URL: &str = "webhook_url";
 }

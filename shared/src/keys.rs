@@ -126,6 +126,30 @@ impl Keyspace {
     pub fn wake(&self) -> String {
         format!("{}:wake", self.prefix)
     }
+
+    /// A tenant's counters by status in one partition (beside the partition's own).
+    pub fn tenant_stats(&self, partition: u16, tenant_id: &str) -> String {
+        format!("{}{tenant_id}", self.tenant_stats_prefix(partition))
+    }
+
+    pub fn tenant_stats_prefix(&self, partition: u16) -> String {
+        format!("{}:stats:t:", self.tag(partition))
+    }
+
+    /// A tenant: name, webhook URL and secret (one slot for every tenant and key).
+    pub fn tenant(&self, tenant_id: &str) -> String {
+        format!("{}:{{tenants}}:tenant:{tenant_id}", self.prefix)
+    }
+
+    /// The ids of a tenant's live API keys (a set).
+    pub fn tenant_keys(&self, tenant_id: &str) -> String {
+        format!("{}:{{tenants}}:tenant:{tenant_id}:keys", self.prefix)
+    }
+
+    /// Prefix of API key records (`<prefix><key id>`: the tenant and the key's SHA-256).
+    pub fn api_key_prefix(&self) -> String {
+        format!("{}:{{tenants}}:key:", self.prefix)
+    }
 }
 
 /// A fresh job id: a random UUID, canonical hyphenated form.

@@ -1,6 +1,7 @@
 //! Everything the API and the workers share: domain types, configuration, the Redis store and its
 //! Lua scripts, the provider client, webhook signing. No web framework in here.
 
+pub mod access;
 pub mod config;
 pub mod job;
 pub mod keys;

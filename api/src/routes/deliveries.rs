@@ -9,15 +9,17 @@ use relay_shared::time::iso8601_from_ms;
 use relay_shared::webhook::event_id;
 use serde_json::{json, Value};
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
 
 /// `GET /api/videos/{jobId}/deliveries`: every event of the job with every attempt.
 pub async fn list(
     state: web::Data<AppState>,
+    caller: Caller,
     job_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if state.store.job(&job_id).await?.is_none() {
+    if caller.sees(state.store.job(&job_id).await?).is_none() {
         return Err(ApiError::job_not_found(&job_id));
     }
     let history = state
@@ -65,6 +67,7 @@ pub async fn list(
 /// if it is there).
 pub async fn redeliver(
     state: web::Data<AppState>,
+    caller: Caller,
     delivery_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || {
@@ -78,6 +81,9 @@ pub async fn redeliver(
         .rsplit_once(':')
         .and_then(|(job, seq)| Some((job, seq.parse::<u64>().ok()?)))
         .ok_or_else(not_found)?;
+    if caller.sees(state.store.job(job_id).await?).is_none() {
+        return Err(not_found());
+    }
     lift_gone(&state, job_id).await?;
     match state.store.requeue(job_id, seq, true).await? {
         Requeued::Unknown => Err(not_found()),
@@ -90,8 +96,10 @@ pub async fn redeliver(
 /// dead letter that died in that window goes back to its job's outbox.
 pub async fn recover(
     state: web::Data<AppState>,
+    caller: Caller,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_operator()?;
     let request: Value = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

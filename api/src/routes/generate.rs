@@ -5,6 +5,7 @@ use relay_shared::keys::new_job_id;
 use serde_json::json;
 use tracing::info;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::validate;
 use crate::AppState;
@@ -15,6 +16,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// `POST /api/generate`: validate, store the job due now, answer at once.
 pub async fn generate(
     state: web::Data<AppState>,
+    caller: Caller,
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -31,8 +33,19 @@ pub async fn generate(
         })?;
         job.webhook_url = Some(vetted.to_string());
     }
+    if let (None, Some(tenant)) = (&job.webhook_url, caller.tenant()) {
+        // A tenant's own webhook URL (vetted when the tenant was created) replaces the global one.
+        job.webhook_url = state
+            .store
+            .tenant(tenant)
+            .await?
+            .and_then(|t| t.webhook_url);
+    }
     let job_id = new_job_id();
-    state.store.create_job(&job_id, &job).await?;
+    state
+        .store
+        .create_job_for(&job_id, &job, caller.tenant())
+        .await?;
     info!(job = %job_id, wallet = %job.wallet_address, model = %job.model, "📥 job accepted");
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/api/videos/status/{job_id}")))

@@ -3,30 +3,37 @@ use actix_web::{web, HttpResponse};
 use relay_shared::store::ForcePoll;
 use tracing::info;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
 
 /// `GET /api/videos/status/{jobId}`: the fallback for clients whose webhook did not arrive.
 pub async fn status(
     state: web::Data<AppState>,
+    caller: Caller,
     job_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    match state.store.job(&job_id).await? {
+    match caller.sees(state.store.job(&job_id).await?) {
         Some(job) => Ok(HttpResponse::Ok().json(job.view())),
         None => Err(ApiError::job_not_found(&job_id)),
     }
 }
 
 /// `GET /api/sora/stats`: counters kept in step with every transition; no scan.
-pub async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.store.stats().await?))
+/// A tenant gets its own jobs' counters.
+pub async fn stats(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.store.stats_of(caller.tenant()).await?))
 }
 
 /// `POST /api/sora/poll/{jobId}`: make the job due now; a worker is woken to poll it.
 pub async fn force_poll(
     state: web::Data<AppState>,
+    caller: Caller,
     job_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    if caller.tenant().is_some() && caller.sees(state.store.job(&job_id).await?).is_none() {
+        return Err(ApiError::job_not_found(&job_id));
+    }
     match state.store.force_poll(&job_id).await? {
         ForcePoll::Unknown => Err(ApiError::job_not_found(&job_id)),
         ForcePoll::Terminal(job) => Err(ApiError::new(

@@ -1,5 +1,6 @@
 //! The HTTP routes, at the paths the original clients call.
 
+mod admin;
 mod deliveries;
 mod generate;
 mod health;
@@ -34,6 +35,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(endpoint(
         "/api/deliveries/{delivery_id}/redeliver",
         web::post().to(deliveries::redeliver),
+    ))
+    .service(endpoint(
+        "/api/admin/tenants",
+        web::post().to(admin::create_tenant),
+    ))
+    .service(endpoint(
+        "/api/admin/tenants/{tenant_id}/keys",
+        web::post().to(admin::rotate_key),
+    ))
+    .service(endpoint(
+        "/api/admin/tenants/{tenant_id}/keys/{key_id}",
+        web::delete().to(admin::revoke_key),
     ))
     .route("/healthz", web::get().to(health::alive))
     .route("/readyz", web::get().to(health::ready));

@@ -8,7 +8,8 @@
 -- ARGV[3] prefix of event histories
 -- ARGV[4] seconds a final job is kept before it expires (retention)
 -- ARGV[5] seconds a job's event history is kept (its longest life: maximum age + retention)
--- ARGV[6..] one record per job:
+-- ARGV[6] prefix of tenants' status counters (a job's `tenant` field names its owner)
+-- ARGV[7..] one record per job:
 --   id, claim token, next poll in ms from now (-1 when final), status after this poll,
 --   '1' when status, progress or provider id changed (moves `updated`) else '0',
 --   webhook body to deliver or '', the number n of field/value pairs, then the n pairs
@@ -21,7 +22,7 @@ local results, rescheduled, finished, deliver, counts = {}, {}, {}, {}, {}
 
 local function commit(id, token, delay, new, changed, body, fields)
   local key = ARGV[1] .. id
-  local state = redis.call('HMGET', key, 'claim', 'status', 'force')
+  local state = redis.call('HMGET', key, 'claim', 'status', 'force', 'tenant')
   if state[1] ~= token then return -1 end
   local old = state[2]
   -- Clearing the claim in the same write ends it ('' is never a token).
@@ -36,8 +37,13 @@ local function commit(id, token, delay, new, changed, body, fields)
   redis.call('HSET', key, unpack(fields))
   if state[3] then redis.call('HDEL', key, 'force') end
   if old ~= new then
-    counts[old] = (counts[old] or 0) - 1
-    counts[new] = (counts[new] or 0) + 1
+    -- Counters per owner: '' is the partition's own, a tenant id its tenant's (both move).
+    for _, owner in ipairs(state[4] and {'', state[4]} or {''}) do
+      local c = counts[owner] or {}
+      counts[owner] = c
+      c[old] = (c[old] or 0) - 1
+      c[new] = (c[new] or 0) + 1
+    end
   end
   if delay < 0 then
     finished[#finished + 1] = id
@@ -76,7 +82,7 @@ local function commit(id, token, delay, new, changed, body, fields)
   return seq
 end
 
-local i = 6
+local i = 7
 while i <= #ARGV do
   local n = tonumber(ARGV[i + 6])
   local fields = {}
@@ -90,7 +96,10 @@ if #rescheduled > 0 then redis.call('ZADD', KEYS[1], unpack(rescheduled)) end
 if #finished > 0 then redis.call('ZREM', KEYS[1], unpack(finished)) end
 -- Due now unless a delivery is already scheduled (a retry keeps its wait: the head goes first).
 if #deliver > 0 then redis.call('ZADD', KEYS[3], 'NX', unpack(deliver)) end
-for status, delta in pairs(counts) do
-  if delta ~= 0 then redis.call('HINCRBY', KEYS[2], status, delta) end
+for owner, deltas in pairs(counts) do
+  local key = owner == '' and KEYS[2] or ARGV[6] .. owner
+  for status, delta in pairs(deltas) do
+    if delta ~= 0 then redis.call('HINCRBY', key, status, delta) end
+  end
 end
 return results

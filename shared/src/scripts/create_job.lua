@@ -1,5 +1,6 @@
 -- Stores a new job as `queued` and makes it due now.
 -- KEYS[1] job hash   KEYS[2] schedule (zset)   KEYS[3] status counters (hash)
+-- KEYS[4] the owning tenant's status counters, when the job has a tenant
 -- ARGV[1] job id     ARGV[2..] field/value pairs of the job
 -- Returns the creation time in ms, or 0 when the id already exists (nothing written).
 -- Invariant: a live job is always in its schedule, and the counters move with every status.
@@ -10,4 +11,8 @@ redis.call('HSET', KEYS[1], 'status', 'queued', 'progress', 0, 'created', now, '
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'total', 1)
 redis.call('HINCRBY', KEYS[3], 'queued', 1)
+if KEYS[4] then
+  redis.call('HINCRBY', KEYS[4], 'total', 1)
+  redis.call('HINCRBY', KEYS[4], 'queued', 1)
+end
 return now

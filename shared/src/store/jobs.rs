@@ -23,16 +23,32 @@ pub enum ForcePoll {
 impl Store {
     /// Stores a new job, due now, and wakes an idle worker.
     pub async fn create_job(&self, job_id: &str, job: &NewJob) -> StoreResult<()> {
+        self.create_job_for(job_id, job, None).await
+    }
+
+    /// Stores a new job owned by `tenant` (counted in its stats too), due now.
+    pub async fn create_job_for(
+        &self,
+        job_id: &str,
+        job: &NewJob,
+        tenant: Option<&str>,
+    ) -> StoreResult<()> {
         let partition = self.partition(job_id)?;
         let keys = &self.keys;
         let mut invocation = scripts::CREATE_JOB.prepare_invoke();
         invocation
             .key(keys.job(partition, job_id))
             .key(keys.schedule(partition))
-            .key(keys.stats(partition))
-            .arg(job_id);
+            .key(keys.stats(partition));
+        if let Some(tenant) = tenant {
+            invocation.key(keys.tenant_stats(partition, tenant));
+        }
+        invocation.arg(job_id);
         for (name, value) in job.to_fields() {
             invocation.arg(name).arg(value);
+        }
+        if let Some(tenant) = tenant {
+            invocation.arg(crate::job::field::TENANT).arg(tenant);
         }
         let mut conn = self.conn().await?;
         let created: i64 = invocation.invoke_async(&mut conn).await?;
@@ -69,9 +85,17 @@ impl Store {
     /// Counts by status: one HGETALL per partition, sent together (the partitions live in
     /// different slots, so no pipeline on a cluster), independent of the number of jobs.
     pub async fn stats(&self) -> StoreResult<Stats> {
+        self.stats_of(None).await
+    }
+
+    /// The same, for one tenant's jobs only (or every job with `None`).
+    pub async fn stats_of(&self, tenant: Option<&str>) -> StoreResult<Stats> {
         let conn = self.conn().await?;
         let reads = (0..self.keys.partitions()).map(|partition| {
-            let key = self.keys.stats(partition);
+            let key = match tenant {
+                Some(tenant) => self.keys.tenant_stats(partition, tenant),
+                None => self.keys.stats(partition),
+            };
             let mut conn = conn.clone();
             async move { conn.hgetall::<_, HashMap<String, i64>>(key).await }
         });

@@ -10,6 +10,7 @@ mod deliveries;
 mod jobs;
 mod queue;
 mod scripts;
+mod tenants;
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ pub use budget::{Admission, CallKind, Pause};
 pub use deliveries::{DeliveryHistory, Requeued};
 pub use jobs::ForcePoll;
 pub use queue::{Claim, Claimed, Committed, DeliveryOutcome, PollCommit, Queue};
+pub use tenants::Tenant;
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {

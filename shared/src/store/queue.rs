@@ -212,7 +212,8 @@ impl Store {
             .arg(keys.outbox_prefix(partition))
             .arg(keys.events_prefix(partition))
             .arg(self.retention_secs)
-            .arg(self.job_lifetime_secs);
+            .arg(self.job_lifetime_secs)
+            .arg(keys.tenant_stats_prefix(partition));
         for commit in commits {
             invocation
                 .arg(&commit.job_id)

@@ -31,3 +31,7 @@ pub static RELEASE: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/release.lua")));
 pub static FINISH_DELIVERY: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/finish_delivery.lua")));
+pub static ISSUE_KEY: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/issue_key.lua")));
+pub static REVOKE_KEY: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/revoke_key.lua")));

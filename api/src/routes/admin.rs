@@ -1,0 +1,142 @@
+//! Tenants and their keys, for the administrator. A key is shown once, when it is issued; only its
+//! hash is stored.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+use tracing::info;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::AppState;
+
+const NAME_MAX_CHARS: usize = 200;
+
+/// `POST /api/admin/tenants` with `{"name", "webhookUrl"?, "webhookSecret"?}`:
+/// `{"tenantId", "keyId", "apiKey"}`.
+pub async fn create_tenant(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_operator()?;
+    let request = json_object(&body)?;
+    let text = |name: &str| match &request.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
+        Some(_) => Err(ApiError::invalid_field(format!(
+            "{name} must be a non-empty string"
+        ))),
+    };
+    let name = text("name")?.ok_or_else(|| ApiError::invalid_field("name is required"))?;
+    if name.chars().count() > NAME_MAX_CHARS {
+        return Err(ApiError::invalid_field(format!(
+            "name must be at most {NAME_MAX_CHARS} characters"
+        )));
+    }
+    let webhook_url = match text("webhookUrl")? {
+        Some(url) => Some(
+            state
+                .url_guard
+                .vet(&url)
+                .await
+                .map_err(|why| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "webhook_url_refused",
+                        format!("webhookUrl refused: {why}"),
+                    )
+                })?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let webhook_secret = text("webhookSecret")?;
+    let (tenant_id, key) = state
+        .store
+        .create_tenant(&name, webhook_url.as_deref(), webhook_secret.as_deref())
+        .await?;
+    info!(tenant = %tenant_id, key = %key.key_id, "🔑 tenant created");
+    Ok(HttpResponse::Created().json(json!({
+        "tenantId": tenant_id,
+        "name": name,
+        "keyId": key.key_id,
+        "apiKey": key.api_key.expose_secret(),
+    })))
+}
+
+/// `POST /api/admin/tenants/{tenantId}/keys`: a new key; every earlier key of the tenant stops
+/// working at once unless the body says `{"revokeOthers": false}` (then revoke them one by one).
+pub async fn rotate_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    tenant_id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_operator()?;
+    let revoke_others = if body.is_empty() {
+        true
+    } else {
+        match json_object(&body)?.get("revokeOthers") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(ApiError::invalid_field("revokeOthers must be a boolean")),
+        }
+    };
+    let key = state
+        .store
+        .issue_key(&tenant_id, revoke_others)
+        .await?
+        .ok_or_else(|| tenant_not_found(&tenant_id))?;
+    info!(tenant = %tenant_id, key = %key.key_id, revoke_others, "🔑 key issued");
+    Ok(HttpResponse::Created().json(json!({
+        "tenantId": tenant_id.as_str(),
+        "keyId": key.key_id,
+        "apiKey": key.api_key.expose_secret(),
+    })))
+}
+
+/// `DELETE /api/admin/tenants/{tenantId}/keys/{keyId}`: the key stops working at once.
+pub async fn revoke_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_operator()?;
+    let (tenant_id, key_id) = path.into_inner();
+    if state.store.revoke_key(&tenant_id, &key_id).await? {
+        info!(tenant = %tenant_id, key = %key_id, "🔑 key revoked");
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "key_not_found",
+            format!("tenant {tenant_id:?} has no key {key_id:?}"),
+        ))
+    }
+}
+
+fn tenant_not_found(tenant_id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "tenant_not_found",
+        format!("no tenant with id {tenant_id:?}"),
+    )
+}
+
+fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "request body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("request body is not valid JSON: {e}"),
+        )),
+    }
+}

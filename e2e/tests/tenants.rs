@@ -1,0 +1,288 @@
+//! Tenants and keys over real HTTP: each tenant sees, polls and counts only its own jobs, the
+//! administrator sees everything, and rotated or revoked keys stop working at once.
+
+use e2e::Stack;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const ADMIN: &str = "admin-key-for-tests";
+
+async fn stack() -> Stack {
+    Stack::start(
+        Stack::quick_sim(),
+        &[("AUTH", "on"), ("ADMIN_API_KEY", ADMIN)],
+    )
+    .await
+}
+
+/// A request with `key` as bearer (none when empty): its status and JSON body.
+async fn call(
+    stack: &Stack,
+    method: Method,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = stack.http.request(method, format!("{}{path}", stack.api));
+    if !key.is_empty() {
+        request = request.bearer_auth(key);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn new_tenant(stack: &Stack, name: &str) -> (String, String) {
+    let (status, reply) = call(
+        stack,
+        Method::POST,
+        "/api/admin/tenants",
+        ADMIN,
+        Some(json!({ "name": name })),
+    )
+    .await;
+    assert_eq!(status, 201, "{reply}");
+    (
+        reply["tenantId"].as_str().unwrap().to_owned(),
+        reply["apiKey"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn submit(stack: &Stack, key: &str) -> String {
+    let body = json!({"walletAddress": "w", "script": "a tenant's video", "renderVersion": "v3"});
+    let (status, reply) = call(stack, Method::POST, "/api/generate", key, Some(body)).await;
+    assert_eq!(status, 202, "{reply}");
+    reply["jobId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_tenant_sees_polls_and_counts_only_its_own_jobs() {
+    let stack = stack().await;
+    let (_, alice) = new_tenant(&stack, "alice").await;
+    let (_, bob) = new_tenant(&stack, "bob").await;
+    let job = submit(&stack, &alice).await;
+    let status = format!("/api/videos/status/{job}");
+
+    assert_eq!(
+        call(&stack, Method::GET, &status, &alice, None).await.0,
+        200
+    );
+    assert_eq!(call(&stack, Method::GET, &status, ADMIN, None).await.0, 200);
+    let (code, reply) = call(&stack, Method::GET, &status, &bob, None).await;
+    assert_eq!(
+        (code, reply["error"]["code"].as_str()),
+        (404, Some("job_not_found")),
+        "another tenant's job does not exist for bob"
+    );
+    for path in [
+        format!("/api/sora/poll/{job}"),
+        format!("/api/deliveries/{job}:1/redeliver"),
+    ] {
+        assert_eq!(
+            call(&stack, Method::POST, &path, &bob, None).await.0,
+            404,
+            "{path}"
+        );
+    }
+    let deliveries = format!("/api/videos/{job}/deliveries");
+    assert_eq!(
+        call(&stack, Method::GET, &deliveries, &bob, None).await.0,
+        404
+    );
+    assert_eq!(
+        call(
+            &stack,
+            Method::POST,
+            &format!("/api/sora/poll/{job}"),
+            &alice,
+            None
+        )
+        .await
+        .0,
+        202
+    );
+
+    let stats = |key: &'static str| {
+        let stack = &stack;
+        async move {
+            call(stack, Method::GET, "/api/sora/stats", key, None)
+                .await
+                .1
+        }
+    };
+    let (alice_stats, bob_stats) = (
+        call(&stack, Method::GET, "/api/sora/stats", &alice, None)
+            .await
+            .1,
+        call(&stack, Method::GET, "/api/sora/stats", &bob, None)
+            .await
+            .1,
+    );
+    assert_eq!(
+        (
+            alice_stats["total_jobs"].as_u64(),
+            bob_stats["total_jobs"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+    submit(&stack, ADMIN).await;
+    assert_eq!(
+        stats(ADMIN).await["total_jobs"],
+        2,
+        "the administrator counts every job"
+    );
+
+    // The counters follow the job through the worker, per tenant too.
+    let _worker = stack.spawn_worker();
+    e2e::eventually(
+        std::time::Duration::from_secs(20),
+        "alice's job to complete",
+        || async {
+            let view = call(&stack, Method::GET, &status, &alice, None).await.1;
+            (view["status"] == "completed").then_some(())
+        },
+    )
+    .await;
+    let alice_stats = call(&stack, Method::GET, "/api/sora/stats", &alice, None)
+        .await
+        .1;
+    assert_eq!(
+        (
+            alice_stats["completed_jobs"].as_u64(),
+            alice_stats["queued_jobs"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{alice_stats}"
+    );
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_key_are_refused_and_administration_needs_the_admin_key() {
+    let stack = stack().await;
+    let (tenant, key) = new_tenant(&stack, "carol").await;
+    for bad in [
+        "",
+        "not-a-key",
+        "srk_000000000000_0000000000000000000000000000000000000000000000000000000000000000",
+    ] {
+        let (status, reply) = call(&stack, Method::GET, "/api/sora/stats", bad, None).await;
+        assert_eq!(
+            (status, reply["error"]["code"].as_str()),
+            (401, Some("unauthorized")),
+            "{bad:?}"
+        );
+    }
+    let response = stack
+        .http
+        .get(format!("{}/api/sora/stats", stack.api))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    let (status, reply) = call(
+        &stack,
+        Method::POST,
+        "/api/admin/tenants",
+        &key,
+        Some(json!({"name": "mallory"})),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let (status, _) = call(
+        &stack,
+        Method::POST,
+        &format!("/api/admin/tenants/{tenant}/keys"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, reply) = call(
+        &stack,
+        Method::POST,
+        "/api/admin/tenants",
+        ADMIN,
+        Some(json!({"name": ""})),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (422, Some("invalid_field"))
+    );
+}
+
+#[tokio::test]
+async fn rotated_and_revoked_keys_stop_working_at_once() {
+    let stack = stack().await;
+    let (tenant, first) = new_tenant(&stack, "dave").await;
+    let keys = format!("/api/admin/tenants/{tenant}/keys");
+
+    let (status, rotated) = call(&stack, Method::POST, &keys, ADMIN, None).await;
+    assert_eq!(status, 201, "{rotated}");
+    let second = rotated["apiKey"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(&stack, Method::GET, "/api/sora/stats", &first, None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        call(&stack, Method::GET, "/api/sora/stats", &second, None)
+            .await
+            .0,
+        200
+    );
+
+    // An extra key alongside, then the older one revoked by id.
+    let (_, extra) = call(
+        &stack,
+        Method::POST,
+        &keys,
+        ADMIN,
+        Some(json!({"revokeOthers": false})),
+    )
+    .await;
+    let third = extra["apiKey"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(&stack, Method::GET, "/api/sora/stats", &second, None)
+            .await
+            .0,
+        200
+    );
+    let revoke = format!("{keys}/{}", rotated["keyId"].as_str().unwrap());
+    assert_eq!(
+        call(&stack, Method::DELETE, &revoke, ADMIN, None).await.0,
+        204
+    );
+    assert_eq!(
+        call(&stack, Method::DELETE, &revoke, ADMIN, None).await.0,
+        404
+    );
+    assert_eq!(
+        call(&stack, Method::GET, "/api/sora/stats", &second, None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        call(&stack, Method::GET, "/api/sora/stats", &third, None)
+            .await
+            .0,
+        200
+    );
+    let (status, _) = call(
+        &stack,
+        Method::POST,
+        "/api/admin/tenants/ten_nobody/keys",
+        ADMIN,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}

@@ -1,0 +1,114 @@
+//! Tenants and their API keys. Every tenant record and key lives in the `{tenants}` slot.
+
+use redis::AsyncCommands;
+use secrecy::SecretString;
+
+use super::{scripts, Store, StoreResult};
+use crate::access::{self, IssuedKey};
+
+/// A tenant as stored: its webhook URL and secret override the global ones for its jobs.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<SecretString>,
+}
+
+impl Store {
+    /// Creates a tenant and issues its first key.
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        webhook_url: Option<&str>,
+        webhook_secret: Option<&str>,
+    ) -> StoreResult<(String, IssuedKey)> {
+        let id = format!("ten_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        let mut fields = vec![("name", name)];
+        if let Some(url) = webhook_url {
+            fields.push(("webhook_url", url));
+        }
+        if let Some(secret) = webhook_secret {
+            fields.push(("webhook_secret", secret));
+        }
+        let mut conn = self.conn().await?;
+        conn.hset_multiple::<_, _, _, ()>(self.keys.tenant(&id), &fields)
+            .await?;
+        let key = self
+            .issue_key(&id, false)
+            .await?
+            .expect("the tenant was just stored");
+        Ok((id, key))
+    }
+
+    /// Issues a new key to a tenant; with `revoke_others`, every earlier key stops working at
+    /// once (rotation). `None` when there is no such tenant.
+    pub async fn issue_key(
+        &self,
+        tenant_id: &str,
+        revoke_others: bool,
+    ) -> StoreResult<Option<IssuedKey>> {
+        let key = IssuedKey::generate();
+        let mut conn = self.conn().await?;
+        let issued: i64 = scripts::ISSUE_KEY
+            .key(self.keys.tenant(tenant_id))
+            .key(self.keys.tenant_keys(tenant_id))
+            .arg(self.keys.api_key_prefix())
+            .arg(&key.key_id)
+            .arg(&key.secret_hash)
+            .arg(tenant_id)
+            .arg(if revoke_others { "1" } else { "0" })
+            .invoke_async(&mut conn)
+            .await?;
+        Ok((issued == 1).then_some(key))
+    }
+
+    /// Revokes one key of a tenant. False when the tenant has no such key.
+    pub async fn revoke_key(&self, tenant_id: &str, key_id: &str) -> StoreResult<bool> {
+        let mut conn = self.conn().await?;
+        let revoked: i64 = scripts::REVOKE_KEY
+            .key(format!("{}{key_id}", self.keys.api_key_prefix()))
+            .key(self.keys.tenant_keys(tenant_id))
+            .arg(tenant_id)
+            .arg(key_id)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(revoked == 1)
+    }
+
+    /// The tenant a presented API key belongs to, if it is a live key.
+    pub async fn tenant_of_key(&self, api_key: &str) -> StoreResult<Option<String>> {
+        let Some((key_id, secret)) = access::parse(api_key) else {
+            return Ok(None);
+        };
+        let mut conn = self.conn().await?;
+        let (tenant, hash): (Option<String>, Option<String>) = redis::cmd("HMGET")
+            .arg(format!("{}{key_id}", self.keys.api_key_prefix()))
+            .arg("tenant")
+            .arg("hash")
+            .query_async(&mut conn)
+            .await?;
+        Ok(match (tenant, hash) {
+            (Some(tenant), Some(hash)) if access::secret_matches(secret, &hash) => Some(tenant),
+            _ => None,
+        })
+    }
+
+    pub async fn tenant(&self, tenant_id: &str) -> StoreResult<Option<Tenant>> {
+        let mut conn = self.conn().await?;
+        let (name, webhook_url, webhook_secret): (Option<String>, Option<String>, Option<String>) =
+            redis::cmd("HMGET")
+                .arg(self.keys.tenant(tenant_id))
+                .arg("name")
+                .arg("webhook_url")
+                .arg("webhook_secret")
+                .query_async(&mut conn)
+                .await?;
+        Ok(name.map(|name| Tenant {
+            id: tenant_id.to_owned(),
+            name,
+            webhook_url,
+            webhook_secret: webhook_secret.map(SecretString::from),
+        }))
+    }
+}
