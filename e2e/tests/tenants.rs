@@ -286,3 +286,57 @@ async fn rotated_and_revoked_keys_stop_working_at_once() {
     .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_tenants_webhooks_go_to_its_url_signed_with_its_secret() {
+    let stack = Stack::start(
+        Stack::quick_sim(),
+        &[
+            ("AUTH", "on"),
+            ("ADMIN_API_KEY", ADMIN),
+            ("WEBHOOK_ALLOWED_NETS", "127.0.0.0/8"),
+        ],
+    )
+    .await;
+    let own = e2e::receiver::Receiver::start("tenant-own-secret");
+    let (status, reply) = call(
+        &stack,
+        Method::POST,
+        "/api/admin/tenants",
+        ADMIN,
+        Some(json!({"name": "erin", "webhookUrl": own.url, "webhookSecret": "tenant-own-secret"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{reply}");
+    let job = submit(&stack, reply["apiKey"].as_str().unwrap()).await;
+    let _worker = stack.spawn_worker();
+    let received = own
+        .wait_for_final(
+            std::slice::from_ref(&job),
+            std::time::Duration::from_secs(20),
+        )
+        .await;
+    assert!(!received.is_empty());
+    assert!(
+        received.iter().all(|r| r.signature_ok && r.job_id() == job),
+        "every event verifies with the tenant's secret: {received:#?}"
+    );
+    assert!(
+        stack.receiver.for_job(&job).is_empty(),
+        "nothing went to the global URL"
+    );
+
+    let (status, reply) = call(
+        &stack,
+        Method::POST,
+        "/api/admin/tenants",
+        ADMIN,
+        Some(json!({"name": "frank", "webhookSecret": "whsec_%%%not-base64"})),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (422, Some("invalid_field")),
+        "{reply}"
+    );
+}

@@ -16,7 +16,7 @@ use crate::sender::Destination;
 use crate::Worker;
 
 /// The outbox fields a claim returns, in this order.
-pub const CLAIM_FIELDS: &[&str] = &["pending", "attempts", "url"];
+pub const CLAIM_FIELDS: &[&str] = &["pending", "attempts", "url", "tenant"];
 
 /// One claimed outbox and its head event.
 struct Head {
@@ -26,6 +26,8 @@ struct Head {
     attempts: u32,
     /// The job's own webhook URL, if it has one.
     url: Option<String>,
+    /// The tenant that owns the job, if any: its secret signs the event.
+    tenant: Option<String>,
 }
 
 impl Worker {
@@ -51,6 +53,7 @@ impl Worker {
                         .unwrap_or(0),
                     attempts: values.next().and_then(|a| a.parse().ok()).unwrap_or(0),
                     url: values.next().filter(|u| !u.is_empty()),
+                    tenant: values.next().filter(|t| !t.is_empty()),
                 }
             })
             .collect();
@@ -117,11 +120,28 @@ impl Worker {
             Ok(false) => {}
             Err(e) => warn!("could not check whether {url} is gone: {e}"),
         }
+        let tenant_keys = match &head.tenant {
+            Some(tenant) => match self.tenant_signing_keys(tenant).await {
+                Ok(keys) => keys,
+                Err(e) => {
+                    // Never sign a tenant's event with the wrong secret: try again later.
+                    let error = format!("could not read the tenant's webhook secret: {e}");
+                    let entry =
+                        log_entry(head, url, None, Duration::ZERO, Some(&error), "", "retry");
+                    let after = Duration::from_millis(settings.webhook_retry_initial_ms);
+                    return (DeliveryOutcome::Retry { after }, entry);
+                }
+            },
+            None => None,
+        };
         let started = Instant::now();
-        let attempt = self
-            .inner
-            .webhooks
-            .send(destination, &head.job, head.seq, body);
+        let attempt = self.inner.webhooks.send(
+            destination,
+            tenant_keys.as_deref(),
+            &head.job,
+            head.seq,
+            body,
+        );
         let sent = self
             .holding_lease(Queue::Deliveries, head.partition, &head.job, token, attempt)
             .await;

@@ -14,6 +14,7 @@ mod limits;
 mod pacing;
 mod poll;
 mod sender;
+mod tenants;
 pub mod transition;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,6 +61,7 @@ struct Inner {
     clear_until: limits::ClearUntil,
     /// Started on first use, on the runtime that polls.
     committer: OnceLock<commit::Committer>,
+    tenant_keys: tenants::TenantKeys,
 }
 
 /// What one `run_once` did.
@@ -111,6 +113,7 @@ impl Worker {
                 in_flight: Arc::default(),
                 clear_until: limits::ClearUntil::default(),
                 committer: OnceLock::new(),
+                tenant_keys: tenants::TenantKeys::default(),
             }),
         })
     }

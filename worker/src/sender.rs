@@ -81,9 +81,11 @@ impl WebhookSender {
 
     /// One attempt of event `seq` of job `job`: `Ok(status)` for a 2xx answer. Redirects are
     /// failures, never followed. Signed afresh for each attempt; `webhook-id` never changes.
+    /// `keys` replaces the global `WEBHOOK_SECRET` (a tenant's own secret).
     pub async fn send(
         &self,
         destination: Destination<'_>,
+        keys: Option<&SigningKeys>,
         job: &str,
         seq: u64,
         body: &str,
@@ -111,7 +113,7 @@ impl WebhookSender {
             .header(ID_HEADER, &id)
             .header(STANDARD_TIMESTAMP_HEADER, now.to_string())
             .body(body.to_owned());
-        if let Some(keys) = &self.keys {
+        if let Some(keys) = keys.or(self.keys.as_ref()) {
             request = request
                 .header(SIGNATURE_HEADER, keys.original(body.as_bytes()))
                 .header(

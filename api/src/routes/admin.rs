@@ -53,6 +53,10 @@ pub async fn create_tenant(
         None => None,
     };
     let webhook_secret = text("webhookSecret")?;
+    if let Some(secret) = &webhook_secret {
+        relay_shared::webhook::SigningKeys::parse(secret)
+            .map_err(|why| ApiError::invalid_field(format!("webhookSecret: {why}")))?;
+    }
     let (tenant_id, key) = state
         .store
         .create_tenant(&name, webhook_url.as_deref(), webhook_secret.as_deref())

@@ -71,6 +71,8 @@ local function commit(id, token, delay, new, changed, body, fields)
   kept[#kept + 1] = tostring(seq)
   local url = redis.call('HGET', key, 'webhook_url')
   if url then redis.call('HSET', outbox, 'url', url) end
+  -- A tenant's job is signed with the tenant's secret, when it has one.
+  if state[4] then redis.call('HSET', outbox, 'tenant', state[4]) end
   redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq, body,
     's:' .. seq, old ~= new and '1' or '0', 'c:' .. seq, now)
   deliver[#deliver + 1] = now
