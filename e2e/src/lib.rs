@@ -1,6 +1,7 @@
 //! Test kit: each test gets its own `redis-server` on a free port, its own simulator, API and
 //! webhook receiver, all over real sockets. Waiting is always for an event, with a deadline.
 
+pub mod access;
 pub mod processes;
 pub mod receiver;
 pub mod redis;

@@ -1,62 +1,10 @@
 //! Tenants and keys over real HTTP: each tenant sees, polls and counts only its own jobs, the
 //! administrator sees everything, and rotated or revoked keys stop working at once.
 
+use e2e::access::{call, new_tenant, stack, submit, ADMIN};
 use e2e::Stack;
 use reqwest::Method;
-use serde_json::{json, Value};
-
-const ADMIN: &str = "admin-key-for-tests";
-
-async fn stack() -> Stack {
-    Stack::start(
-        Stack::quick_sim(),
-        &[("AUTH", "on"), ("ADMIN_API_KEY", ADMIN)],
-    )
-    .await
-}
-
-/// A request with `key` as bearer (none when empty): its status and JSON body.
-async fn call(
-    stack: &Stack,
-    method: Method,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = stack.http.request(method, format!("{}{path}", stack.api));
-    if !key.is_empty() {
-        request = request.bearer_auth(key);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn new_tenant(stack: &Stack, name: &str) -> (String, String) {
-    let (status, reply) = call(
-        stack,
-        Method::POST,
-        "/api/admin/tenants",
-        ADMIN,
-        Some(json!({ "name": name })),
-    )
-    .await;
-    assert_eq!(status, 201, "{reply}");
-    (
-        reply["tenantId"].as_str().unwrap().to_owned(),
-        reply["apiKey"].as_str().unwrap().to_owned(),
-    )
-}
-
-async fn submit(stack: &Stack, key: &str) -> String {
-    let body = json!({"walletAddress": "w", "script": "a tenant's video", "renderVersion": "v3"});
-    let (status, reply) = call(stack, Method::POST, "/api/generate", key, Some(body)).await;
-    assert_eq!(status, 202, "{reply}");
-    reply["jobId"].as_str().unwrap().to_owned()
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_tenant_sees_polls_and_counts_only_its_own_jobs() {

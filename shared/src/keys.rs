@@ -136,6 +136,13 @@ impl Keyspace {
         format!("{}:stats:t:", self.tag(partition))
     }
 
+    /// An `Idempotency-Key` of one caller (the key itself is hashed: any length, any bytes).
+    pub fn idempotency(&self, scope: &str, key: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = hex::encode(Sha256::digest(key.as_bytes()));
+        format!("{}:{{idem:{scope}}}:{digest}", self.prefix)
+    }
+
     /// A tenant: name, webhook URL and secret (one slot for every tenant and key).
     pub fn tenant(&self, tenant_id: &str) -> String {
         format!("{}:{{tenants}}:tenant:{tenant_id}", self.prefix)

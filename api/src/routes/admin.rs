@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use tracing::info;
 
+use super::body::read_body;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
@@ -18,10 +19,10 @@ const NAME_MAX_CHARS: usize = 200;
 pub async fn create_tenant(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_operator()?;
-    let request = json_object(&body)?;
+    let request = json_object(&read_body(payload).await?)?;
     let text = |name: &str| match &request.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
@@ -76,9 +77,10 @@ pub async fn rotate_key(
     state: web::Data<AppState>,
     caller: Caller,
     tenant_id: web::Path<String>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_operator()?;
+    let body = read_body(payload).await?;
     let revoke_others = if body.is_empty() {
         true
     } else {

@@ -97,9 +97,10 @@ pub async fn redeliver(
 pub async fn recover(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_operator()?;
+    let body = super::body::read_body(payload).await?;
     let request: Value = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -1,17 +1,14 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use relay_shared::keys::new_job_id;
 use serde_json::json;
 use tracing::info;
 
+use super::body::read_body;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::validate;
 use crate::AppState;
-
-/// Largest request body accepted.
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// `POST /api/generate`: validate, store the job due now, answer at once.
 pub async fn generate(
@@ -42,10 +39,45 @@ pub async fn generate(
             .and_then(|t| t.webhook_url);
     }
     let job_id = new_job_id();
-    state
+    let idempotency = idempotency_key(&request)?;
+    if let Some(key) = &idempotency {
+        let scope = caller.tenant().unwrap_or("_operator");
+        let fingerprint = fingerprint(&body);
+        let bound = state
+            .store
+            .bind_idempotency_key(scope, key, &job_id, &fingerprint)
+            .await?;
+        if let Some(bound) = bound {
+            if bound.fingerprint != fingerprint {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request body in the last 24 hours",
+                ));
+            }
+            let status = state
+                .store
+                .job(&bound.job_id)
+                .await?
+                .map_or(relay_shared::job::JobStatus::Queued, |job| job.status());
+            return Ok(HttpResponse::Accepted()
+                .insert_header(("Idempotent-Replayed", "true"))
+                .insert_header((
+                    header::LOCATION,
+                    format!("/api/videos/status/{}", bound.job_id),
+                ))
+                .json(json!({ "jobId": bound.job_id, "status": status })));
+        }
+    }
+    let created = state
         .store
         .create_job_for(&job_id, &job, caller.tenant())
-        .await?;
+        .await;
+    if let (Err(_), Some(key)) = (&created, &idempotency) {
+        let scope = caller.tenant().unwrap_or("_operator");
+        let _ = state.store.unbind_idempotency_key(scope, key).await;
+    }
+    created?;
     info!(job = %job_id, wallet = %job.wallet_address, model = %job.model, "📥 job accepted");
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/api/videos/status/{job_id}")))
@@ -70,24 +102,70 @@ fn require_json(request: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_body",
-                format!("could not read the request body: {e}"),
-            )
-        })?;
-        if body.len() + chunk.len() > BODY_LIMIT {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("request body is larger than {BODY_LIMIT} bytes"),
-            ));
+/// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.
+fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = request.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(key.to_owned()))
         }
-        body.extend_from_slice(&chunk);
+        _ => Err(ApiError::invalid_field(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        )),
     }
-    Ok(body)
+}
+
+/// What makes two submissions "the same": their JSON, whatever its spacing or key order.
+fn fingerprint(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .map(|v| canonical_json(&v))
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// Compact JSON with every object's keys sorted.
+fn canonical_json(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by_key(|(k, _)| *k);
+            let inner: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}:{}",
+                        serde_json::Value::from(k.as_str()),
+                        canonical_json(v)
+                    )
+                })
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        serde_json::Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(canonical_json).collect();
+            format!("[{}]", inner.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_json_in_any_key_order_or_spacing_has_one_fingerprint() {
+        let a = fingerprint(br#"{"script":"x","walletAddress":"w","metadata":{"b":1,"a":[2,3]}}"#);
+        let b = fingerprint(
+            br#"{ "walletAddress": "w", "metadata": {"a": [2, 3], "b": 1}, "script": "x" }"#,
+        );
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            fingerprint(br#"{"script":"y","walletAddress":"w","metadata":{"b":1,"a":[2,3]}}"#)
+        );
+    }
 }

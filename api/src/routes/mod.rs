@@ -1,6 +1,7 @@
 //! The HTTP routes, at the paths the original clients call.
 
 mod admin;
+mod body;
 mod deliveries;
 mod generate;
 mod health;

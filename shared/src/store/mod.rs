@@ -7,6 +7,7 @@
 mod backend;
 mod budget;
 mod deliveries;
+mod idempotency;
 mod jobs;
 mod queue;
 mod scripts;
@@ -20,6 +21,7 @@ use backend::Backend;
 
 pub use budget::{Admission, CallKind, Pause};
 pub use deliveries::{DeliveryHistory, Requeued};
+pub use idempotency::{Bound, IDEMPOTENCY_WINDOW};
 pub use jobs::ForcePoll;
 pub use queue::{Claim, Claimed, Committed, DeliveryOutcome, PollCommit, Queue};
 pub use tenants::Tenant;
