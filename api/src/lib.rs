@@ -21,10 +21,19 @@ pub struct AppState {
     /// `AUTH=on`: every request needs a key.
     pub auth: bool,
     pub admin_api_key: secrecy::SecretString,
+    pub tenant_limits: TenantLimits,
     pub limits: validate::Limits,
     pub url_guard: UrlGuard,
     /// The operator's `WEBHOOK_URL`, where jobs without their own URL deliver.
     pub operator_webhook_url: Option<String>,
+}
+
+/// What each tenant may submit (0: no limit).
+#[derive(Clone, Copy, Debug)]
+pub struct TenantLimits {
+    pub rate_per_min: u32,
+    pub rate_burst: u32,
+    pub max_active_jobs: u64,
 }
 
 /// The API server, built the same way by `main` and by tests.
@@ -43,6 +52,11 @@ impl Application {
             store: Store::connect(settings)?,
             auth,
             admin_api_key: settings.admin_api_key.clone(),
+            tenant_limits: TenantLimits {
+                rate_per_min: settings.tenant_rate_per_min,
+                rate_burst: settings.tenant_rate_burst,
+                max_active_jobs: settings.tenant_max_active_jobs,
+            },
             limits: validate::Limits {
                 script_max_chars: settings.script_max_chars,
                 metadata_max_bytes: settings.metadata_max_bytes,

@@ -1,4 +1,5 @@
-//! Submission limits over real HTTP: idempotency keys and body sizes.
+//! Submission limits over real HTTP: idempotency keys, body sizes, each tenant's rate and its cap
+//! on jobs not yet finished.
 
 use e2e::access::{call, new_tenant, stack, ADMIN};
 use reqwest::Method;
@@ -85,4 +86,97 @@ async fn oversized_bodies_are_a_json_413_on_every_endpoint() {
         let reply: Value = response.json().await.unwrap();
         assert_eq!(reply["error"]["code"], "payload_too_large", "{path}");
     }
+}
+
+async fn submit_status(stack: &e2e::Stack, key: &str) -> (u16, Option<String>, Value) {
+    let response = stack
+        .http
+        .post(format!("{}/api/generate", stack.api))
+        .bearer_auth(key)
+        .json(&serde_json::json!({"walletAddress": "w", "script": "limited"}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, retry_after, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_tenant_beyond_its_submission_rate_gets_429_with_retry_after() {
+    let stack = e2e::Stack::start(
+        e2e::Stack::quick_sim(),
+        &[
+            ("AUTH", "on"),
+            ("ADMIN_API_KEY", ADMIN),
+            ("TENANT_RATE_PER_MIN", "6"),
+            ("TENANT_RATE_BURST", "2"),
+        ],
+    )
+    .await;
+    let (_, ivan) = new_tenant(&stack, "ivan").await;
+    let (_, judy) = new_tenant(&stack, "judy").await;
+    for _ in 0..2 {
+        assert_eq!(submit_status(&stack, &ivan).await.0, 202);
+    }
+    let (status, retry_after, reply) = submit_status(&stack, &ivan).await;
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (429, Some("rate_limited"))
+    );
+    let wait: u64 = retry_after.expect("a Retry-After header").parse().unwrap();
+    assert!(
+        (1..=10).contains(&wait),
+        "one token comes back in 10 s at 6 a minute: {wait}"
+    );
+    assert_eq!(
+        submit_status(&stack, &judy).await.0,
+        202,
+        "judy has a bucket of her own"
+    );
+    assert_eq!(
+        submit_status(&stack, ADMIN).await.0,
+        202,
+        "the administrator is not limited"
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_at_its_active_jobs_cap_gets_429_until_one_finishes() {
+    let stack = e2e::Stack::start(
+        e2e::Stack::quick_sim(),
+        &[
+            ("AUTH", "on"),
+            ("ADMIN_API_KEY", ADMIN),
+            ("TENANT_MAX_ACTIVE_JOBS", "2"),
+        ],
+    )
+    .await;
+    let (_, kim) = new_tenant(&stack, "kim").await;
+    for _ in 0..2 {
+        assert_eq!(submit_status(&stack, &kim).await.0, 202);
+    }
+    let (status, retry_after, reply) = submit_status(&stack, &kim).await;
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (429, Some("too_many_active_jobs"))
+    );
+    assert!(retry_after.is_some());
+    // Once the worker finishes them, there is room again.
+    let _worker = stack.spawn_worker();
+    e2e::eventually(
+        std::time::Duration::from_secs(20),
+        "kim's jobs to finish",
+        || async {
+            let stats = call(&stack, Method::GET, "/api/sora/stats", &kim, None)
+                .await
+                .1;
+            (stats["completed_jobs"] == 2).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(submit_status(&stack, &kim).await.0, 202);
 }

@@ -27,6 +27,9 @@ pub struct Settings {
     pub host: String,
     pub auth: String,
     pub admin_api_key: SecretString,
+    pub tenant_rate_per_min: u32,
+    pub tenant_rate_burst: u32,
+    pub tenant_max_active_jobs: u64,
     pub script_max_chars: usize,
     pub metadata_max_bytes: usize,
 

@@ -143,6 +143,11 @@ impl Keyspace {
         format!("{}:{{idem:{scope}}}:{digest}", self.prefix)
     }
 
+    /// A tenant's submission token bucket.
+    pub fn tenant_bucket(&self, tenant_id: &str) -> String {
+        format!("{}:{{t:{tenant_id}}}:bucket", self.prefix)
+    }
+
     /// A tenant: name, webhook URL and secret (one slot for every tenant and key).
     pub fn tenant(&self, tenant_id: &str) -> String {
         format!("{}:{{tenants}}:tenant:{tenant_id}", self.prefix)

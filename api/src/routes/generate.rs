@@ -17,6 +17,9 @@ pub async fn generate(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(tenant) = caller.tenant() {
+        submission_rate(&state, tenant).await?;
+    }
     require_json(&request)?;
     let body = read_body(payload).await?;
     let mut job = validate::generate_request(&body, &state.limits)?;
@@ -37,6 +40,9 @@ pub async fn generate(
             .tenant(tenant)
             .await?
             .and_then(|t| t.webhook_url);
+    }
+    if let Some(tenant) = caller.tenant() {
+        active_jobs_cap(&state, tenant).await?;
     }
     let job_id = new_job_id();
     let idempotency = idempotency_key(&request)?;
@@ -100,6 +106,46 @@ fn require_json(request: &HttpRequest) -> Result<(), ApiError> {
             format!("Content-Type must be application/json, not {content_type:?}"),
         ))
     }
+}
+
+/// The tenant's submission rate (a token bucket in Redis shared by every API process).
+async fn submission_rate(state: &AppState, tenant: &str) -> Result<(), ApiError> {
+    let limits = state.tenant_limits;
+    if limits.rate_per_min == 0 {
+        return Ok(());
+    }
+    let taken = state
+        .store
+        .take_submission_token(tenant, limits.rate_per_min, limits.rate_burst)
+        .await?;
+    taken.map_err(|wait| {
+        ApiError::too_many(
+            "rate_limited",
+            format!(
+                "more than {} submissions a minute (burst {}); retry after the Retry-After seconds",
+                limits.rate_per_min, limits.rate_burst
+            ),
+            wait,
+        )
+    })
+}
+
+/// The tenant's cap on jobs not yet finished.
+async fn active_jobs_cap(state: &AppState, tenant: &str) -> Result<(), ApiError> {
+    let cap = state.tenant_limits.max_active_jobs;
+    if cap == 0 {
+        return Ok(());
+    }
+    let stats = state.store.stats_of(Some(tenant)).await?;
+    let active = (stats.queued_jobs + stats.processing_jobs).max(0) as u64;
+    if active >= cap {
+        return Err(ApiError::too_many(
+            "too_many_active_jobs",
+            format!("{active} jobs are still running; at most {cap} may be at once"),
+            std::time::Duration::from_secs(5),
+        ));
+    }
+    Ok(())
 }
 
 /// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.

@@ -35,3 +35,5 @@ pub static ISSUE_KEY: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/issue_key.lua")));
 pub static REVOKE_KEY: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/revoke_key.lua")));
+pub static TAKE_TOKEN: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/take_token.lua")));

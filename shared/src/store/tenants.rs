@@ -112,3 +112,26 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    /// Takes one submission token from the tenant's bucket: `Err(wait)` when it is empty.
+    pub async fn take_submission_token(
+        &self,
+        tenant_id: &str,
+        per_min: u32,
+        burst: u32,
+    ) -> StoreResult<Result<(), std::time::Duration>> {
+        let mut conn = self.conn().await?;
+        let wait_ms: i64 = scripts::TAKE_TOKEN
+            .key(self.keys.tenant_bucket(tenant_id))
+            .arg(per_min)
+            .arg(burst.max(1))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(if wait_ms <= 0 {
+            Ok(())
+        } else {
+            Err(std::time::Duration::from_millis(wait_ms as u64))
+        })
+    }
+}
