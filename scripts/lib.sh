@@ -38,3 +38,13 @@ need_rust() {
 need_redis() {
   command -v redis-server >/dev/null || { say "installing redis-server"; apt_install redis-server; }
 }
+
+# schemathesis (PyPI) drives the API fuzz test from the OpenAPI document; it lives in a venv of its
+# own under .run/ so the system Python stays untouched.
+need_schemathesis() {
+  [ -x .run/fuzz-venv/bin/st ] && return
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m venv .run/fuzz-venv >/dev/null 2>&1 || { apt_install python3-venv; python3 -m venv .run/fuzz-venv; }
+  say "installing schemathesis (the API fuzz test)"
+  .run/fuzz-venv/bin/pip install --quiet --disable-pip-version-check 'schemathesis>=4.32,<5'
+}

@@ -3,6 +3,7 @@
 
 mod auth;
 mod error;
+pub mod openapi;
 mod routes;
 pub mod validate;
 

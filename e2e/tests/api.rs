@@ -251,3 +251,49 @@ async fn readiness_follows_redis_and_the_api_answers_503_while_it_is_down() {
         "the job survived the restart"
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_endpoint_and_its_errors() {
+    let stack = Stack::start(Stack::quick_sim(), &[]).await;
+    let (status, doc) = stack.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "/api/admin/tenants",
+            "/api/admin/tenants/{tenant_id}/keys",
+            "/api/admin/tenants/{tenant_id}/keys/{key_id}",
+            "/api/deliveries/recover",
+            "/api/deliveries/{delivery_id}/redeliver",
+            "/api/generate",
+            "/api/openapi.json",
+            "/api/sora/poll/{job_id}",
+            "/api/sora/stats",
+            "/api/videos/status/{job_id}",
+            "/api/videos/{job_id}/deliveries",
+            "/healthz",
+            "/readyz",
+        ]
+    );
+    // Every operation that needs a key documents the 401, with the one error body.
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            if path.starts_with("/api/") && path != "/api/openapi.json" {
+                let unauthorized =
+                    &operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(
+                    unauthorized, "#/components/schemas/ErrorBody",
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+}

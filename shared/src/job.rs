@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::time::iso8601_from_ms;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
     Queued,
@@ -180,7 +180,7 @@ impl Job {
 }
 
 /// What `GET /api/videos/status/{jobId}` returns. Every key is always present (null when empty).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobView {
     pub job_id: String,
@@ -201,7 +201,7 @@ pub struct JobView {
 }
 
 /// Counts of jobs by status, summed over partitions.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Stats {
     pub total_jobs: i64,
     pub queued_jobs: i64,

@@ -16,6 +16,8 @@ const NAME_MAX_CHARS: usize = 200;
 
 /// `POST /api/admin/tenants` with `{"name", "webhookUrl"?, "webhookSecret"?}`:
 /// `{"tenantId", "keyId", "apiKey"}`.
+#[utoipa::path(post, path = "/api/admin/tenants", request_body = crate::openapi::TenantBody,
+    responses((status = 201, description = "The tenant and its first key (shown once)", body = crate::openapi::TenantCreated), (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorBody), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 403, description = "Needs the administrator's key", body = crate::openapi::ErrorBody), (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody), (status = 422, description = "Invalid field", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn create_tenant(
     state: web::Data<AppState>,
     caller: Caller,
@@ -73,6 +75,9 @@ pub async fn create_tenant(
 
 /// `POST /api/admin/tenants/{tenantId}/keys`: a new key; every earlier key of the tenant stops
 /// working at once unless the body says `{"revokeOthers": false}` (then revoke them one by one).
+#[utoipa::path(post, path = "/api/admin/tenants/{tenant_id}/keys", params(("tenant_id" = String, Path)),
+    request_body(content = Option<crate::openapi::RotateBody>),
+    responses((status = 201, description = "A new key (shown once)", body = crate::openapi::KeyIssued), (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorBody), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 403, description = "Needs the administrator's key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody), (status = 422, description = "Invalid field", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn rotate_key(
     state: web::Data<AppState>,
     caller: Caller,
@@ -104,6 +109,8 @@ pub async fn rotate_key(
 }
 
 /// `DELETE /api/admin/tenants/{tenantId}/keys/{keyId}`: the key stops working at once.
+#[utoipa::path(delete, path = "/api/admin/tenants/{tenant_id}/keys/{key_id}", params(("tenant_id" = String, Path), ("key_id" = String, Path)),
+    responses((status = 204, description = "Revoked"), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 403, description = "Needs the administrator's key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn revoke_key(
     state: web::Data<AppState>,
     caller: Caller,

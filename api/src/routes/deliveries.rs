@@ -14,6 +14,8 @@ use crate::error::ApiError;
 use crate::AppState;
 
 /// `GET /api/videos/{jobId}/deliveries`: every event of the job with every attempt.
+#[utoipa::path(get, path = "/api/videos/{job_id}/deliveries", params(("job_id" = String, Path)),
+    responses((status = 200, description = "Every event with every attempt", body = crate::openapi::DeliveryList), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -65,6 +67,8 @@ pub async fn list(
 
 /// `POST /api/deliveries/{deliveryId}/redeliver`: send one event again (out of the dead letters
 /// if it is there).
+#[utoipa::path(post, path = "/api/deliveries/{delivery_id}/redeliver", params(("delivery_id" = String, Path)),
+    responses((status = 202, description = "Queued again", body = crate::openapi::Redelivered), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn redeliver(
     state: web::Data<AppState>,
     caller: Caller,
@@ -94,6 +98,8 @@ pub async fn redeliver(
 
 /// `POST /api/deliveries/recover` with `{"since", "until"}` (ISO-8601 or unix seconds): every
 /// dead letter that died in that window goes back to its job's outbox.
+#[utoipa::path(post, path = "/api/deliveries/recover", request_body = crate::openapi::RecoverBody,
+    responses((status = 202, description = "Dead letters requeued", body = crate::openapi::Recovered), (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorBody), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 403, description = "Needs the administrator's key", body = crate::openapi::ErrorBody), (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody), (status = 422, description = "Invalid field", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn recover(
     state: web::Data<AppState>,
     caller: Caller,

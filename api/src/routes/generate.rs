@@ -11,6 +11,9 @@ use crate::validate;
 use crate::AppState;
 
 /// `POST /api/generate`: validate, store the job due now, answer at once.
+#[utoipa::path(post, path = "/api/generate", request_body = crate::openapi::GenerateBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "The same key within 24 h returns the same job")),
+    responses((status = 202, description = "Accepted, due at once", body = crate::openapi::Accepted), (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorBody), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody), (status = 415, description = "Content-Type is not application/json", body = crate::openapi::ErrorBody), (status = 422, description = "Invalid field", body = crate::openapi::ErrorBody), (status = 429, description = "Rate or active-jobs limit; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn generate(
     state: web::Data<AppState>,
     caller: Caller,

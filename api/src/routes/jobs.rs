@@ -8,6 +8,8 @@ use crate::error::ApiError;
 use crate::AppState;
 
 /// `GET /api/videos/status/{jobId}`: the fallback for clients whose webhook did not arrive.
+#[utoipa::path(get, path = "/api/videos/status/{job_id}", params(("job_id" = String, Path)),
+    responses((status = 200, description = "The job", body = relay_shared::job::JobView), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn status(
     state: web::Data<AppState>,
     caller: Caller,
@@ -21,11 +23,15 @@ pub async fn status(
 
 /// `GET /api/sora/stats`: counters kept in step with every transition; no scan.
 /// A tenant gets its own jobs' counters.
+#[utoipa::path(get, path = "/api/sora/stats",
+    responses((status = 200, description = "Counts by status (a tenant's own)", body = relay_shared::job::Stats), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn stats(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.store.stats_of(caller.tenant()).await?))
 }
 
 /// `POST /api/sora/poll/{jobId}`: make the job due now; a worker is woken to poll it.
+#[utoipa::path(post, path = "/api/sora/poll/{job_id}", params(("job_id" = String, Path)),
+    responses((status = 202, description = "Due now", body = relay_shared::job::JobView), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 409, description = "Already final", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn force_poll(
     state: web::Data<AppState>,
     caller: Caller,
