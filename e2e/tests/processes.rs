@@ -199,3 +199,53 @@ fn the_api_refuses_to_start_open_to_the_network_or_closed_without_an_admin_key()
         assert!(output.contains(reason), "{vars:?}: {output}");
     }
 }
+
+#[tokio::test]
+async fn keys_never_reach_the_logs() {
+    let admin = "admin-key-that-must-not-be-logged";
+    let deployment = deploy(&[("AUTH", "on"), ("ADMIN_API_KEY", admin)]).await;
+    let http = reqwest::Client::new();
+    let created: Value = http
+        .post(format!("{}/api/admin/tenants", deployment.api))
+        .bearer_auth(admin)
+        .json(&json!({"name": "logged?", "webhookSecret": "tenant-secret-not-logged"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tenant_key = created["apiKey"].as_str().unwrap().to_owned();
+    let status = http
+        .get(format!("{}/api/sora/stats", deployment.api))
+        .bearer_auth(&tenant_key)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let refused = http
+        .get(format!("{}/api/sora/stats", deployment.api))
+        .bearer_auth("srk_0123456789ab_wrong")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(refused, 401);
+    let output = deployment.api_process.output().join("\n");
+    assert!(
+        output.contains("tenant created"),
+        "the API logs at info: {output}"
+    );
+    for secret in [
+        admin,
+        tenant_key.as_str(),
+        "tenant-secret-not-logged",
+        "srk_0123456789ab_wrong",
+    ] {
+        assert!(
+            !output.contains(secret),
+            "{secret} appears in the API's log:\n{output}"
+        );
+    }
+}
