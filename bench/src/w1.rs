@@ -149,16 +149,7 @@ async fn relay(redis: &BenchRedis, w1: W1) -> anyhow::Result<(f64, u64)> {
     .collect();
     let settings = Settings::from_sources(None, &env)?;
     let store = Store::connect(&settings)?;
-    let job = NewJob {
-        wallet_address: "bench".into(),
-        script: "w1".into(),
-        render_version: "v3".into(),
-        model: "sora-2".into(),
-        seconds: None,
-        size: None,
-        metadata: None,
-        webhook_url: None,
-    };
+    let job = NewJob::new("bench", "w1");
     let ids: Vec<String> = (0..w1.jobs).map(|_| new_job_id()).collect();
     for chunk in ids.chunks(500) {
         futures_util::future::try_join_all(chunk.iter().map(|id| store.create_job(id, &job)))

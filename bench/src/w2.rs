@@ -77,16 +77,7 @@ pub async fn run(redis: &BenchRedis, jobs: usize, spread: Duration) -> anyhow::R
     .collect();
     let settings = Settings::from_sources(None, &env)?;
     let store = Store::connect(&settings)?;
-    let job = NewJob {
-        wallet_address: "bench".into(),
-        script: "w2".into(),
-        render_version: "v3".into(),
-        model: "sora-2".into(),
-        seconds: None,
-        size: None,
-        metadata: None,
-        webhook_url: None,
-    };
+    let job = NewJob::new("bench", "w2");
     let ids: Vec<String> = (0..jobs).map(|_| new_job_id()).collect();
     for chunk in ids.chunks(1000) {
         futures_util::future::try_join_all(chunk.iter().map(|id| store.create_job(id, &job)))

@@ -54,14 +54,9 @@ async fn measure(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
     let mut conn = redis.connection().await?;
     let before = used_memory(&mut conn).await?;
     let job = NewJob {
-        wallet_address: "0x52908400098527886E0F7030069857D2E4169EE7".into(),
-        script: PROMPT.into(),
-        render_version: "v3".into(),
-        model: "sora-2".into(),
         seconds: Some("8".into()),
         size: Some("1280x720".into()),
-        metadata: None,
-        webhook_url: None,
+        ..NewJob::new("0x52908400098527886E0F7030069857D2E4169EE7", PROMPT)
     };
     let ids: Vec<String> = (0..jobs).map(|_| new_job_id()).collect();
     for chunk in ids.chunks(1000) {

@@ -22,16 +22,7 @@ fn store(redis: &RedisServer, partitions: &str) -> Store {
 }
 
 fn new_job(script: &str) -> NewJob {
-    NewJob {
-        wallet_address: "w".into(),
-        script: script.into(),
-        render_version: "v3".into(),
-        model: "sora-2".into(),
-        seconds: None,
-        size: None,
-        metadata: None,
-        webhook_url: None,
-    }
+    NewJob::new("w", script)
 }
 
 fn commit(job_id: &str, token: &str) -> PollCommit {

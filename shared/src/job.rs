@@ -107,6 +107,20 @@ pub struct NewJob {
 }
 
 impl NewJob {
+    /// A job with just a wallet and a prompt, every option at its default (Sora v3, `sora-2`).
+    pub fn new(wallet_address: &str, script: &str) -> Self {
+        Self {
+            wallet_address: wallet_address.into(),
+            script: script.into(),
+            render_version: "v3".into(),
+            model: "sora-2".into(),
+            seconds: None,
+            size: None,
+            metadata: None,
+            webhook_url: None,
+        }
+    }
+
     /// Field/value pairs for the job hash (status, times and counters are set by the script).
     pub fn to_fields(&self) -> Vec<(&'static str, &str)> {
         let mut fields = vec![
