@@ -91,6 +91,27 @@ pub mod field {
     pub const WEBHOOK_URL: &str = "webhook_url";
 }
 
+/// The fields the API reads of a job: its view, owner and webhook URL — never the prompt, which
+/// may be 10,000 characters.
+pub const API_FIELDS: &[&str] = &[
+    field::STATUS,
+    field::SORA_ID,
+    field::PROGRESS,
+    field::VIDEO_URL,
+    field::EXPIRES_AT,
+    field::ERROR,
+    field::WALLET,
+    field::RENDER,
+    field::MODEL,
+    field::SECONDS,
+    field::SIZE,
+    field::METADATA,
+    field::CREATED,
+    field::UPDATED,
+    field::TENANT,
+    field::WEBHOOK_URL,
+];
+
 /// What a client asks for; validated by the API before it is stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewJob {

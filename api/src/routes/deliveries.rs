@@ -21,7 +21,10 @@ pub async fn list(
     caller: Caller,
     job_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if caller.sees(state.store.job(&job_id).await?).is_none() {
+    if caller
+        .sees(state.store.job_for_api(&job_id).await?)
+        .is_none()
+    {
         return Err(ApiError::job_not_found(&job_id));
     }
     let history = state
@@ -85,7 +88,10 @@ pub async fn redeliver(
         .rsplit_once(':')
         .and_then(|(job, seq)| Some((job, seq.parse::<u64>().ok()?)))
         .ok_or_else(not_found)?;
-    if caller.sees(state.store.job(job_id).await?).is_none() {
+    if caller
+        .sees(state.store.job_for_api(job_id).await?)
+        .is_none()
+    {
         return Err(not_found());
     }
     lift_gone(&state, job_id).await?;
@@ -134,7 +140,7 @@ pub async fn recover(
 async fn lift_gone(state: &AppState, job_id: &str) -> Result<(), ApiError> {
     let own = state
         .store
-        .job(job_id)
+        .job_for_api(job_id)
         .await?
         .and_then(|job| job.get(field::WEBHOOK_URL).map(str::to_owned));
     if let Some(url) = own.or_else(|| state.operator_webhook_url.clone()) {

@@ -66,7 +66,7 @@ pub async fn generate(
             }
             let status = state
                 .store
-                .job(&bound.job_id)
+                .job_for_api(&bound.job_id)
                 .await?
                 .map_or(relay_shared::job::JobStatus::Queued, |job| job.status());
             return Ok(HttpResponse::Accepted()

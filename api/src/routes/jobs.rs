@@ -15,7 +15,7 @@ pub async fn status(
     caller: Caller,
     job_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    match caller.sees(state.store.job(&job_id).await?) {
+    match caller.sees(state.store.job_for_api(&job_id).await?) {
         Some(job) => Ok(HttpResponse::Ok().json(job.view())),
         None => Err(ApiError::job_not_found(&job_id)),
     }
@@ -37,7 +37,11 @@ pub async fn force_poll(
     caller: Caller,
     job_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if caller.tenant().is_some() && caller.sees(state.store.job(&job_id).await?).is_none() {
+    if caller.tenant().is_some()
+        && caller
+            .sees(state.store.job_for_api(&job_id).await?)
+            .is_none()
+    {
         return Err(ApiError::job_not_found(&job_id));
     }
     match state.store.force_poll(&job_id).await? {

@@ -69,6 +69,31 @@ impl Store {
         self.wake_with(&mut conn).await
     }
 
+    /// The fields of a job the API shows and checks ([`crate::job::API_FIELDS`]): one HMGET.
+    pub async fn job_for_api(&self, job_id: &str) -> StoreResult<Option<Job>> {
+        let Some(partition) = self.keys.partition_of(job_id) else {
+            return Ok(None);
+        };
+        let fields = crate::job::API_FIELDS;
+        let mut conn = self.conn().await?;
+        let values: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(self.keys.job(partition, job_id))
+            .arg(fields)
+            .query_async(&mut conn)
+            .await?;
+        let fields: HashMap<String, String> = fields
+            .iter()
+            .zip(values)
+            .filter_map(|(name, value)| Some(((*name).to_owned(), value?)))
+            .collect();
+        // Every job has a status; without one there is no job.
+        Ok(fields.contains_key(crate::job::field::STATUS).then(|| Job {
+            id: job_id.to_owned(),
+            fields,
+        }))
+    }
+
+    /// Every field of a job.
     pub async fn job(&self, job_id: &str) -> StoreResult<Option<Job>> {
         let Some(partition) = self.keys.partition_of(job_id) else {
             return Ok(None);
