@@ -2,6 +2,7 @@
 //! physical limit measured in the same run. Human text by default; `--json` prints one JSON
 //! object per workload on its own line. Build with `--release`.
 
+mod figures;
 mod redis_server;
 mod stack;
 mod w1;

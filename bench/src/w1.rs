@@ -18,6 +18,7 @@ use relay_worker::Worker;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::figures::round;
 use crate::redis_server::BenchRedis;
 
 #[derive(Clone, Copy, Debug)]
@@ -125,11 +126,6 @@ pub async fn run(redis: &BenchRedis, w1: W1, with_peer: bool) -> anyhow::Result<
         "redis_limit_cycles_per_sec": limit.round(),
         "share_of_redis_limit": round(ours / limit, 3),
     }))
-}
-
-fn round(x: f64, places: i32) -> f64 {
-    let f = 10f64.powi(places);
-    (x * f).round() / f
 }
 
 /// Our workers on W1: seconds from start to the last job completed, and provider calls made.

@@ -17,6 +17,7 @@ use relay_worker::Worker;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::figures::quantile;
 use crate::redis_server::BenchRedis;
 
 /// Records how late each job's submission came; every video completes at once.
@@ -125,7 +126,7 @@ pub async fn run(redis: &BenchRedis, jobs: usize, spread: Duration) -> anyhow::R
     }
     let mut late = provider.late_ms.lock().unwrap().clone();
     late.sort_unstable();
-    let at = |q: f64| late[((late.len() - 1) as f64 * q).round() as usize];
+    let at = |q: f64| quantile(&late, q);
     redis.flush().await?;
     Ok(json!({
         "workload": "w2",

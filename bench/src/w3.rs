@@ -7,6 +7,7 @@ use std::net::TcpListener;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use serde_json::{json, Value};
 
+use crate::figures::round;
 use crate::redis_server::BenchRedis;
 use crate::stack::ProcessStack;
 
@@ -99,8 +100,8 @@ pub async fn run(redis: &BenchRedis, seconds: u64, connections: u32) -> anyhow::
         "generate": generate.json(),
         "status": status.json(),
         "trivial_handler": ceiling.json(),
-        "status_share_of_ceiling": (status.requests_per_sec / ceiling.requests_per_sec * 1000.0).round() / 1000.0,
-        "generate_share_of_ceiling": (generate.requests_per_sec / ceiling.requests_per_sec * 1000.0).round() / 1000.0,
+        "status_share_of_ceiling": round(status.requests_per_sec / ceiling.requests_per_sec, 3),
+        "generate_share_of_ceiling": round(generate.requests_per_sec / ceiling.requests_per_sec, 3),
     }))
 }
 
@@ -159,7 +160,7 @@ fn duration_ms(text: &str) -> Option<f64> {
         return None;
     };
     let ms = number.parse::<f64>().ok()? * factor;
-    Some((ms * 1000.0).round() / 1000.0)
+    Some(round(ms, 3))
 }
 
 #[cfg(test)]

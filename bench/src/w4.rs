@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
+use crate::figures::round;
 use crate::redis_server::BenchRedis;
 use crate::stack::{memory_kib, ProcessStack};
 
@@ -82,9 +83,4 @@ pub async fn run(redis: &BenchRedis, jobs: usize, workers: usize) -> anyhow::Res
         "api_peak_rss_kib": api_kib.map(|m| m.0),
         "worker_peak_rss_kib": worker_kib.iter().map(|m| m.map(|m| m.0)).collect::<Vec<_>>(),
     }))
-}
-
-fn round(x: f64, places: i32) -> f64 {
-    let f = 10f64.powi(places);
-    (x * f).round() / f
 }

@@ -9,6 +9,7 @@ use relay_shared::store::Store;
 use relay_shared::Settings;
 use serde_json::{json, Value};
 
+use crate::figures::round;
 use crate::redis_server::BenchRedis;
 
 const PROMPT: &str = "A slow dolly shot through a neon-lit night market in the rain, steam rising from food stalls, cinematic";
@@ -91,7 +92,7 @@ async fn measure(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
         "jobs": jobs,
         "redis_bytes_per_job": per_job.round(),
         "job_data_bytes": floor,
-        "overhead_factor": (per_job / floor as f64 * 100.0).round() / 100.0,
+        "overhead_factor": round(per_job / floor as f64, 2),
     }))
 }
 

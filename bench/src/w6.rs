@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
+use crate::figures::{quantile, round};
 use crate::redis_server::BenchRedis;
 use crate::stack::{get_json, start_sim, wait_for, ProcessStack};
 
@@ -71,7 +72,7 @@ impl Outcome {
     fn summary(&self, jobs: usize) -> Value {
         let mut delays = self.delays.clone();
         delays.sort_by(f64::total_cmp);
-        let at = |q: f64| delays[((delays.len() - 1) as f64 * q).round() as usize];
+        let at = |q: f64| quantile(&delays, q);
         json!({
             "requests_per_job": round(self.requests as f64 / jobs as f64, 2),
             "median_delay_s": round(at(0.5), 2),
@@ -231,9 +232,4 @@ fn requests(sim: &Value) -> u64 {
         .iter()
         .map(|k| sim[*k].as_u64().unwrap_or(0))
         .sum()
-}
-
-fn round(x: f64, places: i32) -> f64 {
-    let f = 10f64.powi(places);
-    (x * f).round() / f
 }
