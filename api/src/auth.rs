@@ -80,7 +80,7 @@ impl FromRequest for Caller {
                     "send Authorization: Bearer <API key>",
                 ));
             };
-            if access::is_admin_key(&key, &state.admin_api_key) {
+            if access::is_admin_key(&key, state.admin_key_hash.as_deref()) {
                 return Ok(Caller::Operator);
             }
             match state.store.tenant_of_key(&key).await? {

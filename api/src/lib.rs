@@ -21,7 +21,8 @@ pub struct AppState {
     pub store: Store,
     /// `AUTH=on`: every request needs a key.
     pub auth: bool,
-    pub admin_api_key: secrecy::SecretString,
+    /// SHA-256 of `ADMIN_API_KEY` (see `relay_shared::access`), when set.
+    pub admin_key_hash: Option<String>,
     pub tenant_limits: TenantLimits,
     pub limits: validate::Limits,
     pub url_guard: UrlGuard,
@@ -52,7 +53,7 @@ impl Application {
         let state = web::Data::new(AppState {
             store: Store::connect(settings)?,
             auth,
-            admin_api_key: settings.admin_api_key.clone(),
+            admin_key_hash: relay_shared::access::admin_key_hash(&settings.admin_api_key),
             tenant_limits: TenantLimits {
                 rate_per_min: settings.tenant_rate_per_min,
                 rate_burst: settings.tenant_rate_burst,

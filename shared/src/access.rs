@@ -48,11 +48,17 @@ pub fn secret_matches(secret: &str, stored_hash: &str) -> bool {
     hash(secret).as_bytes().ct_eq(stored_hash.as_bytes()).into()
 }
 
+/// The administrator's key as [`is_admin_key`] checks it: its hash, computed once; `None` when
+/// no key is set (then nothing is the admin key).
+pub fn admin_key_hash(admin: &SecretString) -> Option<String> {
+    let admin = admin.expose_secret();
+    (!admin.is_empty()).then(|| hash(admin))
+}
+
 /// Whether `presented` is the administrator's key, in constant time (over their hashes, so the
 /// length of the real key does not leak either).
-pub fn is_admin_key(presented: &str, admin: &SecretString) -> bool {
-    let admin = admin.expose_secret();
-    !admin.is_empty() && secret_matches(presented, &hash(admin))
+pub fn is_admin_key(presented: &str, admin_hash: Option<&str>) -> bool {
+    admin_hash.is_some_and(|admin| secret_matches(presented, admin))
 }
 
 fn hash(secret: &str) -> String {
@@ -89,8 +95,10 @@ mod tests {
     #[test]
     fn the_admin_key_is_checked_and_an_empty_one_never_matches() {
         let admin: SecretString = "correct horse".into();
-        assert!(is_admin_key("correct horse", &admin));
-        assert!(!is_admin_key("correct hors", &admin));
-        assert!(!is_admin_key("", &SecretString::from("")));
+        let admin = admin_key_hash(&admin);
+        assert!(is_admin_key("correct horse", admin.as_deref()));
+        assert!(!is_admin_key("correct hors", admin.as_deref()));
+        let unset = admin_key_hash(&SecretString::from(""));
+        assert!(!is_admin_key("", unset.as_deref()));
     }
 }

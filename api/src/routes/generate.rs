@@ -49,8 +49,9 @@ pub async fn generate(
     }
     let job_id = new_job_id();
     let idempotency = idempotency_key(&request)?;
+    // Idempotency keys are per tenant; the administrator (and open mode) have a scope of their own.
+    let scope = caller.tenant().unwrap_or("_operator");
     if let Some(key) = &idempotency {
-        let scope = caller.tenant().unwrap_or("_operator");
         let fingerprint = fingerprint(&body);
         let bound = state
             .store
@@ -83,7 +84,6 @@ pub async fn generate(
         .create_job_for(&job_id, &job, caller.tenant())
         .await;
     if let (Err(_), Some(key)) = (&created, &idempotency) {
-        let scope = caller.tenant().unwrap_or("_operator");
         let _ = state.store.unbind_idempotency_key(scope, key).await;
     }
     created?;
