@@ -13,17 +13,15 @@ use tracing::{debug, error, info, warn};
 use crate::transition::{self, JobState, Outcome, Sample};
 use crate::Worker;
 
-/// The job fields a claim returns, in this order.
+/// The job fields a claim returns, in this order: what every poll needs. What only a submission
+/// needs is read by the submission itself, with the prompt (`Store::submission`): every field a
+/// claim returns costs Redis a hash lookup and a reply entry on every poll (W1 in BENCHMARKS.md).
 pub const CLAIM_FIELDS: &[&str] = &[
     field::STATUS,
     field::PROGRESS,
     field::SORA_ID,
     field::CREATED,
     field::INTERVAL,
-    field::MODEL,
-    field::SECONDS,
-    field::SIZE,
-    field::SUBMIT_AT,
     field::WEBHOOK_URL,
     field::PROGRESS_SINCE,
 ];
@@ -36,11 +34,6 @@ struct ClaimedJob {
     id: String,
     state: JobState,
     created_ms: i64,
-    model: Option<String>,
-    seconds: Option<String>,
-    size: Option<String>,
-    /// Set when an earlier submission's outcome is unknown.
-    submit_at_ms: Option<i64>,
     /// The job has its own webhook URL.
     own_webhook: bool,
 }
@@ -58,8 +51,6 @@ impl ClaimedJob {
         let interval = next()
             .and_then(|i| i.parse().ok())
             .map_or(initial_interval, Duration::from_millis);
-        let (model, seconds, size) = (next(), next(), next());
-        let submit_at_ms = next().and_then(|t| t.parse().ok());
         let own_webhook = next().is_some();
         let since = next().as_deref().and_then(Sample::parse);
         Self {
@@ -72,10 +63,6 @@ impl ClaimedJob {
                 since,
             },
             created_ms,
-            model,
-            seconds,
-            size,
-            submit_at_ms,
             own_webhook,
         }
     }
@@ -227,21 +214,22 @@ impl Worker {
                 message,
             }))
         };
-        let prompt = match store.prompt(partition, &job.id).await {
-            Ok(Some(prompt)) => prompt,
+        let submission = match store.submission(partition, &job.id).await {
+            Ok(Some(submission)) => submission,
             Ok(None) => return unavailable("the job's prompt is missing".into()),
             Err(e) => return unavailable(format!("could not read the job's prompt: {e}")),
         };
+        let prompt = &submission.prompt;
         if let Err(wait) = self.admit(&job.id, job.created_ms).await {
             debug!(job = %job.id, "waiting for a provider slot (SORA_MAX_IN_FLIGHT)");
             return Some(Outcome::Deferred(wait));
         }
-        if let Some(intent_ms) = job.submit_at_ms {
+        if let Some(intent_ms) = submission.submit_at_ms {
             if let Err(wait) = self.budget(CallKind::Read).await {
                 return Some(Outcome::Deferred(wait));
             }
             match provider
-                .find(&prompt, intent_ms / 1000 - CLOCK_SLACK_SECS)
+                .find(prompt, intent_ms / 1000 - CLOCK_SLACK_SECS)
                 .await
             {
                 Ok(Some(video)) => {
@@ -282,10 +270,10 @@ impl Worker {
         let settings = &self.inner.settings;
         let request = CreateVideo {
             idempotency_key: &job.id,
-            prompt: &prompt,
-            model: job.model.as_deref().unwrap_or(&settings.sora_model),
-            seconds: job.seconds.as_deref(),
-            size: job.size.as_deref(),
+            prompt,
+            model: submission.model.as_deref().unwrap_or(&settings.sora_model),
+            seconds: submission.seconds.as_deref(),
+            size: submission.size.as_deref(),
         };
         Some(match provider.create(&request).await {
             Ok(video) => {

@@ -15,7 +15,8 @@
 -- themselves (no reaper), and every later write checks the token (fencing). A claim is live while
 -- `claim` is a token (not absent, not '') and the score lies in the future.
 local now = now_ms()
-local lease_end = now + tonumber(ARGV[2])
+-- Formatted once: a Lua number handed to redis.call is formatted anew on every use.
+local lease_end = tostring(now + tonumber(ARGV[2]))
 local due = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
 local fields = {}
 for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
@@ -23,19 +24,19 @@ local out = {now, -1}
 local leased = {}
 for _, member in ipairs(due) do
   local key = ARGV[1] .. member
-  local values = {}
+  local values, present = {}, false
   if #fields > 0 then
     values = redis.call('HMGET', key, unpack(fields))
+    present = values[1]
   else
-    values[1] = redis.call('EXISTS', key) == 1
+    present = redis.call('EXISTS', key) == 1
   end
-  if values[1] then
+  if present then
     leased[#leased + 1] = lease_end
     leased[#leased + 1] = member
     redis.call('HSET', key, 'claim', ARGV[4])
-    local item = {member}
-    for j = 1, #fields do item[j + 1] = values[j] end
-    out[#out + 1] = item
+    table.insert(values, 1, member)
+    out[#out + 1] = values
   else
     -- The item's hash is gone (deleted or expired): nothing to do for it, ever.
     redis.call('ZREM', KEYS[1], member)

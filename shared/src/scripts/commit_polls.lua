@@ -17,24 +17,35 @@
 -- an event, or -1 when the claim was lost: another worker owns the job now and nothing of this
 -- job is written (fencing).
 local now = now_ms()
+-- Times are formatted once each: a Lua number handed to redis.call is formatted anew on every use.
+local now_s = tostring(now)
+local due_at = {}
+local function due_in(delay)
+  local at = due_at[delay]
+  if not at then
+    at = tostring(now + delay)
+    due_at[delay] = at
+  end
+  return at
+end
 local retention, history_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
 local results, rescheduled, finished, deliver, counts = {}, {}, {}, {}, {}
 
-local function commit(id, token, delay, new, changed, body, fields)
+-- Commits the record at ARGV[i]; its n field/value pairs are ARGV[i + 7 .. last], passed to HSET
+-- straight from ARGV.
+local function commit(i, last)
+  local id, token, delay, new = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
+  local body = ARGV[i + 5]
   local key = ARGV[1] .. id
   local state = redis.call('HMGET', key, 'claim', 'status', 'force', 'tenant')
   if state[1] ~= token then return -1 end
   local old = state[2]
   -- Clearing the claim in the same write ends it ('' is never a token).
-  fields[#fields + 1] = 'status'
-  fields[#fields + 1] = new
-  fields[#fields + 1] = 'claim'
-  fields[#fields + 1] = ''
-  if changed then
-    fields[#fields + 1] = 'updated'
-    fields[#fields + 1] = now
+  if ARGV[i + 4] == '1' then
+    redis.call('HSET', key, 'status', new, 'claim', '', 'updated', now_s, unpack(ARGV, i + 7, last))
+  else
+    redis.call('HSET', key, 'status', new, 'claim', '', unpack(ARGV, i + 7, last))
   end
-  redis.call('HSET', key, unpack(fields))
   if state[3] then redis.call('HDEL', key, 'force') end
   if old ~= new then
     -- Counters per owner: '' is the partition's own, a tenant id its tenant's (both move).
@@ -51,7 +62,7 @@ local function commit(id, token, delay, new, changed, body, fields)
   else
     -- A force poll that arrived while we held the claim asks for the next poll at once.
     if state[3] then delay = 0 end
-    rescheduled[#rescheduled + 1] = now + delay
+    rescheduled[#rescheduled + 1] = due_in(delay)
     rescheduled[#rescheduled + 1] = id
   end
   if body == '' then return 0 end
@@ -74,24 +85,21 @@ local function commit(id, token, delay, new, changed, body, fields)
   -- A tenant's job is signed with the tenant's secret, when it has one.
   if state[4] then redis.call('HSET', outbox, 'tenant', state[4]) end
   redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq, body,
-    's:' .. seq, old ~= new and '1' or '0', 'c:' .. seq, now)
-  deliver[#deliver + 1] = now
+    's:' .. seq, old ~= new and '1' or '0', 'c:' .. seq, now_s)
+  deliver[#deliver + 1] = now_s
   deliver[#deliver + 1] = id
   -- Every event is also kept, for the attempt log and redelivery, as long as the job is.
   local events = ARGV[3] .. id
-  redis.call('HSET', events, 'e:' .. seq, body, 'c:' .. seq, now)
+  redis.call('HSET', events, 'e:' .. seq, body, 'c:' .. seq, now_s)
   redis.call('EXPIRE', events, history_ttl)
   return seq
 end
 
 local i = 7
 while i <= #ARGV do
-  local n = tonumber(ARGV[i + 6])
-  local fields = {}
-  for j = 1, 2 * n do fields[j] = ARGV[i + 6 + j] end
-  results[#results + 1] = commit(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3],
-    ARGV[i + 4] == '1', ARGV[i + 5], fields)
-  i = i + 7 + 2 * n
+  local last = i + 6 + 2 * tonumber(ARGV[i + 6])
+  results[#results + 1] = commit(i, last)
+  i = last + 1
 end
 
 if #rescheduled > 0 then redis.call('ZADD', KEYS[1], unpack(rescheduled)) end

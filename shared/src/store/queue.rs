@@ -48,6 +48,25 @@ pub struct PollCommit {
     pub fields: Vec<(&'static str, String)>,
 }
 
+/// A job's submission: its prompt and the optional parameters of the create request.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    pub prompt: String,
+    pub model: Option<String>,
+    pub seconds: Option<String>,
+    pub size: Option<String>,
+    /// When an earlier submission was attempted, if its outcome is unknown.
+    pub submit_at_ms: Option<i64>,
+}
+
+type Fields5 = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 /// What became of one delivery attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -177,12 +196,33 @@ impl Store {
         (set, format!("{prefix}{id}"))
     }
 
-    /// The prompt of a job, read only when it is first submitted.
-    pub async fn prompt(&self, partition: u16, job_id: &str) -> StoreResult<Option<String>> {
+    /// What submitting a job to the provider needs beyond what its claim returned; read only when
+    /// it is submitted. `None` when the job (or its prompt) is gone.
+    pub async fn submission(
+        &self,
+        partition: u16,
+        job_id: &str,
+    ) -> StoreResult<Option<Submission>> {
         let mut conn = self.conn().await?;
-        Ok(conn
-            .hget(self.keys.job(partition, job_id), field::PROMPT)
-            .await?)
+        let (prompt, model, seconds, size, submit_at): Fields5 = redis::cmd("HMGET")
+            .arg(self.keys.job(partition, job_id))
+            .arg(&[
+                field::PROMPT,
+                field::MODEL,
+                field::SECONDS,
+                field::SIZE,
+                field::SUBMIT_AT,
+            ])
+            .query_async(&mut conn)
+            .await?;
+        let present = |v: Option<String>| v.filter(|s| !s.is_empty());
+        Ok(prompt.map(|prompt| Submission {
+            prompt,
+            model: present(model),
+            seconds: present(seconds),
+            size: present(size),
+            submit_at_ms: present(submit_at).and_then(|t| t.parse().ok()),
+        }))
     }
 
     /// Commits one poll's outcome atomically with its counters and webhook event.
