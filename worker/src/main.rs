@@ -1,9 +1,24 @@
+use std::time::Duration;
+
 use relay_shared::{telemetry, Settings};
 use relay_worker::Worker;
 use tokio_util::sync::CancellationToken;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// How long the process waits, once the worker has stopped, for blocking threads still running.
+const EXIT_WAIT: Duration = Duration::from_millis(500);
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let stopped = runtime.block_on(run());
+    // A DNS lookup in flight runs on a blocking thread that cannot be cancelled (getaddrinfo; seen
+    // taking 20 s in a container whose resolver lists an unreachable server). Dropping the runtime
+    // would wait for it, holding the exit until the container engine's SIGKILL. The worker has
+    // already handed back its claims, so nothing is left to wait for.
+    runtime.shutdown_timeout(EXIT_WAIT);
+    stopped
+}
+
+async fn run() -> anyhow::Result<()> {
     telemetry::init("info");
     let settings = Settings::load()?;
     let worker = Worker::build(settings)?;
