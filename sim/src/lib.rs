@@ -8,6 +8,7 @@ mod config;
 mod error;
 mod middleware;
 mod routes;
+pub mod sink;
 mod state;
 pub mod video;
 
@@ -49,7 +50,8 @@ impl Simulator {
                 )
                 .route("/sim/stats", web::get().to(routes::sim_stats))
                 .route("/sim/videos", web::get().to(routes::sim_videos))
-                .route("/sim/webhooks", web::post().to(routes::webhook_sink))
+                .route("/sim/webhooks", web::post().to(sink::receive))
+                .route("/sim/webhooks", web::get().to(sink::list))
                 .route("/sim/faults", web::post().to(routes::set_faults))
                 .default_service(web::to(routes::unknown_route))
         })

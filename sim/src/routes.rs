@@ -139,32 +139,6 @@ pub async fn content(
         .body(bytes.to_vec()))
 }
 
-/// A development webhook sink: logs each event and whether its `x-signature` verifies, so a local
-/// run shows the whole loop without a client app.
-pub async fn webhook_sink(state: State, request: HttpRequest, body: web::Bytes) -> HttpResponse {
-    state.count_webhook();
-    let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let secret = &state.config.webhook_secret;
-    let signature = request
-        .headers()
-        .get("x-signature")
-        .and_then(|v| v.to_str().ok());
-    let verdict = match (secret.is_empty(), signature) {
-        (true, _) => "not checked (SIM_WEBHOOK_SECRET unset)",
-        (false, Some(sig)) if relay_shared::webhook::verify(secret.as_bytes(), &body, sig) => {
-            "signature ok"
-        }
-        (false, _) => "SIGNATURE INVALID",
-    };
-    tracing::info!(
-        "📩 Webhook received: job {} {} ({}%) — {verdict}",
-        event["jobId"].as_str().unwrap_or("?"),
-        event["status"].as_str().unwrap_or("?"),
-        event["progress"],
-    );
-    HttpResponse::Ok().json(json!({ "ok": true }))
-}
-
 /// `POST /sim/faults`: replace the faults in force (absent fields are 0).
 pub async fn set_faults(state: State, faults: web::Json<crate::config::Faults>) -> HttpResponse {
     state.set_faults(faults.into_inner());

@@ -12,6 +12,8 @@ use crate::video::VideoRecord;
 
 pub struct SimState {
     pub config: SimConfig,
+    /// Webhooks posted to the development sink.
+    pub sink: crate::sink::Sink,
     faults: std::sync::RwLock<Faults>,
     inner: Mutex<Inner>,
 }
@@ -59,6 +61,7 @@ impl SimState {
         Self {
             faults: std::sync::RwLock::new(config.faults()),
             config,
+            sink: crate::sink::Sink::default(),
             inner: Mutex::default(),
         }
     }

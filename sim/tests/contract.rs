@@ -267,3 +267,37 @@ async fn a_prompt_can_fix_its_run_time_and_the_timeline_is_published() {
         "a quick simulator's video still runs for the minute it asked for"
     );
 }
+
+#[tokio::test]
+async fn the_webhook_sink_keeps_what_it_received_with_each_signature_verdict() {
+    let sim = start(SimConfig {
+        webhook_secret: "sink-secret".into(),
+        ..quick()
+    });
+    let body = r#"{"jobId":"j1","status":"completed","progress":100}"#;
+    let good = relay_shared::webhook::sign(b"sink-secret", body.as_bytes());
+    for signature in [good.as_str(), "0badc0de"] {
+        let response = sim
+            .http
+            .post(format!("{}/sim/webhooks", sim.base))
+            .header("content-type", "application/json")
+            .header("x-signature", signature)
+            .header("webhook-id", "evt_j1_3")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    let (status, listed, _) = sim.get("/sim/webhooks").await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["received"], 2);
+    let kept = listed["webhooks"].as_array().unwrap();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept[0]["body"], body, "the body is kept byte for byte");
+    assert_eq!(kept[0]["headers"]["x-signature"], good.as_str());
+    assert_eq!(kept[0]["headers"]["webhook-id"], "evt_j1_3");
+    assert_eq!(kept[0]["signatureOk"], true);
+    assert_eq!(kept[1]["signatureOk"], false);
+}
