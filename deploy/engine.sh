@@ -1,0 +1,77 @@
+# Sourced by deploy/offline-images.sh and deploy/smoke.sh: picks the container engine and its compose
+# command, installing and configuring podman from Debian's packages when there is neither.
+# shellcheck shell=bash
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Podman from Debian's packages needs runc (its crun lacks what these kernels offer) and no default
+# ulimits (an unprivileged host refuses to raise them). Written only when no config exists.
+configure_podman() {
+  local conf=/etc/containers/containers.conf
+  [ -e "$conf" ] && return
+  say "writing $conf (runtime runc, no default ulimits)"
+  as_root mkdir -p /etc/containers
+  printf '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n' | as_root tee "$conf" >/dev/null
+}
+
+# Sets ENGINE (docker or podman) and COMPOSE (the compose command, as an array). Docker's compose
+# plugin when a Docker engine answers; otherwise podman with podman-compose 1.2 or newer (Debian
+# 12's 1.0.3 has no profiles and no --scale), from PyPI into .run/compose-venv when the system's is
+# older.
+pick_engine() {
+  if command -v docker >/dev/null && docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
+    ENGINE=docker
+    COMPOSE=(docker compose)
+    return
+  fi
+  if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
+    command -v apt-get >/dev/null || {
+      echo "no container engine: install Docker (with compose) or podman and podman-compose" >&2
+      exit 1
+    }
+    say "installing podman and runc (Debian's packages)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc >/dev/null
+  fi
+  configure_podman
+  ENGINE=podman
+  if command -v podman-compose >/dev/null && podman_compose_recent podman-compose; then
+    COMPOSE=(podman-compose)
+    return
+  fi
+  local venv
+  venv="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.run/compose-venv"
+  if ! podman_compose_recent "$venv/bin/podman-compose"; then
+    say "installing podman-compose (PyPI) into .run/compose-venv"
+    python3 -m venv "$venv" >/dev/null 2>&1 || {
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+      python3 -m venv "$venv"
+    }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'podman-compose>=1.2,<2'
+  fi
+  COMPOSE=("$venv/bin/podman-compose")
+}
+
+podman_compose_recent() {
+  local version
+  version=$("$1" version 2>/dev/null | sed -nE 's/^podman-compose version ([0-9.]+).*/\1/p')
+  [ -n "$version" ] && printf '1.2\n%s\n' "$version" | sort -V -C
+}
+
+image_exists() {
+  "$ENGINE" image inspect "$1" >/dev/null 2>&1
+}
+
+# The Rust version of the build image: this host's toolchain (major.minor) when there is one, as
+# offline-images.sh makes the build image from it; otherwise the Dockerfile's default.
+rust_version() {
+  if command -v rustc >/dev/null; then
+    rustc --version | sed -E 's/^rustc ([0-9]+\.[0-9]+).*/\1/'
+  else
+    sed -nE 's/^ARG RUST_VERSION=(.*)/\1/p' "$(dirname "${BASH_SOURCE[0]}")/Dockerfile"
+  fi
+}
