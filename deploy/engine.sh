@@ -75,3 +75,25 @@ rust_version() {
     sed -nE 's/^ARG RUST_VERSION=(.*)/\1/p' "$(dirname "${BASH_SOURCE[0]}")/Dockerfile"
   fi
 }
+
+# Builds sora-relay:local from the checkout, its output in the file $1. Podman here means no
+# registry: the base images come from deploy/offline-images.sh where they cannot be pulled, and
+# crates from the host's cargo registry.
+build_image() {
+  local log=$1 root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  if [ "$ENGINE" = podman ]; then
+    "$root/deploy/offline-images.sh" || return 1
+    command -v cargo >/dev/null || {
+      echo "cargo is needed to fetch the crates for an offline build (scripts/test installs it)" >&2
+      return 1
+    }
+    (cd "$root" && cargo fetch --locked --quiet) || return 1
+    (cd "$root" && podman build -f deploy/Dockerfile -t sora-relay:local --pull=never \
+      --build-arg RUST_VERSION="$(rust_version)" --env CARGO_NET_OFFLINE=true \
+      -v "${CARGO_HOME:-$HOME/.cargo}/registry:/usr/local/cargo/registry:O" . >"$log" 2>&1)
+  else
+    (cd "$root" && docker build -f deploy/Dockerfile -t sora-relay:local \
+      --build-arg RUST_VERSION="$(rust_version)" . >"$log" 2>&1)
+  fi
+}

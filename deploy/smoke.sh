@@ -64,25 +64,8 @@ pick_engine
 echo "    $ENGINE with ${COMPOSE[*]##*/}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sora-relay-smoke.XXXXXX")
 
-step "base images"
-rust_tag=$(rust_version)
-if [ "$ENGINE" = podman ]; then
-  deploy/offline-images.sh
-fi
-
-step "building the image sora-relay:local"
-if [ "$ENGINE" = podman ]; then
-  # No registry here: crates come from the host's cargo registry, fetched first if need be.
-  command -v cargo >/dev/null || { failure="cargo is needed to fetch the crates (scripts/test installs it)"; exit 1; }
-  cargo fetch --locked --quiet
-  podman build -f deploy/Dockerfile -t sora-relay:local --pull=never \
-    --build-arg RUST_VERSION="$rust_tag" --env CARGO_NET_OFFLINE=true \
-    -v "${CARGO_HOME:-$HOME/.cargo}/registry:/usr/local/cargo/registry:O" . >"$work/build.log" 2>&1 \
-    || { tail -30 "$work/build.log"; failure="image build failed"; exit 1; }
-else
-  docker build -f deploy/Dockerfile -t sora-relay:local --build-arg RUST_VERSION="$rust_tag" . \
-    >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; failure="image build failed"; exit 1; }
-fi
+step "base images and the image sora-relay:local"
+build_image "$work/build.log" || { tail -30 "$work/build.log"; failure="image build failed"; exit 1; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 api_port=$(free_port)
