@@ -155,14 +155,19 @@ client started --api "$api" --key "$key" --ids "$work/first.ids" --at-least 1 | 
 
 step "restarting one worker mid-run"
 victim=$(containers_of worker | head -1)
-restart_began=$(date +%s.%N)
-"$ENGINE" restart "$victim" >/dev/null 2>"$work/restart.log"
-took=$(python3 -c "print(f'{$(date +%s.%N) - $restart_began:.1f}')")
+seconds_since() { python3 -c "print(f'{$(date +%s.%N) - $1:.1f}')"; }
+stop_began=$(date +%s.%N)
+"$ENGINE" stop "$victim" >/dev/null 2>"$work/restart.log"
+stop_took=$(seconds_since "$stop_began")
+start_began=$(date +%s.%N)
+"$ENGINE" start "$victim" >/dev/null 2>>"$work/restart.log"
+start_took=$(seconds_since "$start_began")
 # A graceful stop hands the worker's claims back at once; a worker killed after the stop timeout
 # would leave its jobs to wait out their leases.
 "$ENGINE" logs "$victim" >"$work/victim.log" 2>&1 || true
 grep -q "worker .* stopped" "$work/victim.log" || { cat "$work/restart.log"; failure="$victim did not stop gracefully on SIGTERM"; exit 1; }
-echo "    restarted $victim in ${took}s: it stopped gracefully and is polling again"
+echo "    restarted $victim (stopped in ${stop_took}s, started in ${start_took}s): it stopped gracefully and is polling again"
+grep -E "stop requested|stopped|in-flight" "$work/victim.log" | sed 's/^/      /' | cut -c1-140
 client submit --api "$api" --key "$key" --count "$third" --tag second >"$work/second.ids"
 
 step "killing Redis (SIGKILL) and starting it again"
