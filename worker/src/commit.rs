@@ -5,8 +5,10 @@
 //! bottleneck (see W1 in BENCHMARKS.md): the cost of a call is mostly the call, not its writes.
 //! So each finished poll hands its commit to this process's committer, which sends everything
 //! waiting — grouped by partition, one call per partition, the partitions concurrently — and,
-//! while that batch is in flight, collects the next one. An idle worker commits at once (a batch
-//! of one); a busy one commits many polls per round trip. Nothing waits on a timer.
+//! while that batch is in flight, collects the next one. Before a batch goes, the committer yields
+//! once to the scheduler, so that polls finishing at the same moment join it. An idle worker
+//! commits at once (a batch of one); a busy one commits many polls per round trip. Nothing waits
+//! on a timer.
 //!
 //! A commit lost with its process (queued here, or in flight) is like any unfinished poll: the
 //! job's lease runs out and it is polled again.
@@ -54,7 +56,17 @@ impl Committer {
 
 async fn run(store: Store, mut queue: mpsc::UnboundedReceiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    while let Some(first) = queue.recv().await {
+        batch.push(first);
+        // Polls that finish at the same moment are runnable now: let them hand in their commits
+        // before the batch goes (no timer; one turn of the scheduler).
+        tokio::task::yield_now().await;
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(pending) => batch.push(pending),
+                Err(_) => break,
+            }
+        }
         let mut by_partition: BTreeMap<u16, (Vec<PollCommit>, Vec<_>)> = BTreeMap::new();
         for pending in batch.drain(..) {
             let (commits, replies) = by_partition.entry(pending.partition).or_default();
