@@ -163,9 +163,18 @@ async fn relay(redis: &BenchRedis, w1: W1) -> anyhow::Result<(f64, u64)> {
     for _ in 0..w1.workers {
         // Every poll re-schedules its job due at once, as the workload (and BullMQ's
         // moveToDelayed(Date.now())) asks; the settings only allow positive waits.
-        let worker = Worker::with_provider(settings.clone(), provider.clone())?
-            .with_poll_waits(Duration::ZERO, Duration::ZERO);
-        workers.push(tokio::spawn(worker.run_until_stopped(stop.child_token())));
+        // Each worker on a single-threaded runtime of its own, as each relay-worker process runs.
+        let (settings, provider, token) = (settings.clone(), provider.clone(), stop.child_token());
+        workers.push(std::thread::spawn(move || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let worker = Worker::with_provider(settings, provider)?
+                    .with_poll_waits(Duration::ZERO, Duration::ZERO);
+                worker.run_until_stopped(token).await
+            })
+        }));
     }
     loop {
         let stats = store.stats().await?;
@@ -180,8 +189,9 @@ async fn relay(redis: &BenchRedis, w1: W1) -> anyhow::Result<(f64, u64)> {
     }
     let seconds = started.elapsed().as_secs_f64();
     stop.cancel();
+    // Stopped workers end within moments; waiting for their threads blocks this one that long.
     for worker in workers {
-        worker.await??;
+        worker.join().expect("a worker thread panicked")?;
     }
     Ok((seconds, provider.calls.load(Ordering::Relaxed)))
 }

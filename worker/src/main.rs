@@ -8,7 +8,13 @@ use tokio_util::sync::CancellationToken;
 const EXIT_WAIT: Duration = Duration::from_millis(500);
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Runtime::new()?;
+    // One thread: a worker waits on Redis, the provider and receivers, spending ~10 µs of CPU per
+    // poll, so one core serves far more polls than any provider allows; more capacity is more
+    // processes (they coordinate through Redis). A single-threaded runtime also saves the
+    // cross-thread wake-ups of a work-stealing one (W1 in BENCHMARKS.md).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let stopped = runtime.block_on(run());
     // A DNS lookup in flight runs on a blocking thread that cannot be cancelled (getaddrinfo; seen
     // taking 20 s in a container whose resolver lists an unreachable server). Dropping the runtime
