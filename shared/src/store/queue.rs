@@ -59,14 +59,6 @@ pub struct Submission {
     pub submit_at_ms: Option<i64>,
 }
 
-type Fields5 = (
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
 /// What became of one delivery attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -204,7 +196,7 @@ impl Store {
         job_id: &str,
     ) -> StoreResult<Option<Submission>> {
         let mut conn = self.conn().await?;
-        let (prompt, model, seconds, size, submit_at): Fields5 = redis::cmd("HMGET")
+        let values: Vec<Option<String>> = redis::cmd("HMGET")
             .arg(self.keys.job(partition, job_id))
             .arg(&[
                 field::PROMPT,
@@ -215,13 +207,17 @@ impl Store {
             ])
             .query_async(&mut conn)
             .await?;
-        let present = |v: Option<String>| v.filter(|s| !s.is_empty());
-        Ok(prompt.map(|prompt| Submission {
+        let mut values = values.into_iter().map(|v| v.filter(|s| !s.is_empty()));
+        let mut next = || values.next().flatten();
+        let Some(prompt) = next() else {
+            return Ok(None);
+        };
+        Ok(Some(Submission {
             prompt,
-            model: present(model),
-            seconds: present(seconds),
-            size: present(size),
-            submit_at_ms: present(submit_at).and_then(|t| t.parse().ok()),
+            model: next(),
+            seconds: next(),
+            size: next(),
+            submit_at_ms: next().and_then(|t| t.parse().ok()),
         }))
     }
 
