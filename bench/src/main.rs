@@ -12,6 +12,10 @@ mod w4;
 mod w5;
 mod w6;
 
+// The allocator of relay-worker, whose library W1 and W2 run in this process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 

@@ -4,6 +4,12 @@ use relay_shared::{telemetry, Settings};
 use relay_worker::Worker;
 use tokio_util::sync::CancellationToken;
 
+// A worker allocates and frees small buffers on every poll (Redis replies, commits, webhook
+// bodies); mimalloc serves that pattern with less work than glibc's allocator (W1 and W4 in
+// BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How long the process waits, once the worker has stopped, for blocking threads still running.
 const EXIT_WAIT: Duration = Duration::from_millis(500);
 
