@@ -57,7 +57,7 @@ enum Workload {
         #[arg(long, default_value_t = 60)]
         spread_secs: u64,
     },
-    /// The API under wrk, beside a trivial actix-web handler (needs wrk).
+    /// The API under wrk, beside a trivial actix-web handler and one that makes one Redis read (needs wrk).
     W3 {
         #[arg(long, default_value_t = 10)]
         seconds: u64,

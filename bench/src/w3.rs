@@ -1,6 +1,8 @@
 //! W3, the API under load: `wrk` against `POST /api/generate` and `GET /api/videos/status/{id}` of
-//! a real `relay-api` process, beside `wrk` against a trivial actix-web handler on the same machine
-//! (the ceiling for any actix-web service here). Needs `wrk` on the PATH (`apt-get install wrk`).
+//! a real `relay-api` process, beside `wrk` against two minimal actix-web handlers on the same
+//! machine: one that answers at once (the ceiling for any actix-web service here) and one that
+//! makes a single Redis read over one shared multiplexed connection, as relay-api does (the
+//! ceiling for any endpoint that reads Redis). Needs `wrk` on the PATH (`apt-get install wrk`).
 
 use std::net::TcpListener;
 
@@ -71,13 +73,23 @@ pub async fn run(redis: &BenchRedis, seconds: u64, connections: u32) -> anyhow::
     .await?;
     drop(stack);
 
+    let mut conn = redis.connection().await?;
+    redis::cmd("HSET")
+        .arg(CEILING_KEY)
+        .arg("status")
+        .arg("completed")
+        .query_async::<()>(&mut conn)
+        .await?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
-    let trivial = HttpServer::new(|| {
-        App::new().route(
-            "/",
-            web::get().to(|| async { HttpResponse::Ok().json(json!({"ok": true})) }),
-        )
+    let trivial = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(conn.clone()))
+            .route(
+                "/",
+                web::get().to(|| async { HttpResponse::Ok().json(json!({"ok": true})) }),
+            )
+            .route("/one-redis-read", web::get().to(one_redis_read))
     })
     .listen(listener)?
     .disable_signals()
@@ -91,6 +103,14 @@ pub async fn run(redis: &BenchRedis, seconds: u64, connections: u32) -> anyhow::
         connections,
     )
     .await?;
+    let one_read = wrk(
+        &format!("http://127.0.0.1:{port}/one-redis-read"),
+        None,
+        seconds,
+        connections,
+    )
+    .await?;
+    anyhow::ensure!(one_read.non_2xx == 0, "the one-read handler failed");
     handle.stop(false).await;
     redis.flush().await?;
     Ok(json!({
@@ -100,9 +120,28 @@ pub async fn run(redis: &BenchRedis, seconds: u64, connections: u32) -> anyhow::
         "generate": generate.json(),
         "status": status.json(),
         "trivial_handler": ceiling.json(),
+        "one_redis_read_handler": one_read.json(),
         "status_share_of_ceiling": round(status.requests_per_sec / ceiling.requests_per_sec, 3),
+        "status_share_of_one_read": round(status.requests_per_sec / one_read.requests_per_sec, 3),
         "generate_share_of_ceiling": round(generate.requests_per_sec / ceiling.requests_per_sec, 3),
     }))
+}
+
+/// The hash the one-read handler reads.
+const CEILING_KEY: &str = "w3:ceiling";
+
+/// One HGET over the shared connection, its answer as JSON: the least an endpoint reading Redis does.
+async fn one_redis_read(conn: web::Data<redis::aio::MultiplexedConnection>) -> HttpResponse {
+    let mut conn = conn.get_ref().clone();
+    match redis::cmd("HGET")
+        .arg(CEILING_KEY)
+        .arg("status")
+        .query_async::<Option<String>>(&mut conn)
+        .await
+    {
+        Ok(status) => HttpResponse::Ok().json(json!({ "status": status })),
+        Err(_) => HttpResponse::ServiceUnavailable().finish(),
+    }
 }
 
 async fn wrk(
