@@ -249,3 +249,47 @@ async fn keys_never_reach_the_logs() {
         );
     }
 }
+
+/// A worker whose log output goes nowhere (a log shipper that died: stdout and stderr a closed
+/// pipe) must still stop on SIGTERM. It used to hang: reporting the failed log write panicked the
+/// task that handles the signal.
+#[tokio::test]
+async fn a_worker_whose_log_pipe_is_closed_still_stops_on_sigterm() {
+    let redis = e2e::stack::Redis::Single(RedisServer::start());
+    let env = test_env(&redis, "http://127.0.0.1:9/v1", "");
+    let mut worker = std::process::Command::new(e2e::processes::binary("relay-worker"))
+        .envs(&env)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("relay-worker starts");
+    drop(worker.stdout.take());
+    drop(worker.stderr.take());
+    // Idle and running: blocked on its wake list.
+    let e2e::stack::Redis::Single(server) = &redis else {
+        unreachable!()
+    };
+    let port = server.port.to_string();
+    eventually(
+        Duration::from_secs(10),
+        "the worker to wait for work",
+        || {
+            let clients = std::process::Command::new("redis-cli")
+                .args(["-p", &port, "CLIENT", "LIST"])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            async move { clients.contains("cmd=blpop").then_some(()) }
+        },
+    )
+    .await;
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status();
+    let exited = eventually(Duration::from_secs(10), "the worker to exit", || {
+        let status = worker.try_wait().ok().flatten();
+        async move { status }
+    })
+    .await;
+    assert_eq!(exited.code(), Some(0));
+}

@@ -38,8 +38,9 @@ async fn run() -> anyhow::Result<()> {
     let on_signal = shutdown.clone();
     tokio::spawn(async move {
         relay_shared::shutdown::signal().await;
-        tracing::info!("stop requested: finishing in-flight work");
+        // Stop first, then say so: nothing may stand between the signal and the stop.
         on_signal.cancel();
+        tracing::info!("stop requested: finishing in-flight work");
     });
     worker.run_until_stopped(shutdown).await
 }
