@@ -1,12 +1,11 @@
-# Sourced by deploy/offline-images.sh and deploy/smoke.sh: picks the container engine and its compose
-# command, installing and configuring podman from Debian's packages when there is neither.
+# Sourced by deploy/compose.sh, deploy/offline-images.sh and deploy/smoke.sh: picks the container
+# engine and its compose command, installing and configuring podman from Debian's packages when
+# there is neither, and builds the image.
 # shellcheck shell=bash
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# say, as_root, apt_install: the same helpers as scripts/run and scripts/test.
+source "$repo_root/scripts/lib.sh"
 
 # Podman from Debian's packages needs runc (its crun lacks what these kernels offer) and no default
 # ulimits (an unprivileged host refuses to raise them). Written only when no config exists.
@@ -29,13 +28,8 @@ pick_engine() {
     return
   fi
   if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
-    command -v apt-get >/dev/null || {
-      echo "no container engine: install Docker (with compose) or podman and podman-compose" >&2
-      exit 1
-    }
-    say "installing podman and runc (Debian's packages)"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc >/dev/null
+    say "installing podman and runc (Debian's packages; or install Docker with compose)"
+    apt_install podman runc
   fi
   configure_podman
   ENGINE=podman
@@ -43,12 +37,11 @@ pick_engine() {
     COMPOSE=(podman-compose)
     return
   fi
-  local venv
-  venv="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.run/compose-venv"
+  local venv=$repo_root/.run/compose-venv
   if ! podman_compose_recent "$venv/bin/podman-compose"; then
     say "installing podman-compose (PyPI) into .run/compose-venv"
     python3 -m venv "$venv" >/dev/null 2>&1 || {
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+      apt_install python3-venv
       python3 -m venv "$venv"
     }
     "$venv/bin/pip" install --quiet --disable-pip-version-check 'podman-compose>=1.2,<2'
@@ -72,7 +65,7 @@ rust_version() {
   if command -v rustc >/dev/null; then
     rustc --version | sed -E 's/^rustc ([0-9]+\.[0-9]+).*/\1/'
   else
-    sed -nE 's/^ARG RUST_VERSION=(.*)/\1/p' "$(dirname "${BASH_SOURCE[0]}")/Dockerfile"
+    sed -nE 's/^ARG RUST_VERSION=(.*)/\1/p' "$repo_root/deploy/Dockerfile"
   fi
 }
 
@@ -80,8 +73,7 @@ rust_version() {
 # registry: the base images come from deploy/offline-images.sh where they cannot be pulled, and
 # crates from the host's cargo registry.
 build_image() {
-  local log=$1 root
-  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  local log=$1 root=$repo_root
   if [ "$ENGINE" = podman ]; then
     "$root/deploy/offline-images.sh" || return 1
     command -v cargo >/dev/null || {

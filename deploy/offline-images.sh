@@ -52,7 +52,7 @@ if have "$debian"; then
 else
   command -v debootstrap >/dev/null || {
     say "installing debootstrap"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    apt_install debootstrap
   }
   say "$debian: debootstrap --variant=minbase bookworm (about a minute)"
   quietly as_root debootstrap --variant=minbase bookworm "$work/rootfs"
