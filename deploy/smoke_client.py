@@ -175,9 +175,10 @@ def verify(args):
     wanted = set(ids)
     while True:
         _, sink, _ = call("GET", f"{args.sink}/sim/webhooks")
-        webhooks = [w for w in sink["webhooks"] if json.loads(w["body"]).get("jobId") in wanted]
-        completed = {json.loads(w["body"])["jobId"] for w in webhooks
-                     if json.loads(w["body"])["status"] == "completed"}
+        parsed = [(w, json.loads(w["body"])) for w in sink["webhooks"]]
+        parsed = [(w, event) for w, event in parsed if event.get("jobId") in wanted]
+        webhooks = [w for w, _ in parsed]
+        completed = {event["jobId"] for _, event in parsed if event["status"] == "completed"}
         if completed >= wanted or time.monotonic() > deadline:
             break
         time.sleep(1)
