@@ -14,6 +14,7 @@ use actix_web::{middleware, web, App, HttpServer};
 use relay_shared::ssrf::UrlGuard;
 use relay_shared::store::Store;
 use relay_shared::Settings;
+use tracing::Level;
 
 pub use error::ApiError;
 
@@ -68,10 +69,16 @@ impl Application {
             url_guard: UrlGuard::new(&settings.webhook_allowed_nets)
                 .map_err(|why| anyhow::anyhow!("webhook_allowed_nets: {why}"))?,
         });
+        // The access log formats every request before the logger decides to drop the line, so it
+        // is only in the chain when its lines are wanted (RUST_LOG at info for it, the default).
+        let access_log = tracing::enabled!(target: "actix_web::middleware::logger", Level::INFO);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+                .wrap(middleware::Condition::new(
+                    access_log,
+                    middleware::Logger::new("%a \"%r\" %s %b %Dms"),
+                ))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })

@@ -250,6 +250,35 @@ async fn keys_never_reach_the_logs() {
     }
 }
 
+/// The access log is a line per request when its target is at info (the default), and costs
+/// nothing when it is filtered out.
+#[tokio::test]
+async fn the_access_log_follows_rust_log() {
+    let deployment = deploy(&[("RUST_LOG", "warn,actix_web::middleware::logger=info")]).await;
+    let status = reqwest::get(format!("{}/api/sora/stats", deployment.api))
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    eventually(
+        Duration::from_secs(5),
+        "the request's access-log line",
+        || async {
+            (deployment
+                .api_process
+                .count_lines("\"GET /api/sora/stats HTTP/1.1\" 200")
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        deployment.api_process.count_lines("relay-api listening"),
+        0,
+        "info lines of other targets are filtered out"
+    );
+}
+
 /// A worker whose log output goes nowhere (a log shipper that died: stdout and stderr a closed
 /// pipe) must still stop on SIGTERM. It used to hang: reporting the failed log write panicked the
 /// task that handles the signal.
