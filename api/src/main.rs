@@ -8,7 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init("info");
+    let _log = telemetry::init("info");
     let settings = Settings::load()?;
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
         return healthcheck(settings.port).await;

@@ -1,21 +1,40 @@
 //! Logging: human-readable lines by default, `RUST_LOG` to filter, `LOG_FORMAT=json` for machines.
+//!
+//! Lines are written to stdout by a thread of their own (`tracing-appender`), in batches: a request
+//! or a poll never waits on a write syscall, and a busy API writes many access-log lines per
+//! syscall instead of one each. Nothing is dropped: when the queue is full, logging waits, as a
+//! direct write to a slow pipe would. Queued lines are flushed when the returned guard is dropped.
 
+use std::io::BufWriter;
+
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::{fmt, EnvFilter};
 
-/// Installs the global subscriber once; later calls (tests) are no-ops.
-pub fn init(default_filter: &str) {
+/// Keeps the log writer running; dropping it (at the end of `main`) writes out what is queued.
+#[must_use = "queued log lines are written out when this is dropped: keep it until main returns"]
+pub struct LogGuard(#[allow(dead_code)] WorkerGuard);
+
+/// Installs the global subscriber once; later calls (tests) leave the first one in place.
+pub fn init(default_filter: &str) -> LogGuard {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-writer")
+        // The writer thread writes every line it has queued, then flushes: one syscall per batch.
+        .finish(BufWriter::with_capacity(64 * 1024, std::io::stdout()));
     // A log line that cannot be written (stdout a closed pipe: a log shipper that died) is dropped.
     // Reporting it would go to stderr, often the same dead pipe, where Rust's eprintln! panics, and
     // a panic in the task that handles SIGTERM left the process unable to stop.
     let builder = fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(writer)
         .log_internal_errors(false);
     let _ = if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+    LogGuard(guard)
 }

@@ -19,7 +19,7 @@ struct Cli {
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    relay_shared::telemetry::init("info");
+    let _log = relay_shared::telemetry::init("info");
     let cli = Cli::parse();
     let listener = TcpListener::bind((cli.host.as_str(), cli.port))?;
     let sim = Simulator::start(cli.config.clone(), listener)?;

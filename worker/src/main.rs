@@ -31,7 +31,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    telemetry::init("info");
+    let _log = telemetry::init("info");
     let settings = Settings::load()?;
     let worker = Worker::build(settings)?;
     let shutdown = CancellationToken::new();
