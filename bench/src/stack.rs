@@ -17,6 +17,8 @@ pub struct ProcessStack {
     pub http: reqwest::Client,
     pub api: Process,
     pub workers: Vec<Process>,
+    /// The environment the API and workers were started with.
+    env: HashMap<String, String>,
     _sim: Process,
 }
 
@@ -57,6 +59,7 @@ impl ProcessStack {
             http: reqwest::Client::new(),
             api,
             workers,
+            env,
             _sim: sim,
         };
         for url in [
@@ -66,6 +69,26 @@ impl ProcessStack {
             wait_for(&stack.http, &url).await?;
         }
         Ok(stack)
+    }
+
+    /// One more `relay-api` on the same Redis, with `extra_env` on top of the stack's; the process
+    /// and its base URL, once it is ready.
+    pub async fn another_api(
+        &self,
+        extra_env: &[(&str, &str)],
+    ) -> anyhow::Result<(Process, String)> {
+        let port = e2e::free_port();
+        let mut env = self.env.clone();
+        env.insert("PORT".into(), port.to_string());
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        let api = Process::spawn("relay-api", &[], &env);
+        let url = format!("http://127.0.0.1:{port}");
+        wait_for(&self.http, &format!("{url}/readyz")).await?;
+        Ok((api, url))
     }
 
     /// Submits one job through the API; its id.

@@ -2,7 +2,9 @@
 //! a real `relay-api` process, beside `wrk` against two minimal actix-web handlers on the same
 //! machine: one that answers at once (the ceiling for any actix-web service here) and one that
 //! makes a single Redis read over one shared multiplexed connection, as relay-api does (the
-//! ceiling for any endpoint that reads Redis). Needs `wrk` on the PATH (`apt-get install wrk`).
+//! ceiling for any endpoint that reads Redis). Status reads are measured twice: with the access log
+//! filtered out (RUST_LOG=warn, as the minimal handlers log nothing) and at the default level,
+//! every request a log line. Needs `wrk` on the PATH (`apt-get install wrk`).
 
 use std::net::TcpListener;
 
@@ -71,6 +73,18 @@ pub async fn run(redis: &BenchRedis, seconds: u64, connections: u32) -> anyhow::
         connections,
     )
     .await?;
+    // The same reads from an API at the default log level: an access-log line per request, to a
+    // pipe drained by a thread of this process, as a container engine collects a service's logs.
+    let (logging_api, logging_url) = stack.another_api(&[("RUST_LOG", "info")]).await?;
+    let status_logged = wrk(
+        &format!("{logging_url}/api/videos/status/{job_id}"),
+        None,
+        seconds,
+        connections,
+    )
+    .await?;
+    let access_log_lines = logging_api.count_lines("/api/videos/status/");
+    drop(logging_api);
     drop(stack);
 
     let mut conn = redis.connection().await?;
@@ -119,10 +133,13 @@ pub async fn run(redis: &BenchRedis, seconds: u64, connections: u32) -> anyhow::
         "connections": connections,
         "generate": generate.json(),
         "status": status.json(),
+        "status_with_access_log": status_logged.json(),
+        "access_log_lines": access_log_lines,
         "trivial_handler": ceiling.json(),
         "one_redis_read_handler": one_read.json(),
         "status_share_of_ceiling": round(status.requests_per_sec / ceiling.requests_per_sec, 3),
         "status_share_of_one_read": round(status.requests_per_sec / one_read.requests_per_sec, 3),
+        "status_with_access_log_share_of_ceiling": round(status_logged.requests_per_sec / ceiling.requests_per_sec, 3),
         "generate_share_of_ceiling": round(generate.requests_per_sec / ceiling.requests_per_sec, 3),
     }))
 }
