@@ -10,6 +10,9 @@ use std::io::BufWriter;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::{fmt, EnvFilter};
 
+/// Lines waiting for the writer thread (32 bytes each); a full queue makes logging wait.
+const QUEUED_LINES: usize = 8192;
+
 /// Keeps the log writer running; dropping it (at the end of `main`) writes out what is queued.
 #[must_use = "queued log lines are written out when this is dropped: keep it until main returns"]
 pub struct LogGuard(#[allow(dead_code)] WorkerGuard);
@@ -20,6 +23,8 @@ pub fn init(default_filter: &str) -> LogGuard {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(false)
+        // The default, 128,000 lines, is a 4 MiB queue allocated up front in every process.
+        .buffered_lines_limit(QUEUED_LINES)
         .thread_name("log-writer")
         // The writer thread writes every line it has queued, then flushes: one syscall per batch.
         .finish(BufWriter::with_capacity(64 * 1024, std::io::stdout()));
