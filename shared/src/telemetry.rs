@@ -15,7 +15,9 @@ const QUEUED_LINES: usize = 8192;
 
 /// Keeps the log writer running; dropping it (at the end of `main`) writes out what is queued.
 #[must_use = "queued log lines are written out when this is dropped: keep it until main returns"]
-pub struct LogGuard(#[allow(dead_code)] WorkerGuard);
+pub struct LogGuard {
+    _writer: WorkerGuard,
+}
 
 /// Installs the global subscriber once; later calls (tests) leave the first one in place.
 pub fn init(default_filter: &str) -> LogGuard {
@@ -28,9 +30,10 @@ pub fn init(default_filter: &str) -> LogGuard {
         .thread_name("log-writer")
         // The writer thread writes every line it has queued, then flushes: one syscall per batch.
         .finish(BufWriter::with_capacity(64 * 1024, std::io::stdout()));
-    // A log line that cannot be written (stdout a closed pipe: a log shipper that died) is dropped.
-    // Reporting it would go to stderr, often the same dead pipe, where Rust's eprintln! panics, and
-    // a panic in the task that handles SIGTERM left the process unable to stop.
+    // A log line that cannot be written is dropped, never reported: stdout a closed pipe (a log
+    // shipper that died) fails in the writer thread, which drops the line; a report from here would
+    // go to stderr, often the same dead pipe, where Rust's eprintln! panics — and a panic in the
+    // task that handles SIGTERM once left the process unable to stop.
     let builder = fmt()
         .with_env_filter(filter)
         .with_target(false)
@@ -41,5 +44,5 @@ pub fn init(default_filter: &str) -> LogGuard {
     } else {
         builder.try_init()
     };
-    LogGuard(guard)
+    LogGuard { _writer: guard }
 }
