@@ -279,6 +279,24 @@ async fn the_access_log_follows_rust_log() {
     );
 }
 
+/// Logs written to a pipe or a file (a container's log, a log shipper) are plain text: colours are
+/// for a person at a terminal.
+#[tokio::test]
+async fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let deployment = deploy(&[]).await;
+    eventually(
+        Duration::from_secs(5),
+        "the API's start-up line",
+        || async { (deployment.api_process.count_lines("relay-api listening") == 1).then_some(()) },
+    )
+    .await;
+    let output = deployment.api_process.output();
+    assert!(
+        output.iter().all(|line| !line.contains('\u{1b}')),
+        "escape codes in the API's log: {output:?}"
+    );
+}
+
 /// A worker whose log output goes nowhere (a log shipper that died: stdout and stderr a closed
 /// pipe) must still stop on SIGTERM. It used to hang: reporting the failed log write panicked the
 /// task that handles the signal.

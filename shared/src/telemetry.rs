@@ -5,7 +5,7 @@
 //! syscall instead of one each. Nothing is dropped: when the queue is full, logging waits, as a
 //! direct write to a slow pipe would. Queued lines are flushed when the returned guard is dropped.
 
-use std::io::BufWriter;
+use std::io::{BufWriter, IsTerminal};
 
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::{fmt, EnvFilter};
@@ -34,9 +34,12 @@ pub fn init(default_filter: &str) -> LogGuard {
     // shipper that died) fails in the writer thread, which drops the line; a report from here would
     // go to stderr, often the same dead pipe, where Rust's eprintln! panics — and a panic in the
     // task that handles SIGTERM once left the process unable to stop.
+    // Colours only for a person at a terminal: a file, a pipe or a container's log gets plain text.
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(colour)
         .with_writer(writer)
         .log_internal_errors(false);
     let _ = if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
