@@ -114,18 +114,29 @@ impl Worker {
             }
             .to_body()
         });
-        let mut fields = vec![(field::INTERVAL, next.state.interval.as_millis().to_string())];
+        // Only the fields this poll changed: the claim read the others, and no one else writes them
+        // while the claim holds. Each field sent costs Redis two arguments and a hash write on
+        // every poll (W1 in BENCHMARKS.md).
+        let mut fields = Vec::new();
+        if next.state.interval != job.state.interval {
+            fields.push((field::INTERVAL, next.state.interval.as_millis().to_string()));
+        }
         if let (Some(since), None) = (next.state.since, job.state.since) {
             fields.push((field::PROGRESS_SINCE, since.to_field()));
         }
         if nothing_created {
             fields.push((field::SUBMIT_AT, String::new()));
         }
-        if next.changed {
+        if next.state.progress != job.state.progress {
             fields.push((field::PROGRESS, next.state.progress.to_string()));
-            if let Some(id) = &next.state.sora_id {
-                fields.push((field::SORA_ID, id.clone()));
-            }
+        }
+        if let Some(id) = next
+            .state
+            .sora_id
+            .as_ref()
+            .filter(|id| job.state.sora_id.as_ref() != Some(*id))
+        {
+            fields.push((field::SORA_ID, id.clone()));
         }
         if let Some(url) = video_url {
             fields.push((field::VIDEO_URL, url));
