@@ -1,7 +1,10 @@
 # Shared by scripts/run and scripts/test: install what a fresh Debian/Ubuntu machine lacks.
 # shellcheck shell=bash
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# Bold only for a person at a terminal (and not with NO_COLOR), like the binaries' logs.
+say() {
+  if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\033[1m==> %s\033[0m\n' "$*"; else printf '==> %s\n' "$*"; fi
+}
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
