@@ -37,20 +37,19 @@ impl Process {
         Self::spawn_program(binary(name), args, env)
     }
 
-    /// Any program, with exactly `env` as its environment (plus RUST_LOG=info unless `env` sets it:
-    /// tests read the processes' log lines).
+    /// Any program, with exactly `env` as its environment (plus RUST_LOG=info unless `env` sets it).
     pub fn spawn_program(
         program: impl AsRef<std::ffi::OsStr>,
         args: &[&str],
         env: &HashMap<String, String>,
     ) -> Self {
         let name = program.as_ref().to_string_lossy().into_owned();
-        let log_filter = env.get("RUST_LOG").map_or("info", String::as_str);
         let mut child = Command::new(program)
             .args(args)
             .env_clear()
+            // A default the caller's environment overrides: tests read the processes' log lines.
+            .env("RUST_LOG", "info")
             .envs(env)
-            .env("RUST_LOG", log_filter)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
