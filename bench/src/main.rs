@@ -188,5 +188,11 @@ fn report(result: &Value, json: bool) {
             field("redis_limit_cycles_per_sec"),
             field("share_of_redis_limit")
         );
+        println!(
+            "  Redis CPU per cycle: sora-relay {} us, BullMQ {} us, raw limit {} us",
+            field("redis_cpu_us_per_cycle"),
+            field("bullmq_redis_cpu_us_per_cycle"),
+            field("redis_limit_cpu_us_per_cycle")
+        );
     }
 }

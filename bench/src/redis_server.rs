@@ -79,6 +79,23 @@ impl BenchRedis {
     }
 }
 
+impl BenchRedis {
+    /// CPU seconds the Redis server has used so far (user + system, all its threads), from
+    /// `INFO cpu`: the difference around a workload is Redis's own cost of it, whatever else the
+    /// machine is doing.
+    pub async fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        let mut conn = self.connection().await?;
+        let info: String = redis::cmd("INFO").arg("cpu").query_async(&mut conn).await?;
+        let field = |name: &str| -> anyhow::Result<f64> {
+            info.lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(|| anyhow::anyhow!("INFO cpu lacks {name}"))
+        };
+        Ok(field("used_cpu_user")? + field("used_cpu_sys")?)
+    }
+}
+
 impl Drop for BenchRedis {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -88,9 +88,18 @@ impl VideoProvider for InstantProvider {
 }
 
 pub async fn run(redis: &BenchRedis, w1: W1, with_peer: bool) -> anyhow::Result<Value> {
-    redis.flush().await?;
-    let (seconds, calls) = relay(redis, w1).await?;
     let cycles = w1.jobs as u64 * u64::from(w1.polls);
+    // Redis CPU per cycle, job creation included (as in the peer's figure): what each system
+    // costs the one Redis thread that bounds them all, less sensitive than a rate to what else
+    // the machine is doing.
+    let redis_us_per_cycle = async |cpu_before: f64| -> anyhow::Result<f64> {
+        Ok((redis.cpu_seconds().await? - cpu_before) * 1e6 / cycles as f64)
+    };
+
+    redis.flush().await?;
+    let cpu = redis.cpu_seconds().await?;
+    let (seconds, calls) = relay(redis, w1).await?;
+    let ours_cpu = redis_us_per_cycle(cpu).await?;
     anyhow::ensure!(
         calls == cycles,
         "expected {cycles} provider calls, saw {calls}"
@@ -98,18 +107,22 @@ pub async fn run(redis: &BenchRedis, w1: W1, with_peer: bool) -> anyhow::Result<
     let ours = cycles as f64 / seconds;
 
     redis.flush().await?;
+    let cpu = redis.cpu_seconds().await?;
     let limit = raw_redis_limit(redis, w1).await?;
+    let limit_cpu = redis_us_per_cycle(cpu).await?;
     redis.flush().await?;
+    let cpu = redis.cpu_seconds().await?;
     let peer = if with_peer {
         bullmq(redis, w1).await
     } else {
         Err("skipped (--no-peer)".into())
     };
+    let peer_cpu = redis_us_per_cycle(cpu).await?;
     redis.flush().await?;
 
-    let (peer_rate, peer_note) = match peer {
-        Ok(rate) => (Some(rate), None),
-        Err(why) => (None, Some(why)),
+    let (peer_rate, peer_cpu, peer_note) = match peer {
+        Ok(rate) => (Some(rate), Some(peer_cpu), None),
+        Err(why) => (None, None, Some(why)),
     };
     Ok(json!({
         "workload": "w1",
@@ -125,6 +138,9 @@ pub async fn run(redis: &BenchRedis, w1: W1, with_peer: bool) -> anyhow::Result<
         "bullmq_note": peer_note,
         "redis_limit_cycles_per_sec": limit.round(),
         "share_of_redis_limit": round(ours / limit, 3),
+        "redis_cpu_us_per_cycle": round(ours_cpu, 2),
+        "bullmq_redis_cpu_us_per_cycle": peer_cpu.map(|c| round(c, 2)),
+        "redis_limit_cpu_us_per_cycle": round(limit_cpu, 2),
     }))
 }
 
