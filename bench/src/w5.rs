@@ -73,12 +73,8 @@ async fn measure(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
         .map(|(k, v)| k.len() + v.len())
         .sum::<usize>()
         + [
-            "status",
-            "queued",
-            "progress",
-            "0",
-            "created",
-            "1764064800000",
+            "state",
+            "queued 0 1764064800000 - - 0 ",
             "updated",
             "1764064800000",
         ]

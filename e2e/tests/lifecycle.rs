@@ -250,3 +250,82 @@ async fn stats_follow_every_transition() {
         json!({"total_jobs": 3, "queued_jobs": 0, "processing_jobs": 3, "completed_jobs": 0, "failed_jobs": 0, "timeout_jobs": 0, "webhook_dead_letters": 0})
     );
 }
+
+/// Jobs stored by a version before the `state` field (status, progress, provider id and the
+/// poll's own fields each in a field of its own) are shown as before, driven to the end, and
+/// stored in the current layout by their first poll: an upgrade loses no live job.
+#[tokio::test]
+async fn a_job_stored_in_the_layout_before_the_state_field_runs_to_completion() {
+    let stack = Stack::start(Stack::quick_sim(), &[]).await;
+    let store = relay_shared::store::Store::connect(&stack.settings).unwrap();
+    let client = redis::Client::open(stack.redis.url()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let job_id = relay_shared::keys::new_job_id();
+    let keys = store.keys();
+    let partition = keys.partition_of(&job_id).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let created_at = json!(relay_shared::time::iso8601_from_ms(now));
+    // Exactly what the earlier create_job.lua wrote.
+    redis::pipe()
+        .hset_multiple(
+            keys.job(partition, &job_id),
+            &[
+                ("status", "queued"),
+                ("progress", "0"),
+                ("created", &now.to_string()),
+                ("updated", &now.to_string()),
+                ("wallet", "old-wallet"),
+                ("prompt", "from before the upgrade"),
+                ("render", "v3"),
+                ("model", "sora-2"),
+            ],
+        )
+        .zadd(keys.schedule(partition), &job_id, now)
+        .hincr(keys.stats(partition), "total", 1)
+        .hincr(keys.stats(partition), "queued", 1)
+        .exec_async(&mut redis)
+        .await
+        .unwrap();
+
+    let view = stack.status(&job_id).await;
+    assert_eq!(
+        (&view["status"], &view["progress"], &view["createdAt"]),
+        (&json!("queued"), &json!(0), &created_at)
+    );
+
+    let _worker = stack.spawn_worker();
+    let view = wait_for_status(&stack, &job_id, LIMIT, "completed").await;
+    assert_eq!(view["progress"], 100);
+    assert!(view["soraJobId"].as_str().unwrap().starts_with("video_"));
+    assert_eq!(view["walletAddress"], "old-wallet");
+    assert_eq!(view["createdAt"], created_at);
+    let video = stack.sim.get(view["soraJobId"].as_str().unwrap()).unwrap();
+    assert_eq!(video.prompt, "from before the upgrade");
+    let events = stack
+        .receiver
+        .wait_for_final(std::slice::from_ref(&job_id), LIMIT)
+        .await;
+    assert_eq!(
+        events.last().map(|e| e.status()),
+        Some("completed"),
+        "{events:#?}"
+    );
+    let state: Option<String> = redis::cmd("HGET")
+        .arg(keys.job(partition, &job_id))
+        .arg("state")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(
+        state.unwrap().starts_with(&format!("completed 100 {now} ")),
+        "the poll stored the current layout"
+    );
+    let stats = stack.stats().await;
+    assert_eq!(
+        (&stats["queued_jobs"], &stats["completed_jobs"]),
+        (&json!(0), &json!(1))
+    );
+}

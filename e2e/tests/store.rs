@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use e2e::RedisServer;
-use relay_shared::job::{JobStatus, NewJob};
+use relay_shared::job::{JobStatus, NewJob, PollState};
 use relay_shared::keys::new_job_id;
 use relay_shared::store::{Committed, PollCommit, Queue, Store};
 use relay_shared::Settings;
@@ -30,10 +30,20 @@ fn commit(job_id: &str, token: &str) -> PollCommit {
         job_id: job_id.to_owned(),
         token: token.into(),
         next_poll: Some(Duration::from_secs(60)),
-        status: JobStatus::Processing,
+        claimed_status: JobStatus::Queued,
+        state: PollState {
+            status: JobStatus::Processing,
+            progress: 10,
+            created_ms: 1,
+            interval_ms: Some(60_000),
+            since: None,
+            own_webhook: false,
+            sora_id: Some("video_1".into()),
+        },
+        state_changed: true,
         changed: true,
         webhook_body: Some("{}".into()),
-        fields: vec![("progress", "10".into())],
+        fields: Vec::new(),
     }
 }
 
@@ -70,13 +80,17 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
     let lease = Duration::from_millis(300);
 
     let first = store
-        .claim(Queue::Jobs, 0, 10, lease, "worker-a.1", &["status"])
+        .claim(Queue::Jobs, 0, 10, lease, "worker-a.1", &["state"], &[])
         .await
         .unwrap();
     assert_eq!(first.items.len(), 1);
-    assert_eq!(first.items[0].values, [Some("queued".to_owned())]);
+    let state = first.items[0].values[0].as_deref().unwrap();
+    assert_eq!(
+        PollState::decode(state).map(|s| s.status),
+        Some(JobStatus::Queued)
+    );
     let during = store
-        .claim(Queue::Jobs, 0, 10, lease, "worker-b.1", &[])
+        .claim(Queue::Jobs, 0, 10, lease, "worker-b.1", &[], &[])
         .await
         .unwrap();
     assert!(
@@ -89,7 +103,7 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
     // The lease runs out (worker A is presumed dead): worker B takes the job over.
     let taken_over = e2e::eventually(Duration::from_secs(5), "the lease to run out", || async {
         let claim = store
-            .claim(Queue::Jobs, 0, 10, lease, "worker-b.2", &[])
+            .claim(Queue::Jobs, 0, 10, lease, "worker-b.2", &[], &[])
             .await
             .unwrap();
         (!claim.items.is_empty()).then_some(claim)
@@ -117,14 +131,19 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
         Committed::Stored { event_seq: Some(1) }
     );
     let job = store.job(&id).await.unwrap().unwrap();
-    assert_eq!(
-        (job.status(), job.get("progress")),
-        (JobStatus::Processing, Some("10"))
-    );
+    assert_eq!((job.status(), job.progress()), (JobStatus::Processing, 10));
     let stats = store.stats().await.unwrap();
     assert_eq!((stats.queued_jobs, stats.processing_jobs), (0, 1));
     let deliveries = store
-        .claim(Queue::Deliveries, 0, 10, lease, "worker-b.3", &["pending"])
+        .claim(
+            Queue::Deliveries,
+            0,
+            10,
+            lease,
+            "worker-b.3",
+            &["pending"],
+            &[],
+        )
         .await
         .unwrap();
     assert_eq!(deliveries.items[0].id, id, "the job's outbox is due");
@@ -148,7 +167,7 @@ async fn claims_take_due_jobs_in_due_order_and_only_up_to_the_limit() {
         tokio::time::sleep(Duration::from_millis(2)).await; // distinct due times
     }
     let claim = store
-        .claim(Queue::Jobs, 0, 3, Duration::from_secs(30), "t.1", &[])
+        .claim(Queue::Jobs, 0, 3, Duration::from_secs(30), "t.1", &[], &[])
         .await
         .unwrap();
     let claimed: Vec<&str> = claim.items.iter().map(|i| i.id.as_str()).collect();
@@ -157,7 +176,7 @@ async fn claims_take_due_jobs_in_due_order_and_only_up_to_the_limit() {
         ids[..3].iter().map(String::as_str).collect::<Vec<_>>()
     );
     let rest = store
-        .claim(Queue::Jobs, 0, 10, Duration::from_secs(30), "t.2", &[])
+        .claim(Queue::Jobs, 0, 10, Duration::from_secs(30), "t.2", &[], &[])
         .await
         .unwrap();
     assert_eq!(rest.items.len(), 2);
@@ -183,6 +202,7 @@ async fn jobs_spread_over_partitions_and_stats_add_them_up() {
                 Duration::from_secs(30),
                 "t.1",
                 &[],
+                &[],
             )
             .await
             .unwrap();
@@ -203,14 +223,14 @@ async fn a_group_commit_stores_each_job_on_its_own_and_fences_only_the_stale_one
     }
     let lease = Duration::from_secs(30);
     let claim = store
-        .claim(Queue::Jobs, 0, 10, lease, "worker-a.1", &[])
+        .claim(Queue::Jobs, 0, 10, lease, "worker-a.1", &[], &[])
         .await
         .unwrap();
     assert_eq!(claim.items.len(), 3);
 
     // The middle commit carries a token that never held the job; the last one finishes its job.
     let mut last = commit(&ids[2], "worker-a.1");
-    last.status = JobStatus::Completed;
+    last.state.status = JobStatus::Completed;
     last.next_poll = None;
     let results = store
         .commit_polls(
@@ -261,7 +281,7 @@ async fn a_group_commit_stores_each_job_on_its_own_and_fences_only_the_stale_one
         relay_shared::store::ForcePoll::Scheduled(_)
     ));
     let again = store
-        .claim(Queue::Jobs, 0, 10, lease, "worker-b.2", &[])
+        .claim(Queue::Jobs, 0, 10, lease, "worker-b.2", &[], &[])
         .await
         .unwrap();
     let again: Vec<&str> = again.items.iter().map(|item| item.id.as_str()).collect();

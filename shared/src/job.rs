@@ -70,18 +70,12 @@ pub mod field {
     pub const SECONDS: &str = "seconds";
     pub const SIZE: &str = "size";
     pub const METADATA: &str = "meta";
-    pub const STATUS: &str = "status";
-    pub const PROGRESS: &str = "progress";
-    pub const SORA_ID: &str = "sora_id";
+    /// What every poll reads and most polls change, in one field: a [`super::PollState`].
+    pub const STATE: &str = "state";
     pub const VIDEO_URL: &str = "video_url";
     pub const EXPIRES_AT: &str = "expires_at";
     pub const ERROR: &str = "error";
-    pub const CREATED: &str = "created";
     pub const UPDATED: &str = "updated";
-    /// Current wait between polls, in ms (the adaptive backoff's state).
-    pub const INTERVAL: &str = "interval";
-    /// `<ms>:<progress>` at the first `in_progress` poll: the progress rate is measured from here.
-    pub const PROGRESS_SINCE: &str = "since";
     /// Redis time (ms) at which a provider submission was last attempted and its outcome is not
     /// known; empty once the provider id is stored or the attempt certainly created nothing.
     pub const SUBMIT_AT: &str = "submit_at";
@@ -89,14 +83,144 @@ pub mod field {
     pub const TENANT: &str = "tenant";
     /// The job's own webhook URL (vetted at submission), when it has one.
     pub const WEBHOOK_URL: &str = "webhook_url";
+
+    /// Fields of jobs stored before [`STATE`] existed, which held its parts one per field. Such
+    /// jobs are read through them until their first commit writes `state`; nothing writes them.
+    pub mod legacy {
+        pub const STATUS: &str = "status";
+        pub const PROGRESS: &str = "progress";
+        pub const SORA_ID: &str = "sora_id";
+        pub const CREATED: &str = "created";
+        pub const INTERVAL: &str = "interval";
+        pub const PROGRESS_SINCE: &str = "since";
+        /// What a poll read of such a job, in [`super::super::PollState::from_legacy`]'s order.
+        pub const POLL_FIELDS: &[&str] = &[
+            STATUS,
+            PROGRESS,
+            SORA_ID,
+            CREATED,
+            INTERVAL,
+            super::WEBHOOK_URL,
+            PROGRESS_SINCE,
+        ];
+        /// What the API read of such a job (a prefix of [`POLL_FIELDS`]).
+        pub const API_FIELDS: &[&str] = &[STATUS, PROGRESS, SORA_ID, CREATED];
+    }
+}
+
+/// Progress seen at a moment (Redis time, ms): where a job's progress rate is measured from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sample {
+    pub at_ms: i64,
+    pub progress: u8,
+}
+
+impl Sample {
+    /// Stored as `<ms>:<progress>`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (at, progress) = text.split_once(':')?;
+        Some(Self {
+            at_ms: at.parse().ok()?,
+            progress: progress.parse().ok()?,
+        })
+    }
+
+    pub fn to_field(self) -> String {
+        format!("{}:{}", self.at_ms, self.progress)
+    }
+}
+
+/// Everything a poll reads of a job, stored in the one field `state`, so that a claim reads one
+/// field per job and a commit writes one: every hash field a script reads or writes costs Redis a
+/// lookup in the hash and a conversion to and from Lua, and these were most of a poll cycle's cost
+/// (W1 in BENCHMARKS.md). The API reads the status, progress, provider id and creation time from
+/// it too, so each lives in one place.
+///
+/// Stored form: `<status> <progress> <created ms> <interval ms | -> <since | -> <own webhook 0|1>
+/// <provider id>`, the provider id last (possibly empty) so that it may hold any character.
+/// `create_job.lua` writes the first one; `force_poll.lua` reads the status (the first word).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PollState {
+    pub status: JobStatus,
+    pub progress: u8,
+    /// Redis time of the submission to the API.
+    pub created_ms: i64,
+    /// Current wait between polls (the adaptive backoff's state); `None` before the first poll.
+    pub interval_ms: Option<u64>,
+    /// The first `in_progress` observation (see [`Sample`]).
+    pub since: Option<Sample>,
+    /// The job has its own webhook URL.
+    pub own_webhook: bool,
+    pub sora_id: Option<String>,
+}
+
+impl PollState {
+    pub fn encode(&self) -> String {
+        let dash = || "-".to_owned();
+        format!(
+            "{} {} {} {} {} {} {}",
+            self.status,
+            self.progress,
+            self.created_ms,
+            self.interval_ms.map_or_else(dash, |i| i.to_string()),
+            self.since.map_or_else(dash, Sample::to_field),
+            u8::from(self.own_webhook),
+            self.sora_id.as_deref().unwrap_or("")
+        )
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(7, ' ');
+        let mut next = || parts.next();
+        let status = next()?.parse().ok()?;
+        let progress = next()?.parse().ok()?;
+        let created_ms = next()?.parse().ok()?;
+        let interval_ms = match next()? {
+            "-" => None,
+            ms => Some(ms.parse().ok()?),
+        };
+        let since = match next()? {
+            "-" => None,
+            sample => Some(Sample::parse(sample)?),
+        };
+        let own_webhook = next()? == "1";
+        let sora_id = Some(next()?).filter(|id| !id.is_empty()).map(str::to_owned);
+        Some(Self {
+            status,
+            progress,
+            created_ms,
+            interval_ms,
+            since,
+            own_webhook,
+            sora_id,
+        })
+    }
+
+    /// The state of a job stored before `state` existed, from its [`field::legacy::POLL_FIELDS`]
+    /// values (empty as absent). `None` when it has no status either: there is no such job.
+    pub fn from_legacy(values: &[Option<String>]) -> Option<Self> {
+        let value = |i: usize| {
+            values
+                .get(i)
+                .and_then(Option::as_deref)
+                .filter(|v| !v.is_empty())
+        };
+        Some(Self {
+            status: value(0)?.parse().unwrap_or(JobStatus::Queued),
+            progress: value(1).and_then(|p| p.parse().ok()).unwrap_or(0),
+            sora_id: value(2).map(str::to_owned),
+            created_ms: value(3).and_then(|c| c.parse().ok()).unwrap_or(0),
+            interval_ms: value(4).and_then(|i| i.parse().ok()),
+            own_webhook: value(5).is_some(),
+            since: value(6).and_then(Sample::parse),
+        })
+    }
 }
 
 /// The fields the API reads of a job: its view, owner and webhook URL — never the prompt, which
 /// may be 10,000 characters.
 pub const API_FIELDS: &[&str] = &[
-    field::STATUS,
-    field::SORA_ID,
-    field::PROGRESS,
+    field::STATE,
     field::VIDEO_URL,
     field::EXPIRES_AT,
     field::ERROR,
@@ -106,7 +230,6 @@ pub const API_FIELDS: &[&str] = &[
     field::SECONDS,
     field::SIZE,
     field::METADATA,
-    field::CREATED,
     field::UPDATED,
     field::TENANT,
     field::WEBHOOK_URL,
@@ -185,18 +308,36 @@ impl Job {
         self.get(name).and_then(|v| v.parse().ok())
     }
 
+    /// The job's poll state: its `state` field, or for a job stored before that field existed,
+    /// the fields that held its parts.
+    pub fn state(&self) -> Option<PollState> {
+        match self.get(field::STATE) {
+            Some(state) => PollState::decode(state),
+            None => PollState::from_legacy(
+                &field::legacy::API_FIELDS
+                    .iter()
+                    .map(|name| self.get(name).map(str::to_owned))
+                    .collect::<Vec<_>>(),
+            ),
+        }
+    }
+
     pub fn status(&self) -> JobStatus {
-        self.get(field::STATUS)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(JobStatus::Queued)
+        self.state().map_or(JobStatus::Queued, |s| s.status)
+    }
+
+    pub fn progress(&self) -> u8 {
+        self.state().map_or(0, |s| s.progress.min(100))
     }
 
     pub fn view(&self) -> JobView {
+        let state = self.state();
+        let state = state.as_ref();
         JobView {
             job_id: self.id.clone(),
-            sora_job_id: self.get(field::SORA_ID).map(str::to_owned),
-            status: self.status(),
-            progress: self.int(field::PROGRESS).unwrap_or(0).clamp(0, 100) as u8,
+            sora_job_id: state.and_then(|s| s.sora_id.clone()),
+            status: state.map_or(JobStatus::Queued, |s| s.status),
+            progress: state.map_or(0, |s| s.progress.min(100)),
             video_url: self.get(field::VIDEO_URL).map(str::to_owned),
             content_expires_at: self.int(field::EXPIRES_AT),
             error: self.get(field::ERROR).map(str::to_owned),
@@ -208,7 +349,9 @@ impl Job {
             metadata: self
                 .get(field::METADATA)
                 .and_then(|m| serde_json::from_str(m).ok()),
-            created_at: self.int(field::CREATED).map(iso8601_from_ms),
+            created_at: state
+                .filter(|s| s.created_ms > 0)
+                .map(|s| iso8601_from_ms(s.created_ms)),
             updated_at: self.int(field::UPDATED).map(iso8601_from_ms),
         }
     }
@@ -279,11 +422,77 @@ mod tests {
     }
 
     #[test]
+    fn a_poll_state_round_trips_and_its_provider_id_may_hold_anything() {
+        let state = PollState {
+            status: JobStatus::Processing,
+            progress: 45,
+            created_ms: 1_733_130_000_000,
+            interval_ms: Some(2_500),
+            since: Some(Sample {
+                at_ms: 1_733_130_001_000,
+                progress: 5,
+            }),
+            own_webhook: true,
+            sora_id: Some("video 1 - odd:id".into()),
+        };
+        assert_eq!(PollState::decode(&state.encode()), Some(state));
+        // As create_job.lua writes it: nothing polled yet, no provider id.
+        let fresh = PollState::decode("queued 0 1733130000000 - - 0 ").unwrap();
+        assert_eq!(
+            (
+                fresh.status,
+                fresh.interval_ms,
+                fresh.since,
+                fresh.sora_id.as_deref()
+            ),
+            (JobStatus::Queued, None, None, None)
+        );
+        assert_eq!(fresh.encode(), "queued 0 1733130000000 - - 0 ");
+        for garbage in ["", "queued", "done 0 1 - - 0 ", "queued x 1 - - 0 "] {
+            assert_eq!(PollState::decode(garbage), None, "{garbage:?}");
+        }
+    }
+
+    #[test]
+    fn a_job_stored_before_the_state_field_reads_as_before() {
+        let job = Job {
+            id: "j".into(),
+            fields: HashMap::from([
+                ("status".into(), "processing".into()),
+                ("progress".into(), "40".into()),
+                ("sora_id".into(), "video_1".into()),
+                ("created".into(), "1706176800000".into()),
+            ]),
+        };
+        let view = job.view();
+        assert_eq!(
+            (view.status, view.progress, view.sora_job_id.as_deref()),
+            (JobStatus::Processing, 40, Some("video_1"))
+        );
+        assert_eq!(view.created_at.as_deref(), Some("2024-01-25T10:00:00.000Z"));
+        let values: Vec<Option<String>> = ["completed", "100", "", "7", "900", "https://x", ""]
+            .iter()
+            .map(|v| Some(v.to_string()))
+            .collect();
+        let state = PollState::from_legacy(&values).unwrap();
+        assert_eq!(
+            (
+                state.status,
+                state.sora_id,
+                state.interval_ms,
+                state.own_webhook
+            ),
+            (JobStatus::Completed, None, Some(900), true)
+        );
+        assert_eq!(PollState::from_legacy(&[None, Some("5".into())]), None);
+    }
+
+    #[test]
     fn the_view_shows_every_key_even_when_empty() {
         let job = Job {
             id: "j".into(),
             fields: HashMap::from([
-                ("status".into(), "queued".into()),
+                ("state".into(), "queued 0 1733130000000 - - 0 ".into()),
                 ("wallet".into(), "w".into()),
             ]),
         };

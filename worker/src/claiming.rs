@@ -18,15 +18,22 @@ pub struct Round {
 pub struct Claimer {
     pub queue: Queue,
     pub fields: &'static [&'static str],
+    /// Read instead when an item lacks the first field (see `Store::claim`).
+    pub fallback: &'static [&'static str],
     pub lease: Duration,
     cursor: u16,
 }
 
 impl Claimer {
-    pub fn new(queue: Queue, fields: &'static [&'static str], lease: Duration) -> Self {
+    pub fn new(
+        queue: Queue,
+        (fields, fallback): (&'static [&'static str], &'static [&'static str]),
+        lease: Duration,
+    ) -> Self {
         Self {
             queue,
             fields,
+            fallback,
             lease,
             cursor: 0,
         }
@@ -56,6 +63,7 @@ impl Claimer {
                     self.lease,
                     &round.token,
                     self.fields,
+                    self.fallback,
                 )
                 .await?;
             round.now_ms = claim.now_ms;

@@ -15,8 +15,8 @@ use tracing::{info, warn};
 use crate::sender::Destination;
 use crate::Worker;
 
-/// The outbox fields a claim returns, in this order.
-pub const CLAIM_FIELDS: &[&str] = &["pending", "attempts", "url", "tenant"];
+/// The outbox fields a claim returns, in this order, and the fallback layout (none).
+pub const CLAIM_FIELDS: (&[&str], &[&str]) = (&["pending", "attempts", "url", "tenant"], &[]);
 
 /// One claimed outbox and its head event.
 struct Head {

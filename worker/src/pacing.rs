@@ -3,27 +3,8 @@
 
 use std::time::Duration;
 
-/// Progress seen at a moment (Redis time, ms).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Sample {
-    pub at_ms: i64,
-    pub progress: u8,
-}
-
-impl Sample {
-    /// Stored as `<ms>:<progress>`.
-    pub fn parse(text: &str) -> Option<Self> {
-        let (at, progress) = text.split_once(':')?;
-        Some(Self {
-            at_ms: at.parse().ok()?,
-            progress: progress.parse().ok()?,
-        })
-    }
-
-    pub fn to_field(self) -> String {
-        format!("{}:{}", self.at_ms, self.progress)
-    }
-}
+/// Progress seen at a moment (Redis time, ms); stored with the job's poll state.
+pub use relay_shared::job::Sample;
 
 /// Share of the predicted remaining time to wait before the next poll: a little early, so that
 /// the poll after it (at most [`Backoff::floor`] later once the estimate is short) sees the end.

@@ -3,28 +3,21 @@
 
 use std::time::Duration;
 
-use relay_shared::job::{field, JobStatus};
+use relay_shared::job::{field, JobStatus, PollState};
 use relay_shared::provider::{CreateVideo, ProviderError};
 use relay_shared::store::{CallKind, Claimed, Committed, PollCommit, Queue};
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
 use tracing::{debug, error, info, warn};
 
-use crate::transition::{self, JobState, Outcome, Sample};
+use crate::transition::{self, JobState, Outcome};
 use crate::Worker;
 
-/// The job fields a claim returns, in this order: what every poll needs. What only a submission
-/// needs is read by the submission itself, with the prompt (`Store::submission`): every field a
-/// claim returns costs Redis a hash lookup and a reply entry on every poll (W1 in BENCHMARKS.md).
-pub const CLAIM_FIELDS: &[&str] = &[
-    field::STATUS,
-    field::PROGRESS,
-    field::SORA_ID,
-    field::CREATED,
-    field::INTERVAL,
-    field::WEBHOOK_URL,
-    field::PROGRESS_SINCE,
-];
+/// The job fields a claim returns: what every poll needs, in the one field `state` (see
+/// [`PollState`]), and the fields that held its parts in jobs stored before that field existed.
+/// What only a submission needs is read by the submission itself, with the prompt
+/// (`Store::submission`).
+pub const CLAIM_FIELDS: (&[&str], &[&str]) = (&[field::STATE], field::legacy::POLL_FIELDS);
 
 /// How far before a lost submission's recorded time a found video may have been created: the
 /// provider's clock is not ours.
@@ -36,34 +29,48 @@ struct ClaimedJob {
     created_ms: i64,
     /// The job has its own webhook URL.
     own_webhook: bool,
+    /// The poll state as stored; `None` for a job stored before the `state` field existed.
+    stored: Option<PollState>,
 }
 
 impl ClaimedJob {
-    fn parse(item: Claimed, initial_interval: Duration) -> Self {
-        let mut values = item.values.into_iter().map(|v| v.filter(|s| !s.is_empty()));
-        let mut next = || values.next().flatten();
-        let status = next()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(JobStatus::Queued);
-        let progress = next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        let sora_id = next();
-        let created_ms = next().and_then(|c| c.parse().ok()).unwrap_or(0);
-        let interval = next()
-            .and_then(|i| i.parse().ok())
-            .map_or(initial_interval, Duration::from_millis);
-        let own_webhook = next().is_some();
-        let since = next().as_deref().and_then(Sample::parse);
-        Self {
+    /// `None` when the stored state is unreadable.
+    fn parse(item: Claimed, initial_interval: Duration) -> Option<Self> {
+        let (stored, state) = match item.values.as_slice() {
+            [Some(text)] => {
+                let state = PollState::decode(text)?;
+                (Some(state.clone()), state)
+            }
+            [_, legacy @ ..] => (None, PollState::from_legacy(legacy)?),
+            _ => return None,
+        };
+        Some(Self {
             id: item.id,
+            created_ms: state.created_ms,
+            own_webhook: state.own_webhook,
             state: JobState {
-                status,
-                progress,
-                sora_id,
-                interval,
-                since,
+                status: state.status,
+                progress: state.progress,
+                interval: state
+                    .interval_ms
+                    .map_or(initial_interval, Duration::from_millis),
+                since: state.since,
+                sora_id: state.sora_id,
             },
-            created_ms,
-            own_webhook,
+            stored,
+        })
+    }
+
+    /// The poll state to store after a poll that led to `next`.
+    fn stored_after(&self, next: &JobState) -> PollState {
+        PollState {
+            status: next.status,
+            progress: next.progress,
+            created_ms: self.created_ms,
+            interval_ms: Some(next.interval.as_millis() as u64),
+            since: next.since,
+            own_webhook: self.own_webhook,
+            sora_id: next.sora_id.clone(),
         }
     }
 }
@@ -73,7 +80,11 @@ impl Worker {
     /// due again if nothing could be committed.
     pub(crate) async fn poll_job(&self, partition: u16, item: Claimed, token: &str, now_ms: i64) {
         let settings = &self.inner.settings;
-        let job = ClaimedJob::parse(item, settings.poll_initial());
+        let id = item.id.clone();
+        let Some(job) = ClaimedJob::parse(item, settings.poll_initial()) else {
+            error!(job = %id, "unreadable job state; the job is left to its lease");
+            return;
+        };
         let outcome = self
             .holding_lease(
                 Queue::Jobs,
@@ -114,29 +125,14 @@ impl Worker {
             }
             .to_body()
         });
-        // Only the fields this poll changed: the claim read the others, and no one else writes them
-        // while the claim holds. Each field sent costs Redis two arguments and a hash write on
+        // Only what this poll changed: the claim read the rest, and no one else writes it while
+        // the claim holds. Every field written costs Redis a hash lookup and two arguments on
         // every poll (W1 in BENCHMARKS.md).
+        let state = job.stored_after(&next.state);
+        let state_changed = job.stored.as_ref() != Some(&state);
         let mut fields = Vec::new();
-        if next.state.interval != job.state.interval {
-            fields.push((field::INTERVAL, next.state.interval.as_millis().to_string()));
-        }
-        if let (Some(since), None) = (next.state.since, job.state.since) {
-            fields.push((field::PROGRESS_SINCE, since.to_field()));
-        }
         if nothing_created {
             fields.push((field::SUBMIT_AT, String::new()));
-        }
-        if next.state.progress != job.state.progress {
-            fields.push((field::PROGRESS, next.state.progress.to_string()));
-        }
-        if let Some(id) = next
-            .state
-            .sora_id
-            .as_ref()
-            .filter(|id| job.state.sora_id.as_ref() != Some(*id))
-        {
-            fields.push((field::SORA_ID, id.clone()));
         }
         if let Some(url) = video_url {
             fields.push((field::VIDEO_URL, url));
@@ -151,7 +147,9 @@ impl Worker {
             job_id: job.id.clone(),
             token: token.into(),
             next_poll: next.next_poll,
-            status: next.state.status,
+            claimed_status: job.state.status,
+            state,
+            state_changed,
             changed: next.changed,
             webhook_body,
             fields,

@@ -5,8 +5,11 @@
 -- ARGV[2]   lease in ms
 -- ARGV[3]   most items to claim
 -- ARGV[4]   claim token, unique to this call
--- ARGV[5..] hash fields to return with each item; the first must be one every item has (a job's
---           `status`, an outbox's `pending`): when it is missing, the item is gone
+-- ARGV[5]   the number n of hash fields to return with each item, named in ARGV[6 .. 5 + n]; the
+--           first must be one every item has (a job's `state`, an outbox's `pending`)
+-- ARGV[6 + n ..] fallback fields: an older layout of the same items, read when the first field is
+--           missing and returned after the n (missing) values; when the first of them is missing
+--           too (or there are none), the item is gone
 -- Returns {now_ms, next_due_ms or -1, {member, value...}, {member, value...}, ...}; next_due is the
 -- earliest score left in the queue after a claim that took fewer than ARGV[3] items (-1 after a
 -- full one), so an idle worker knows how long to sleep.
@@ -18,8 +21,10 @@ local now = now_ms()
 -- Formatted once: a Lua number handed to redis.call is formatted anew on every use.
 local lease_end = tostring(now + tonumber(ARGV[2]))
 local due = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
-local fields = {}
-for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+local n = tonumber(ARGV[5])
+local fields, fallback = {}, {}
+for i = 6, 5 + n do fields[#fields + 1] = ARGV[i] end
+for i = 6 + n, #ARGV do fallback[#fallback + 1] = ARGV[i] end
 local out = {now, -1}
 local leased = {}
 for _, member in ipairs(due) do
@@ -28,6 +33,11 @@ for _, member in ipairs(due) do
   if #fields > 0 then
     values = redis.call('HMGET', key, unpack(fields))
     present = values[1]
+    if not present and #fallback > 0 then
+      local older = redis.call('HMGET', key, unpack(fallback))
+      present = older[1]
+      for _, value in ipairs(older) do values[#values + 1] = value end
+    end
   else
     present = redis.call('EXISTS', key) == 1
   end

@@ -10,8 +10,9 @@
 -- ARGV[5] seconds a job's event history is kept (its longest life: maximum age + retention)
 -- ARGV[6] prefix of tenants' status counters (a job's `tenant` field names its owner)
 -- ARGV[7..] one record per job:
---   id, claim token, next poll in ms from now (-1 when final), status after this poll,
---   '1' when status, progress or provider id changed (moves `updated`) else '0',
+--   id, claim token, next poll in ms from now (-1 when final), status the claim read (only the
+--   claim holder changes it, so it is still the stored one when the claim holds), status after
+--   this poll, '1' when status, progress or provider id changed (moves `updated`) else '0',
 --   webhook body to deliver or '', the number n of field/value pairs, then the n pairs
 -- Returns one integer per job, in order: the event's sequence number (> 0), 0 when stored without
 -- an event, or -1 when the claim was lost: another worker owns the job now and nothing of this
@@ -31,25 +32,28 @@ end
 local retention, history_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
 local results, rescheduled, finished, deliver, counts = {}, {}, {}, {}, {}
 
--- Commits the record at ARGV[i]; its n field/value pairs are ARGV[i + 7 .. last], passed to HSET
--- straight from ARGV.
+-- Commits the record at ARGV[i]; its n field/value pairs are ARGV[i + 8 .. last], passed to HSET
+-- straight from ARGV. Reads two fields of the job: every field read or written costs Redis a
+-- lookup in the hash and a conversion to and from Lua (W1 in BENCHMARKS.md).
 local function commit(i, last)
-  local id, token, delay, new = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
-  local body = ARGV[i + 5]
+  local id, token, delay = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local old, new, body = ARGV[i + 3], ARGV[i + 4], ARGV[i + 6]
   local key = ARGV[1] .. id
-  local state = redis.call('HMGET', key, 'claim', 'status', 'force', 'tenant')
+  local state = redis.call('HMGET', key, 'claim', 'force')
   if state[1] ~= token then return -1 end
-  local old = state[2]
+  local forced = state[2]
   -- Clearing the claim in the same write ends it ('' is never a token).
-  if ARGV[i + 4] == '1' then
-    redis.call('HSET', key, 'status', new, 'claim', '', 'updated', now_s, unpack(ARGV, i + 7, last))
+  if ARGV[i + 5] == '1' then
+    redis.call('HSET', key, 'status', new, 'claim', '', 'updated', now_s, unpack(ARGV, i + 8, last))
   else
-    redis.call('HSET', key, 'status', new, 'claim', '', unpack(ARGV, i + 7, last))
+    redis.call('HSET', key, 'status', new, 'claim', '', unpack(ARGV, i + 8, last))
   end
-  if state[3] then redis.call('HDEL', key, 'force') end
+  if forced then redis.call('HDEL', key, 'force') end
+  -- The owning tenant, read only when a status counter moves or an event is stored.
+  local tenant = (old ~= new or body ~= '') and redis.call('HGET', key, 'tenant')
   if old ~= new then
     -- Counters per owner: '' is the partition's own, a tenant id its tenant's (both move).
-    for _, owner in ipairs(state[4] and {'', state[4]} or {''}) do
+    for _, owner in ipairs(tenant and {'', tenant} or {''}) do
       local c = counts[owner] or {}
       counts[owner] = c
       c[old] = (c[old] or 0) - 1
@@ -61,7 +65,7 @@ local function commit(i, last)
     redis.call('EXPIRE', key, retention)
   else
     -- A force poll that arrived while we held the claim asks for the next poll at once.
-    if state[3] then delay = 0 end
+    if forced then delay = 0 end
     rescheduled[#rescheduled + 1] = due_in(delay)
     rescheduled[#rescheduled + 1] = id
   end
@@ -83,7 +87,7 @@ local function commit(i, last)
   local url = redis.call('HGET', key, 'webhook_url')
   if url then redis.call('HSET', outbox, 'url', url) end
   -- A tenant's job is signed with the tenant's secret, when it has one.
-  if state[4] then redis.call('HSET', outbox, 'tenant', state[4]) end
+  if tenant then redis.call('HSET', outbox, 'tenant', tenant) end
   redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq, body,
     's:' .. seq, old ~= new and '1' or '0', 'c:' .. seq, now_s)
   deliver[#deliver + 1] = now_s
@@ -97,7 +101,7 @@ end
 
 local i = 7
 while i <= #ARGV do
-  local last = i + 6 + 2 * tonumber(ARGV[i + 6])
+  local last = i + 7 + 2 * tonumber(ARGV[i + 7])
   results[#results + 1] = commit(i, last)
   i = last + 1
 end

@@ -6,7 +6,10 @@
 -- A job whose claim is live is not re-scored (a second worker would then poll, or even submit,
 -- the same job at once); it is flagged instead, and its worker schedules it due now on commit.
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'0'} end
-local status = redis.call('HGET', KEYS[1], 'status')
+-- The status is the state's first word (`PollState` in shared/src/job.rs); a job stored before
+-- the state field existed has it in `status`.
+local state = redis.call('HGET', KEYS[1], 'state')
+local status = state and string.match(state, '^%S+') or redis.call('HGET', KEYS[1], 'status')
 if status == 'completed' or status == 'failed' or status == 'timeout' then
   local out = {'2'}
   for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use redis::{self, AsyncCommands};
 
 use super::{scripts, Store, StoreError, StoreResult};
-use crate::job::{Job, NewJob, Stats};
+use crate::job::{field, Job, NewJob, Stats, API_FIELDS};
 
 /// Wake-up tokens kept at most: enough to wake every idle worker of a large deployment.
 const WAKE_BACKLOG: isize = 64;
@@ -43,7 +43,9 @@ impl Store {
         if let Some(tenant) = tenant {
             invocation.key(keys.tenant_stats(partition, tenant));
         }
-        invocation.arg(job_id);
+        invocation
+            .arg(job_id)
+            .arg(if job.webhook_url.is_some() { "1" } else { "0" });
         for (name, value) in job.to_fields() {
             invocation.arg(name).arg(value);
         }
@@ -74,23 +76,19 @@ impl Store {
         let Some(partition) = self.keys.partition_of(job_id) else {
             return Ok(None);
         };
-        let fields = crate::job::API_FIELDS;
+        let key = self.keys.job(partition, job_id);
         let mut conn = self.conn().await?;
-        let values: Vec<Option<String>> = redis::cmd("HMGET")
-            .arg(self.keys.job(partition, job_id))
-            .arg(fields)
-            .query_async(&mut conn)
-            .await?;
-        let fields: HashMap<String, String> = fields
-            .iter()
-            .zip(values)
-            .filter_map(|(name, value)| Some(((*name).to_owned(), value?)))
-            .collect();
-        // Every job has a status; without one there is no job.
-        Ok(fields.contains_key(crate::job::field::STATUS).then(|| Job {
+        let mut fields = hmget(&mut conn, &key, API_FIELDS).await?;
+        if !fields.contains_key(field::STATE) {
+            // A job stored before `state` existed (or none at all).
+            fields.extend(hmget(&mut conn, &key, field::legacy::API_FIELDS).await?);
+        }
+        let job = Job {
             id: job_id.to_owned(),
             fields,
-        }))
+        };
+        // Every job has a state; without one there is no job.
+        Ok(job.state().is_some().then_some(job))
     }
 
     /// Every field of a job.
@@ -182,4 +180,22 @@ impl Store {
             .partition_of(job_id)
             .ok_or_else(|| StoreError::Corrupt(format!("{job_id:?} is not a job id")))
     }
+}
+
+/// The named fields of a hash that are present.
+async fn hmget(
+    conn: &mut super::backend::Conn,
+    key: &str,
+    names: &[&str],
+) -> StoreResult<HashMap<String, String>> {
+    let values: Vec<Option<String>> = redis::cmd("HMGET")
+        .arg(key)
+        .arg(names)
+        .query_async(conn)
+        .await?;
+    Ok(names
+        .iter()
+        .zip(values)
+        .filter_map(|(name, value)| Some(((*name).to_owned(), value?)))
+        .collect())
 }

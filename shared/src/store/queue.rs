@@ -7,7 +7,7 @@ use std::time::Duration;
 use redis::{self, AsyncCommands, Value};
 
 use super::{scripts, Store, StoreError, StoreResult};
-use crate::job::{field, JobStatus};
+use crate::job::{field, JobStatus, PollState};
 
 /// Which queue of a partition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,10 +41,16 @@ pub struct PollCommit {
     pub token: Arc<str>,
     /// Wait before the next poll; `None` when the job is final and leaves the schedule.
     pub next_poll: Option<Duration>,
-    pub status: JobStatus,
+    /// The status the claim read: only the claim holder changes it, so it is the stored one.
+    pub claimed_status: JobStatus,
+    /// The job's poll state after this poll.
+    pub state: PollState,
+    /// `state` differs from the stored one: only then is it written.
+    pub state_changed: bool,
     /// Status, progress or provider id changed.
     pub changed: bool,
     pub webhook_body: Option<String>,
+    /// Other fields to write.
     pub fields: Vec<(&'static str, String)>,
 }
 
@@ -82,7 +88,11 @@ pub enum Committed {
 }
 
 impl Store {
-    /// Claims up to `limit` due items of one partition's queue for `lease`, returning `fields` of each.
+    /// Claims up to `limit` due items of one partition's queue for `lease`, returning `fields` of
+    /// each. The first field is one every item has; when it is missing, the `fallback` fields (an
+    /// older layout of the same items) are read and returned after the missing values; when the
+    /// first of those is missing too, the item is gone and leaves the queue.
+    #[allow(clippy::too_many_arguments)]
     pub async fn claim(
         &self,
         queue: Queue,
@@ -91,6 +101,7 @@ impl Store {
         lease: Duration,
         token: &str,
         fields: &[&str],
+        fallback: &[&str],
     ) -> StoreResult<Claim> {
         let (set, prefix) = self.queue_and_prefix(queue, partition);
         let mut invocation = scripts::CLAIM.prepare_invoke();
@@ -99,8 +110,9 @@ impl Store {
             .arg(prefix)
             .arg(lease.as_millis() as u64)
             .arg(limit)
-            .arg(token);
-        for name in fields {
+            .arg(token)
+            .arg(fields.len());
+        for name in fields.iter().chain(fallback) {
             invocation.arg(*name);
         }
         let mut conn = self.conn().await?;
@@ -255,10 +267,14 @@ impl Store {
                 .arg(&commit.job_id)
                 .arg(&*commit.token)
                 .arg(commit.next_poll.map_or(-1, |d| d.as_millis() as i64))
-                .arg(commit.status.as_str())
+                .arg(commit.claimed_status.as_str())
+                .arg(commit.state.status.as_str())
                 .arg(if commit.changed { "1" } else { "0" })
                 .arg(commit.webhook_body.as_deref().unwrap_or(""))
-                .arg(commit.fields.len());
+                .arg(commit.fields.len() + usize::from(commit.state_changed));
+            if commit.state_changed {
+                invocation.arg(field::STATE).arg(commit.state.encode());
+            }
             for (name, value) in &commit.fields {
                 invocation.arg(*name).arg(value);
             }
