@@ -25,12 +25,13 @@ local n = tonumber(ARGV[5])
 local fields, fallback = {}, {}
 for i = 6, 5 + n do fields[#fields + 1] = ARGV[i] end
 for i = 6 + n, #ARGV do fallback[#fallback + 1] = ARGV[i] end
-local out = {now, -1}
-local leased = {}
+local out, n_out = {now, -1}, 2
+local leased, n_leased = {}, 0
+local has_fields = #fields > 0
 for _, member in ipairs(due) do
   local key = ARGV[1] .. member
-  local values, present = {}, false
-  if #fields > 0 then
+  local values, present
+  if has_fields then
     values = redis.call('HMGET', key, unpack(fields))
     present = values[1]
     if not present and #fallback > 0 then
@@ -39,20 +40,22 @@ for _, member in ipairs(due) do
       for _, value in ipairs(older) do values[#values + 1] = value end
     end
   else
-    present = redis.call('EXISTS', key) == 1
+    values, present = {}, redis.call('EXISTS', key) == 1
   end
   if present then
-    leased[#leased + 1] = lease_end
-    leased[#leased + 1] = member
+    leased[n_leased + 1] = lease_end
+    leased[n_leased + 2] = member
+    n_leased = n_leased + 2
     redis.call('HSET', key, 'claim', ARGV[4])
     table.insert(values, 1, member)
-    out[#out + 1] = values
+    n_out = n_out + 1
+    out[n_out] = values
   else
     -- The item's hash is gone (deleted or expired): nothing to do for it, ever.
     redis.call('ZREM', KEYS[1], member)
   end
 end
-if #leased > 0 then redis.call('ZADD', KEYS[1], unpack(leased)) end
+if n_leased > 0 then redis.call('ZADD', KEYS[1], unpack(leased)) end
 -- A full claim leaves the caller busy: only a short one needs to know when to look again.
 if #due < tonumber(ARGV[3]) then
   local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')

@@ -44,9 +44,9 @@ local function commit(i, last)
   local forced = state[2]
   -- Clearing the claim in the same write ends it ('' is never a token).
   if ARGV[i + 5] == '1' then
-    redis.call('HSET', key, 'status', new, 'claim', '', 'updated', now_s, unpack(ARGV, i + 8, last))
+    redis.call('HSET', key, 'claim', '', 'updated', now_s, unpack(ARGV, i + 8, last))
   else
-    redis.call('HSET', key, 'status', new, 'claim', '', unpack(ARGV, i + 8, last))
+    redis.call('HSET', key, 'claim', '', unpack(ARGV, i + 8, last))
   end
   if forced then redis.call('HDEL', key, 'force') end
   -- The owning tenant, read only when a status counter moves or an event is stored.
