@@ -4,6 +4,7 @@
 
 mod figures;
 mod redis_server;
+mod script_cost;
 mod stack;
 mod w1;
 mod w2;
@@ -81,6 +82,16 @@ enum Workload {
         #[arg(long, default_value_t = 200)]
         jobs: usize,
     },
+    /// A fixed sequence of the worker's claims and commits, for counting Redis's work per poll
+    /// cycle with callgrind (scripts/script-cost); no timing in it.
+    ScriptCost {
+        #[arg(long, default_value_t = 3_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 500)]
+        rounds: usize,
+        #[arg(long, default_value_t = 12)]
+        batch: usize,
+    },
 }
 
 #[tokio::main]
@@ -122,6 +133,18 @@ async fn main() -> anyhow::Result<()> {
         Workload::W4 { jobs, workers } => w4::run(&redis, jobs.max(1), workers.max(1)).await?,
         Workload::W6 { jobs } => w6::run(&redis, jobs.max(1)).await?,
         Workload::W5 { jobs } => w5::run(&redis, jobs.max(1)).await?,
+        Workload::ScriptCost {
+            jobs,
+            rounds,
+            batch,
+        } => {
+            let cost = script_cost::ScriptCost {
+                jobs,
+                rounds,
+                batch: batch.max(2),
+            };
+            script_cost::run(&redis, cost).await?
+        }
     };
     report(&result, cli.json);
     Ok(())

@@ -34,6 +34,9 @@ use tracing::{info, warn};
 
 use claiming::{Claimer, Round};
 use lease::InFlight;
+/// The job fields a claim returns, and their older layout (for tools that call the store as a
+/// worker does).
+pub use poll::CLAIM_FIELDS;
 pub use sender::WebhookSender;
 use transition::Backoff;
 
