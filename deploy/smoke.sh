@@ -49,10 +49,13 @@ finish() {
   printf '\n'
   for t in "${timings[@]}"; do printf '    %s\n' "$t"; done
   printf '    %-44s %4ss\n' "total" $(($(date +%s) - started))
+  # Coloured only at a terminal, as scripts/lib.sh's `say`: plain in CI logs and files.
+  local green='' red='' plain=''
+  if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then green='\033[1;32m' red='\033[1;31m' plain='\033[0m'; fi
   if [ "$rc" -eq 0 ] && [ "$verdict" = passed ]; then
-    printf '\n\033[1;32mSMOKE TEST PASSED\033[0m: %s\n' "$summary"
+    printf "\n${green}SMOKE TEST PASSED${plain}: %s\n" "$summary"
   else
-    printf '\n\033[1;31mSMOKE TEST FAILED\033[0m (exit %s)%s\n' "$rc" "${failure:+: $failure}"
+    printf "\n${red}SMOKE TEST FAILED${plain} (exit %s)%s\n" "$rc" "${failure:+: $failure}"
     [ "$rc" -eq 0 ] && rc=1
   fi
   exit "$rc"
