@@ -10,9 +10,10 @@
 -- ARGV[6 + n ..] fallback fields: an older layout of the same items, read when the first field is
 --           missing and returned after the n (missing) values; when the first of them is missing
 --           too (or there are none), the item is gone
--- Returns {now_ms, next_due_ms or -1, {member, value...}, {member, value...}, ...}; next_due is the
--- earliest score left in the queue after a claim that took fewer than ARGV[3] items (-1 after a
--- full one), so an idle worker knows how long to sleep.
+-- Returns {now_ms, next_due_ms or -1, member, k, value 1 .. value k, member, k, ...}: flat, because
+-- Redis inspects every table in a script's reply for special keys (err, ok, map, ...), a cost per
+-- claimed item. next_due is the earliest score left in the queue after a claim that took fewer than
+-- ARGV[3] items (-1 after a full one), so an idle worker knows how long to sleep.
 -- Invariant: a claimed item never leaves its queue. Its score moves to now + lease (the lease's end)
 -- and its hash's `claim` is stamped with the token, so a dead worker's items fall due again by
 -- themselves (no reaper), and every later write checks the token (fencing). A claim is live while
@@ -47,9 +48,11 @@ for _, member in ipairs(due) do
     leased[n_leased + 2] = member
     n_leased = n_leased + 2
     redis.call('HSET', key, 'claim', ARGV[4])
-    table.insert(values, 1, member)
-    n_out = n_out + 1
-    out[n_out] = values
+    local k = #values
+    out[n_out + 1] = member
+    out[n_out + 2] = k
+    for j = 1, k do out[n_out + 2 + j] = values[j] end
+    n_out = n_out + 2 + k
   else
     -- The item's hash is gone (deleted or expired): nothing to do for it, ever.
     redis.call('ZREM', KEYS[1], member)

@@ -376,18 +376,24 @@ impl Store {
 fn parse_claim(reply: Vec<Value>) -> StoreResult<Claim> {
     let corrupt = || StoreError::Corrupt("malformed claim reply".into());
     let mut reply = reply.into_iter();
-    let now_ms: i64 = redis::from_redis_value(reply.next().ok_or_else(corrupt)?)?;
-    let next_due: i64 = redis::from_redis_value(reply.next().ok_or_else(corrupt)?)?;
-    let items = reply
-        .map(|item| {
-            let mut values: Vec<Option<String>> = redis::from_redis_value(item)?;
-            if values.is_empty() {
-                return Err(corrupt());
-            }
-            let id = values.remove(0).ok_or_else(corrupt)?;
-            Ok(Claimed { id, values })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+    let mut next = || reply.next().ok_or_else(corrupt);
+    let now_ms: i64 = redis::from_redis_value(next()?)?;
+    let next_due: i64 = redis::from_redis_value(next()?)?;
+    let mut items = Vec::new();
+    // Flat: member, the number k of values, the k values; then the next item.
+    while let Some(member) = reply.next() {
+        let id: String = redis::from_redis_value(member)?;
+        let k: usize = redis::from_redis_value(reply.next().ok_or_else(corrupt)?)?;
+        let values = reply
+            .by_ref()
+            .take(k)
+            .map(redis::from_redis_value)
+            .collect::<Result<Vec<Option<String>>, _>>()?;
+        if values.len() != k {
+            return Err(corrupt());
+        }
+        items.push(Claimed { id, values });
+    }
     Ok(Claim {
         now_ms,
         next_due_ms: (next_due >= 0).then_some(next_due),
