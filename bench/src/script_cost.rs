@@ -50,13 +50,19 @@ pub async fn run(redis: &BenchRedis, cost: ScriptCost) -> anyhow::Result<Value> 
             .await?;
     }
 
-    let (fields, fallback) = relay_worker::CLAIM_FIELDS;
     let lease = Duration::from_secs(30);
     let cpu = redis.cpu_seconds().await?;
     for round in 0..cost.rounds {
         let token: Arc<str> = format!("script-cost.{round}").into();
         let claim = store
-            .claim(Queue::Jobs, 0, cost.batch, lease, &token, fields, fallback)
+            .claim(
+                Queue::Jobs,
+                0,
+                cost.batch,
+                lease,
+                &token,
+                relay_worker::CLAIM_FIELDS,
+            )
             .await?;
         anyhow::ensure!(
             claim.items.len() == cost.batch,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use e2e::RedisServer;
 use relay_shared::job::{JobStatus, NewJob, PollState};
 use relay_shared::keys::new_job_id;
-use relay_shared::store::{Committed, PollCommit, Queue, Store};
+use relay_shared::store::{ClaimFields, Committed, PollCommit, Queue, Store};
 use relay_shared::Settings;
 
 fn store(redis: &RedisServer, partitions: &str) -> Store {
@@ -80,7 +80,14 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
     let lease = Duration::from_millis(300);
 
     let first = store
-        .claim(Queue::Jobs, 0, 10, lease, "worker-a.1", &["state"], &[])
+        .claim(
+            Queue::Jobs,
+            0,
+            10,
+            lease,
+            "worker-a.1",
+            ClaimFields::new(&["state"]),
+        )
         .await
         .unwrap();
     assert_eq!(first.items.len(), 1);
@@ -90,7 +97,14 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
         Some(JobStatus::Queued)
     );
     let during = store
-        .claim(Queue::Jobs, 0, 10, lease, "worker-b.1", &[], &[])
+        .claim(
+            Queue::Jobs,
+            0,
+            10,
+            lease,
+            "worker-b.1",
+            ClaimFields::new(&[]),
+        )
         .await
         .unwrap();
     assert!(
@@ -103,7 +117,14 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
     // The lease runs out (worker A is presumed dead): worker B takes the job over.
     let taken_over = e2e::eventually(Duration::from_secs(5), "the lease to run out", || async {
         let claim = store
-            .claim(Queue::Jobs, 0, 10, lease, "worker-b.2", &[], &[])
+            .claim(
+                Queue::Jobs,
+                0,
+                10,
+                lease,
+                "worker-b.2",
+                ClaimFields::new(&[]),
+            )
             .await
             .unwrap();
         (!claim.items.is_empty()).then_some(claim)
@@ -141,8 +162,7 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
             10,
             lease,
             "worker-b.3",
-            &["pending"],
-            &[],
+            ClaimFields::new(&["pending"]),
         )
         .await
         .unwrap();
@@ -167,7 +187,14 @@ async fn claims_take_due_jobs_in_due_order_and_only_up_to_the_limit() {
         tokio::time::sleep(Duration::from_millis(2)).await; // distinct due times
     }
     let claim = store
-        .claim(Queue::Jobs, 0, 3, Duration::from_secs(30), "t.1", &[], &[])
+        .claim(
+            Queue::Jobs,
+            0,
+            3,
+            Duration::from_secs(30),
+            "t.1",
+            ClaimFields::new(&[]),
+        )
         .await
         .unwrap();
     let claimed: Vec<&str> = claim.items.iter().map(|i| i.id.as_str()).collect();
@@ -176,7 +203,14 @@ async fn claims_take_due_jobs_in_due_order_and_only_up_to_the_limit() {
         ids[..3].iter().map(String::as_str).collect::<Vec<_>>()
     );
     let rest = store
-        .claim(Queue::Jobs, 0, 10, Duration::from_secs(30), "t.2", &[], &[])
+        .claim(
+            Queue::Jobs,
+            0,
+            10,
+            Duration::from_secs(30),
+            "t.2",
+            ClaimFields::new(&[]),
+        )
         .await
         .unwrap();
     assert_eq!(rest.items.len(), 2);
@@ -201,8 +235,7 @@ async fn jobs_spread_over_partitions_and_stats_add_them_up() {
                 100,
                 Duration::from_secs(30),
                 "t.1",
-                &[],
-                &[],
+                ClaimFields::new(&[]),
             )
             .await
             .unwrap();
@@ -223,7 +256,14 @@ async fn a_group_commit_stores_each_job_on_its_own_and_fences_only_the_stale_one
     }
     let lease = Duration::from_secs(30);
     let claim = store
-        .claim(Queue::Jobs, 0, 10, lease, "worker-a.1", &[], &[])
+        .claim(
+            Queue::Jobs,
+            0,
+            10,
+            lease,
+            "worker-a.1",
+            ClaimFields::new(&[]),
+        )
         .await
         .unwrap();
     assert_eq!(claim.items.len(), 3);
@@ -281,7 +321,14 @@ async fn a_group_commit_stores_each_job_on_its_own_and_fences_only_the_stale_one
         relay_shared::store::ForcePoll::Scheduled(_)
     ));
     let again = store
-        .claim(Queue::Jobs, 0, 10, lease, "worker-b.2", &[], &[])
+        .claim(
+            Queue::Jobs,
+            0,
+            10,
+            lease,
+            "worker-b.2",
+            ClaimFields::new(&[]),
+        )
         .await
         .unwrap();
     let again: Vec<&str> = again.items.iter().map(|item| item.id.as_str()).collect();

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use relay_shared::store::{Claimed, Queue, Store, StoreResult};
+use relay_shared::store::{ClaimFields, Claimed, Queue, Store, StoreResult};
 
 /// What one round claimed, and (when it found nothing) how long until something is due.
 pub struct Round {
@@ -17,23 +17,16 @@ pub struct Round {
 
 pub struct Claimer {
     pub queue: Queue,
-    pub fields: &'static [&'static str],
-    /// Read instead when an item lacks the first field (see `Store::claim`).
-    pub fallback: &'static [&'static str],
+    pub fields: ClaimFields,
     pub lease: Duration,
     cursor: u16,
 }
 
 impl Claimer {
-    pub fn new(
-        queue: Queue,
-        (fields, fallback): (&'static [&'static str], &'static [&'static str]),
-        lease: Duration,
-    ) -> Self {
+    pub fn new(queue: Queue, fields: ClaimFields, lease: Duration) -> Self {
         Self {
             queue,
             fields,
-            fallback,
             lease,
             cursor: 0,
         }
@@ -63,7 +56,6 @@ impl Claimer {
                     self.lease,
                     &round.token,
                     self.fields,
-                    self.fallback,
                 )
                 .await?;
             round.now_ms = claim.now_ms;

@@ -8,15 +8,15 @@ use std::time::{Duration, Instant};
 
 use futures_util::{stream, StreamExt};
 use rand::Rng;
-use relay_shared::store::{Claimed, DeliveryOutcome, Queue};
+use relay_shared::store::{ClaimFields, Claimed, DeliveryOutcome, Queue};
 use relay_shared::time::now_iso8601;
 use tracing::{info, warn};
 
 use crate::sender::Destination;
 use crate::Worker;
 
-/// The outbox fields a claim returns, in this order, and the fallback layout (none).
-pub const CLAIM_FIELDS: (&[&str], &[&str]) = (&["pending", "attempts", "url", "tenant"], &[]);
+/// The outbox fields a claim returns, in this order.
+pub const CLAIM_FIELDS: ClaimFields = ClaimFields::new(&["pending", "attempts", "url", "tenant"]);
 
 /// One claimed outbox and its head event.
 struct Head {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use relay_shared::job::{field, JobStatus, PollState};
 use relay_shared::provider::{CreateVideo, ProviderError};
-use relay_shared::store::{CallKind, Claimed, Committed, PollCommit, Queue};
+use relay_shared::store::{CallKind, ClaimFields, Claimed, Committed, PollCommit, Queue};
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
 use tracing::{debug, error, info, warn};
@@ -17,7 +17,10 @@ use crate::Worker;
 /// [`PollState`]), and the fields that held its parts in jobs stored before that field existed.
 /// What only a submission needs is read by the submission itself, with the prompt
 /// (`Store::submission`).
-pub const CLAIM_FIELDS: (&[&str], &[&str]) = (&[field::STATE], field::legacy::POLL_FIELDS);
+pub const CLAIM_FIELDS: ClaimFields = ClaimFields {
+    fields: &[field::STATE],
+    fallback: field::legacy::POLL_FIELDS,
+};
 
 /// How far before a lost submission's recorded time a found video may have been created: the
 /// provider's clock is not ours.

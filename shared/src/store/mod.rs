@@ -23,7 +23,9 @@ pub use budget::{Admission, CallKind, Pause};
 pub use deliveries::{DeliveryHistory, Requeued};
 pub use idempotency::{Bound, IDEMPOTENCY_WINDOW};
 pub use jobs::ForcePoll;
-pub use queue::{Claim, Claimed, Committed, DeliveryOutcome, PollCommit, Queue, Submission};
+pub use queue::{
+    Claim, ClaimFields, Claimed, Committed, DeliveryOutcome, PollCommit, Queue, Submission,
+};
 pub use tenants::Tenant;
 
 #[derive(Clone, Debug, thiserror::Error)]

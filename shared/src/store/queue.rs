@@ -16,6 +16,28 @@ pub enum Queue {
     Deliveries,
 }
 
+/// The hash fields a claim returns with each item.
+#[derive(Clone, Copy, Debug)]
+pub struct ClaimFields {
+    /// Returned in this order. The first is one every item has: when it is missing, the item is
+    /// gone (unless the fallback layout has it).
+    pub fields: &'static [&'static str],
+    /// An older layout of the same items, read (and returned after the missing values of
+    /// `fields`) when an item lacks the first field; its own first field then tells whether the
+    /// item is there.
+    pub fallback: &'static [&'static str],
+}
+
+impl ClaimFields {
+    /// Fields without an older layout.
+    pub const fn new(fields: &'static [&'static str]) -> Self {
+        Self {
+            fields,
+            fallback: &[],
+        }
+    }
+}
+
 /// One claimed item: its id and the hash fields asked for, in order.
 #[derive(Clone, Debug)]
 pub struct Claimed {
@@ -89,10 +111,7 @@ pub enum Committed {
 
 impl Store {
     /// Claims up to `limit` due items of one partition's queue for `lease`, returning `fields` of
-    /// each. The first field is one every item has; when it is missing, the `fallback` fields (an
-    /// older layout of the same items) are read and returned after the missing values; when the
-    /// first of those is missing too, the item is gone and leaves the queue.
-    #[allow(clippy::too_many_arguments)]
+    /// each; an item that has none of them is gone and leaves the queue.
     pub async fn claim(
         &self,
         queue: Queue,
@@ -100,8 +119,7 @@ impl Store {
         limit: usize,
         lease: Duration,
         token: &str,
-        fields: &[&str],
-        fallback: &[&str],
+        fields: ClaimFields,
     ) -> StoreResult<Claim> {
         let (set, prefix) = self.queue_and_prefix(queue, partition);
         let mut invocation = scripts::CLAIM.prepare_invoke();
@@ -111,8 +129,8 @@ impl Store {
             .arg(lease.as_millis() as u64)
             .arg(limit)
             .arg(token)
-            .arg(fields.len());
-        for name in fields.iter().chain(fallback) {
+            .arg(fields.fields.len());
+        for name in fields.fields.iter().chain(fields.fallback) {
             invocation.arg(*name);
         }
         let mut conn = self.conn().await?;
