@@ -28,53 +28,51 @@ const CLOCK_SLACK_SECS: i64 = 120;
 
 struct ClaimedJob {
     id: String,
+    /// The poll state the claim read.
+    claimed: PollState,
+    /// Read from the fields of a job stored before `state` existed: its commit stores `state`.
+    old_layout: bool,
+    /// What the polling policy works on, from `claimed`.
     state: JobState,
-    created_ms: i64,
-    /// The job has its own webhook URL.
-    own_webhook: bool,
-    /// The poll state as stored; `None` for a job stored before the `state` field existed.
-    stored: Option<PollState>,
 }
 
 impl ClaimedJob {
     /// `None` when the stored state is unreadable.
     fn parse(item: Claimed, initial_interval: Duration) -> Option<Self> {
-        let (stored, state) = match item.values.as_slice() {
-            [Some(text)] => {
-                let state = PollState::decode(text)?;
-                (Some(state.clone()), state)
-            }
-            [_, legacy @ ..] => (None, PollState::from_legacy(legacy)?),
+        let (claimed, old_layout) = match item.values.as_slice() {
+            [Some(text)] => (PollState::decode(text)?, false),
+            [_, legacy @ ..] => (PollState::from_legacy(legacy)?, true),
             _ => return None,
+        };
+        let state = JobState {
+            status: claimed.status,
+            progress: claimed.progress,
+            interval: claimed
+                .interval_ms
+                .map_or(initial_interval, Duration::from_millis),
+            since: claimed.since,
+            sora_id: claimed.sora_id.clone(),
         };
         Some(Self {
             id: item.id,
-            created_ms: state.created_ms,
-            own_webhook: state.own_webhook,
-            state: JobState {
-                status: state.status,
-                progress: state.progress,
-                interval: state
-                    .interval_ms
-                    .map_or(initial_interval, Duration::from_millis),
-                since: state.since,
-                sora_id: state.sora_id,
-            },
-            stored,
+            claimed,
+            old_layout,
+            state,
         })
     }
 
-    /// The poll state to store after a poll that led to `next`.
-    fn stored_after(&self, next: &JobState) -> PollState {
-        PollState {
+    /// The poll state to store after a poll that led to `next`, and whether it must be written.
+    fn stored_after(&self, next: &JobState) -> (PollState, bool) {
+        let stored = PollState {
             status: next.status,
             progress: next.progress,
-            created_ms: self.created_ms,
             interval_ms: Some(next.interval.as_millis() as u64),
             since: next.since,
-            own_webhook: self.own_webhook,
             sora_id: next.sora_id.clone(),
-        }
+            ..self.claimed.clone()
+        };
+        let changed = self.old_layout || stored != self.claimed;
+        (stored, changed)
     }
 }
 
@@ -114,7 +112,7 @@ impl Worker {
         if next.changed {
             log_transition(&job, &next.state, next.error.as_deref());
         }
-        let has_receiver = job.own_webhook || settings.webhook_url().is_some();
+        let has_receiver = job.claimed.own_webhook || settings.webhook_url().is_some();
         let webhook_body = (next.changed && has_receiver).then(|| {
             WebhookEvent {
                 job_id: &job.id,
@@ -131,8 +129,7 @@ impl Worker {
         // Only what this poll changed: the claim read the rest, and no one else writes it while
         // the claim holds. Every field written costs Redis a hash lookup and two arguments on
         // every poll (W1 in BENCHMARKS.md).
-        let state = job.stored_after(&next.state);
-        let state_changed = job.stored.as_ref() != Some(&state);
+        let (state, state_changed) = job.stored_after(&next.state);
         let mut fields = Vec::new();
         if nothing_created {
             fields.push((field::SUBMIT_AT, String::new()));
@@ -187,7 +184,7 @@ impl Worker {
     ) -> Option<Outcome> {
         let settings = &self.inner.settings;
         let max_age = Duration::from_secs(settings.job_max_age_secs);
-        if now_ms.saturating_sub(job.created_ms) > max_age.as_millis() as i64 {
+        if now_ms.saturating_sub(job.claimed.created_ms) > max_age.as_millis() as i64 {
             return Some(Outcome::Expired { max_age });
         }
         let provider = &self.inner.provider;
@@ -232,7 +229,7 @@ impl Worker {
             Err(e) => return unavailable(format!("could not read the job's prompt: {e}")),
         };
         let prompt = &submission.prompt;
-        if let Err(wait) = self.admit(&job.id, job.created_ms).await {
+        if let Err(wait) = self.admit(&job.id, job.claimed.created_ms).await {
             debug!(job = %job.id, "waiting for a provider slot (SORA_MAX_IN_FLIGHT)");
             return Some(Outcome::Deferred(wait));
         }

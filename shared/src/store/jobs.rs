@@ -83,12 +83,14 @@ impl Store {
             // A job stored before `state` existed (or none at all).
             fields.extend(hmget(&mut conn, &key, field::legacy::API_FIELDS).await?);
         }
-        let job = Job {
+        // Every job has a state (or, stored before it existed, a status); without one there is no
+        // job.
+        let exists =
+            fields.contains_key(field::STATE) || fields.contains_key(field::legacy::STATUS);
+        Ok(exists.then(|| Job {
             id: job_id.to_owned(),
             fields,
-        };
-        // Every job has a state; without one there is no job.
-        Ok(job.state().is_some().then_some(job))
+        }))
     }
 
     /// Every field of a job.
