@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use e2e::RedisServer;
 use relay_shared::job::{JobStatus, NewJob, PollState};
 use relay_shared::keys::new_job_id;
-use relay_shared::store::{ClaimFields, Committed, PollCommit, Queue, Store};
+use relay_shared::store::{Claim, ClaimFields, Committed, PollCommit, Queue, Store};
 use relay_shared::Settings;
 
 fn store(redis: &RedisServer, partitions: &str) -> Store {
@@ -23,6 +23,27 @@ fn store(redis: &RedisServer, partitions: &str) -> Store {
 
 fn new_job(script: &str) -> NewJob {
     NewJob::new("w", script)
+}
+
+/// Claims up to `limit` due jobs of one partition, asking for none of their fields.
+async fn claim_jobs(
+    store: &Store,
+    partition: u16,
+    limit: usize,
+    lease: Duration,
+    token: &str,
+) -> Claim {
+    store
+        .claim(
+            Queue::Jobs,
+            partition,
+            limit,
+            lease,
+            token,
+            ClaimFields::new(&[]),
+        )
+        .await
+        .unwrap()
 }
 
 fn commit(job_id: &str, token: &str) -> PollCommit {
@@ -96,17 +117,7 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
         PollState::decode(state).map(|s| s.status),
         Some(JobStatus::Queued)
     );
-    let during = store
-        .claim(
-            Queue::Jobs,
-            0,
-            10,
-            lease,
-            "worker-b.1",
-            ClaimFields::new(&[]),
-        )
-        .await
-        .unwrap();
+    let during = claim_jobs(&store, 0, 10, lease, "worker-b.1").await;
     assert!(
         during.items.is_empty(),
         "claimed jobs are not handed out twice"
@@ -116,17 +127,7 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
 
     // The lease runs out (worker A is presumed dead): worker B takes the job over.
     let taken_over = e2e::eventually(Duration::from_secs(5), "the lease to run out", || async {
-        let claim = store
-            .claim(
-                Queue::Jobs,
-                0,
-                10,
-                lease,
-                "worker-b.2",
-                ClaimFields::new(&[]),
-            )
-            .await
-            .unwrap();
+        let claim = claim_jobs(&store, 0, 10, lease, "worker-b.2").await;
         (!claim.items.is_empty()).then_some(claim)
     })
     .await;
@@ -186,33 +187,13 @@ async fn claims_take_due_jobs_in_due_order_and_only_up_to_the_limit() {
         ids.push(id);
         tokio::time::sleep(Duration::from_millis(2)).await; // distinct due times
     }
-    let claim = store
-        .claim(
-            Queue::Jobs,
-            0,
-            3,
-            Duration::from_secs(30),
-            "t.1",
-            ClaimFields::new(&[]),
-        )
-        .await
-        .unwrap();
+    let claim = claim_jobs(&store, 0, 3, Duration::from_secs(30), "t.1").await;
     let claimed: Vec<&str> = claim.items.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(
         claimed,
         ids[..3].iter().map(String::as_str).collect::<Vec<_>>()
     );
-    let rest = store
-        .claim(
-            Queue::Jobs,
-            0,
-            10,
-            Duration::from_secs(30),
-            "t.2",
-            ClaimFields::new(&[]),
-        )
-        .await
-        .unwrap();
+    let rest = claim_jobs(&store, 0, 10, Duration::from_secs(30), "t.2").await;
     assert_eq!(rest.items.len(), 2);
 }
 
@@ -228,17 +209,7 @@ async fn jobs_spread_over_partitions_and_stats_add_them_up() {
     }
     let mut used = 0;
     for partition in 0..16 {
-        let claim = store
-            .claim(
-                Queue::Jobs,
-                partition,
-                100,
-                Duration::from_secs(30),
-                "t.1",
-                ClaimFields::new(&[]),
-            )
-            .await
-            .unwrap();
+        let claim = claim_jobs(&store, partition, 100, Duration::from_secs(30), "t.1").await;
         used += usize::from(!claim.items.is_empty());
     }
     assert!(used >= 12, "64 jobs landed in only {used} of 16 partitions");
@@ -255,17 +226,7 @@ async fn a_group_commit_stores_each_job_on_its_own_and_fences_only_the_stale_one
         store.create_job(id, &new_job("batch me")).await.unwrap();
     }
     let lease = Duration::from_secs(30);
-    let claim = store
-        .claim(
-            Queue::Jobs,
-            0,
-            10,
-            lease,
-            "worker-a.1",
-            ClaimFields::new(&[]),
-        )
-        .await
-        .unwrap();
+    let claim = claim_jobs(&store, 0, 10, lease, "worker-a.1").await;
     assert_eq!(claim.items.len(), 3);
 
     // The middle commit carries a token that never held the job; the last one finishes its job.
@@ -320,17 +281,7 @@ async fn a_group_commit_stores_each_job_on_its_own_and_fences_only_the_stale_one
         forced,
         relay_shared::store::ForcePoll::Scheduled(_)
     ));
-    let again = store
-        .claim(
-            Queue::Jobs,
-            0,
-            10,
-            lease,
-            "worker-b.2",
-            ClaimFields::new(&[]),
-        )
-        .await
-        .unwrap();
+    let again = claim_jobs(&store, 0, 10, lease, "worker-b.2").await;
     let again: Vec<&str> = again.items.iter().map(|item| item.id.as_str()).collect();
     assert_eq!(again, [ids[0].as_str()]);
 }
