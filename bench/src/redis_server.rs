@@ -77,9 +77,7 @@ impl BenchRedis {
             .get_multiplexed_async_connection_with_config(&config)
             .await?)
     }
-}
 
-impl BenchRedis {
     /// CPU seconds the Redis server has used so far (user + system, all its threads), from
     /// `INFO cpu`: the difference around a workload is Redis's own cost of it, whatever else the
     /// machine is doing.
