@@ -285,3 +285,53 @@ async fn a_group_commit_stores_each_job_on_its_own_and_fences_only_the_stale_one
     let again: Vec<&str> = again.items.iter().map(|item| item.id.as_str()).collect();
     assert_eq!(again, [ids[0].as_str()]);
 }
+
+/// The clock every script shares (`now.lua`) turns Redis `TIME` into milliseconds as a number and
+/// as text without formatting a number (Redis formats a Lua number slowly): the two must agree,
+/// for microseconds of every length, and match the server's real clock.
+#[tokio::test]
+async fn the_script_clock_gives_the_same_milliseconds_as_number_and_as_text() {
+    let redis = RedisServer::start();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let prelude = include_str!("../../shared/src/scripts/now.lua");
+    // TIME answered by the test: seconds and microseconds as Redis sends them (no leading zeros).
+    let stubbed = format!(
+        "local redis = {{call = function() return {{ARGV[1], ARGV[2]}} end}}\n{prelude}\n\
+         local ms, text = now_ms()\nreturn {{ms, text}}"
+    );
+    for (micros, expected) in [
+        ("0", 1_733_140_000_000_i64),
+        ("7", 1_733_140_000_000),
+        ("5123", 1_733_140_000_005),
+        ("99999", 1_733_140_000_099),
+        ("123456", 1_733_140_000_123),
+        ("999999", 1_733_140_000_999),
+    ] {
+        let (ms, text): (i64, String) = redis::Script::new(&stubbed)
+            .arg("1733140000")
+            .arg(micros)
+            .invoke_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            (ms, text.as_str()),
+            (expected, expected.to_string().as_str())
+        );
+    }
+
+    let real =
+        format!("{prelude}\nlocal ms, text = now_ms()\nreturn {{ms, text, int_text(ms + 30000)}}");
+    let (before, _): (i64, i64) = redis::cmd("TIME").query_async(&mut conn).await.unwrap();
+    let (ms, text, later): (i64, String, String) = redis::Script::new(&real)
+        .invoke_async(&mut conn)
+        .await
+        .unwrap();
+    let (after, _): (i64, i64) = redis::cmd("TIME").query_async(&mut conn).await.unwrap();
+    assert_eq!(text, ms.to_string());
+    assert_eq!(later, (ms + 30_000).to_string());
+    assert!(
+        (before * 1000..(after + 1) * 1000).contains(&ms),
+        "{ms} not within the server's TIME"
+    );
+}

@@ -6,19 +6,19 @@
 --         job's end and the entry's removal)
 -- ARGV[5] ms after which a waiting entry is forgotten (older than any live job can be)
 -- Returns 1 when the job may be submitted (it now counts as in flight), 0 when it must wait.
-local now = now_ms()
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[4]))
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[5]))
+local now, now_text = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int_text(now - tonumber(ARGV[4])))
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', int_text(now - tonumber(ARGV[5])))
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('ZADD', KEYS[1], now_text, ARGV[1])
   return 1
 end
-redis.call('ZADD', KEYS[2], 'NX', tonumber(ARGV[2]), ARGV[1])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
 local free = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1])
 if free <= 0 then return 0 end
 if redis.call('ZRANK', KEYS[2], ARGV[1]) < free then
   redis.call('ZREM', KEYS[2], ARGV[1])
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('ZADD', KEYS[1], now_text, ARGV[1])
   return 1
 end
 return 0

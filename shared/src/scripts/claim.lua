@@ -18,11 +18,11 @@
 -- and its hash's `claim` is stamped with the token, so a dead worker's items fall due again by
 -- themselves (no reaper), and every later write checks the token (fencing). A claim is live while
 -- `claim` is a token (not absent, not '') and the score lies in the future.
-local now = now_ms()
+local now, now_text = now_ms()
 -- Formatted once: a Lua number handed to redis.call is formatted anew on every use.
-local lease_end = tostring(now + tonumber(ARGV[2]))
-local due = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
-local n = tonumber(ARGV[5])
+local lease_end = int_text(now + tonumber(ARGV[2]))
+local limit, n = tonumber(ARGV[3]), tonumber(ARGV[5])
+local due = redis.call('ZRANGE', KEYS[1], '-inf', now_text, 'BYSCORE', 'LIMIT', '0', ARGV[3])
 local fields, fallback = {}, {}
 for i = 6, 5 + n do fields[#fields + 1] = ARGV[i] end
 for i = 6 + n, #ARGV do fallback[#fallback + 1] = ARGV[i] end
@@ -33,8 +33,14 @@ for _, member in ipairs(due) do
   local key = ARGV[1] .. member
   local values, present
   if has_fields then
-    values = redis.call('HMGET', key, unpack(fields))
-    present = values[1]
+    if n == 1 then
+      -- One field: HGET answers with a string, where HMGET's answer is one more table to build.
+      present = redis.call('HGET', key, fields[1])
+      values = {present}
+    else
+      values = redis.call('HMGET', key, unpack(fields))
+      present = values[1]
+    end
     if not present and #fallback > 0 then
       local older = redis.call('HMGET', key, unpack(fallback))
       present = older[1]
@@ -60,8 +66,8 @@ for _, member in ipairs(due) do
 end
 if n_leased > 0 then redis.call('ZADD', KEYS[1], unpack(leased)) end
 -- A full claim leaves the caller busy: only a short one needs to know when to look again.
-if #due < tonumber(ARGV[3]) then
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #due < limit then
+  local first = redis.call('ZRANGE', KEYS[1], '0', '0', 'WITHSCORES')
   if first[2] then out[2] = tonumber(first[2]) end
 end
 return out

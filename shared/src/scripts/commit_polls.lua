@@ -17,26 +17,33 @@
 -- Returns one integer per job, in order: the event's sequence number (> 0), 0 when stored without
 -- an event, or -1 when the claim was lost: another worker owns the job now and nothing of this
 -- job is written (fencing).
-local now = now_ms()
--- Times are formatted once each: a Lua number handed to redis.call is formatted anew on every use.
-local now_s = tostring(now)
-local due_at = {}
+local now, now_s = now_ms()
+-- Numbers arrive as text and are converted once per call each (tonumber costs Redis two strtod);
+-- due times are formatted once per delay.
+local numbers, due_at = {}, {}
+local function number(text)
+  local value = numbers[text]
+  if not value then
+    value = tonumber(text)
+    numbers[text] = value
+  end
+  return value
+end
 local function due_in(delay)
   local at = due_at[delay]
   if not at then
-    at = tostring(now + delay)
+    at = int_text(now + number(delay))
     due_at[delay] = at
   end
   return at
 end
-local retention, history_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
 local results, rescheduled, finished, deliver, counts = {}, {}, {}, {}, {}
 
 -- Commits the record at ARGV[i]; its n field/value pairs are ARGV[i + 8 .. last], passed to HSET
 -- straight from ARGV. Reads two fields of the job: every field read or written costs Redis a
 -- lookup in the hash and a conversion to and from Lua (W1 in BENCHMARKS.md).
 local function commit(i, last)
-  local id, token, delay = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local id, token, delay = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local old, new, body = ARGV[i + 3], ARGV[i + 4], ARGV[i + 6]
   local key = ARGV[1] .. id
   local state = redis.call('HMGET', key, 'claim', 'force')
@@ -60,12 +67,12 @@ local function commit(i, last)
       c[new] = (c[new] or 0) + 1
     end
   end
-  if delay < 0 then
+  if delay == '-1' then
     finished[#finished + 1] = id
-    redis.call('EXPIRE', key, retention)
+    redis.call('EXPIRE', key, ARGV[4])
   else
     -- A force poll that arrived while we held the claim asks for the next poll at once.
-    if forced then delay = 0 end
+    if forced then delay = '0' end
     rescheduled[#rescheduled + 1] = due_in(delay)
     rescheduled[#rescheduled + 1] = id
   end
@@ -73,7 +80,8 @@ local function commit(i, last)
   -- The job's outbox keeps its undelivered events in order. A new event supersedes the
   -- progress-only events still waiting (it carries the latest state); status changes are never
   -- dropped.
-  local seq = redis.call('HINCRBY', key, 'seq', 1)
+  local seq = redis.call('HINCRBY', key, 'seq', '1')
+  local seq_text = int_text(seq)
   local outbox = ARGV[2] .. id
   local kept = {}
   for pending in string.gmatch(redis.call('HGET', outbox, 'pending') or '', '%d+') do
@@ -83,25 +91,25 @@ local function commit(i, last)
       redis.call('HDEL', outbox, 'e:' .. pending, 's:' .. pending, 'c:' .. pending)
     end
   end
-  kept[#kept + 1] = tostring(seq)
+  kept[#kept + 1] = seq_text
   local url = redis.call('HGET', key, 'webhook_url')
   if url then redis.call('HSET', outbox, 'url', url) end
   -- A tenant's job is signed with the tenant's secret, when it has one.
   if tenant then redis.call('HSET', outbox, 'tenant', tenant) end
-  redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq, body,
-    's:' .. seq, old ~= new and '1' or '0', 'c:' .. seq, now_s)
+  redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq_text, body,
+    's:' .. seq_text, old ~= new and '1' or '0', 'c:' .. seq_text, now_s)
   deliver[#deliver + 1] = now_s
   deliver[#deliver + 1] = id
   -- Every event is also kept, for the attempt log and redelivery, as long as the job is.
   local events = ARGV[3] .. id
-  redis.call('HSET', events, 'e:' .. seq, body, 'c:' .. seq, now_s)
-  redis.call('EXPIRE', events, history_ttl)
+  redis.call('HSET', events, 'e:' .. seq_text, body, 'c:' .. seq_text, now_s)
+  redis.call('EXPIRE', events, ARGV[5])
   return seq
 end
 
 local i = 7
 while i <= #ARGV do
-  local last = i + 7 + 2 * tonumber(ARGV[i + 7])
+  local last = i + 7 + 2 * number(ARGV[i + 7])
   results[#results + 1] = commit(i, last)
   i = last + 1
 end
@@ -113,7 +121,7 @@ if #deliver > 0 then redis.call('ZADD', KEYS[3], 'NX', unpack(deliver)) end
 for owner, deltas in pairs(counts) do
   local key = owner == '' and KEYS[2] or ARGV[6] .. owner
   for status, delta in pairs(deltas) do
-    if delta ~= 0 then redis.call('HINCRBY', key, status, delta) end
+    if delta ~= 0 then redis.call('HINCRBY', key, status, int_text(delta)) end
   end
 end
 return results

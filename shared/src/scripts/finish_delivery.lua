@@ -10,7 +10,7 @@
 -- Invariant: a job's events leave its outbox in order, delivered or dead-lettered; the job stays
 -- in the delivery queue exactly while its outbox holds an event.
 if redis.call('HGET', KEYS[2], 'claim') ~= ARGV[2] then return 0 end
-local now = now_ms()
+local now, now_text = now_ms()
 if ARGV[9] ~= '' then
   redis.call('RPUSH', KEYS[5], ARGV[9])
   redis.call('LTRIM', KEYS[5], -200, -1)
@@ -23,8 +23,8 @@ for pending in string.gmatch(redis.call('HGET', KEYS[2], 'pending') or '', '%d+'
 end
 redis.call('HDEL', KEYS[2], 'claim')
 if ARGV[4] == 'retry' and present then
-  redis.call('HINCRBY', KEYS[2], 'attempts', 1)
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[5]), ARGV[1])
+  redis.call('HINCRBY', KEYS[2], 'attempts', '1')
+  redis.call('ZADD', KEYS[1], int_text(now + tonumber(ARGV[5])), ARGV[1])
   return 1
 end
 if present then
@@ -32,20 +32,20 @@ if present then
     local dead = ARGV[6] .. ARGV[1] .. ':' .. seq
     local attempts = tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0') + 1
     redis.call('HSET', dead, 'job', ARGV[1], 'seq', seq, 'body', redis.call('HGET', KEYS[2], 'e:' .. seq),
-      'created', redis.call('HGET', KEYS[2], 'c:' .. seq), 'died', now, 'attempts', attempts,
+      'created', redis.call('HGET', KEYS[2], 'c:' .. seq), 'died', now_text, 'attempts', int_text(attempts),
       'error', ARGV[7])
     redis.call('EXPIRE', dead, tonumber(ARGV[8]))
-    redis.call('ZADD', KEYS[3], now, ARGV[1] .. ':' .. seq)
-    redis.call('HINCRBY', KEYS[4], 'dead_letters', 1)
+    redis.call('ZADD', KEYS[3], now_text, ARGV[1] .. ':' .. seq)
+    redis.call('HINCRBY', KEYS[4], 'dead_letters', '1')
   end
   redis.call('HDEL', KEYS[2], 'e:' .. seq, 's:' .. seq, 'c:' .. seq)
-  redis.call('HSET', KEYS[2], 'attempts', 0)
+  redis.call('HSET', KEYS[2], 'attempts', '0')
 end
 if #rest == 0 then
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('DEL', KEYS[2])
 else
   redis.call('HSET', KEYS[2], 'pending', table.concat(rest, ' '))
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('ZADD', KEYS[1], now_text, ARGV[1])
 end
 return 1

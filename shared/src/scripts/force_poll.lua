@@ -15,14 +15,14 @@ if status == 'completed' or status == 'failed' or status == 'timeout' then
   for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
   return out
 end
-local now = now_ms()
+local now, now_text = now_ms()
 -- Live claim: a token in `claim` and the score (the lease's end) still ahead.
 local claim = redis.call('HGET', KEYS[1], 'claim')
 local lease_end = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]) or '0')
 if claim and claim ~= '' and lease_end > now then
-  redis.call('HSET', KEYS[1], 'force', 1)
+  redis.call('HSET', KEYS[1], 'force', '1')
 else
-  redis.call('ZADD', KEYS[2], now, ARGV[1])
+  redis.call('ZADD', KEYS[2], now_text, ARGV[1])
 end
 local out = {'1'}
 for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end

@@ -4,5 +4,5 @@
 -- Returns 1, or 0 when the claim was lost (nothing changed).
 if redis.call('HGET', KEYS[2], 'claim') ~= ARGV[2] then return 0 end
 local lease_end = now_ms() + tonumber(ARGV[3])
-redis.call('ZADD', KEYS[1], 'XX', lease_end, ARGV[1])
+redis.call('ZADD', KEYS[1], 'XX', int_text(lease_end), ARGV[1])
 return 1

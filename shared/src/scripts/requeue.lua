@@ -9,7 +9,7 @@ local seq = ARGV[2]
 local body = redis.call('HGET', KEYS[3], 'e:' .. seq)
 if not body then body = redis.call('HGET', KEYS[5], 'body') end
 if not body then return 0 end
-local now = now_ms()
+local now = select(2, now_ms())
 if ARGV[3] == '1' and redis.call('ZREM', KEYS[4], ARGV[1] .. ':' .. seq) == 1 then
   redis.call('DEL', KEYS[5])
   redis.call('HINCRBY', KEYS[6], 'dead_letters', -1)
