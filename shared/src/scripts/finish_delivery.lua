@@ -13,8 +13,8 @@ if redis.call('HGET', KEYS[2], 'claim') ~= ARGV[2] then return 0 end
 local now, now_text = now_ms()
 if ARGV[9] ~= '' then
   redis.call('RPUSH', KEYS[5], ARGV[9])
-  redis.call('LTRIM', KEYS[5], -200, -1)
-  redis.call('EXPIRE', KEYS[5], tonumber(ARGV[8]))
+  redis.call('LTRIM', KEYS[5], '-200', '-1')
+  redis.call('EXPIRE', KEYS[5], ARGV[8])
 end
 local seq = ARGV[3]
 local rest, present = {}, false
@@ -34,7 +34,7 @@ if present then
     redis.call('HSET', dead, 'job', ARGV[1], 'seq', seq, 'body', redis.call('HGET', KEYS[2], 'e:' .. seq),
       'created', redis.call('HGET', KEYS[2], 'c:' .. seq), 'died', now_text, 'attempts', int_text(attempts),
       'error', ARGV[7])
-    redis.call('EXPIRE', dead, tonumber(ARGV[8]))
+    redis.call('EXPIRE', dead, ARGV[8])
     redis.call('ZADD', KEYS[3], now_text, ARGV[1] .. ':' .. seq)
     redis.call('HINCRBY', KEYS[4], 'dead_letters', '1')
   end

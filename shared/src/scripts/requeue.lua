@@ -12,7 +12,7 @@ if not body then return 0 end
 local now = select(2, now_ms())
 if ARGV[3] == '1' and redis.call('ZREM', KEYS[4], ARGV[1] .. ':' .. seq) == 1 then
   redis.call('DEL', KEYS[5])
-  redis.call('HINCRBY', KEYS[6], 'dead_letters', -1)
+  redis.call('HINCRBY', KEYS[6], 'dead_letters', '-1')
 end
 local pending = redis.call('HGET', KEYS[2], 'pending') or ''
 for p in string.gmatch(pending, '%d+') do
