@@ -17,7 +17,7 @@
 -- Returns one integer per job, in order: the event's sequence number (> 0), 0 when stored without
 -- an event, or -1 when the claim was lost: another worker owns the job now and nothing of this
 -- job is written (fencing).
-local now, now_s = now_ms()
+local now, now_text = now_ms()
 -- Numbers arrive as text and are converted once per call each (tonumber costs Redis two strtod);
 -- due times are formatted once per delay.
 local numbers, due_at = {}, {}
@@ -51,7 +51,7 @@ local function commit(i, last)
   local forced = state[2]
   -- Clearing the claim in the same write ends it ('' is never a token).
   if ARGV[i + 5] == '1' then
-    redis.call('HSET', key, 'claim', '', 'updated', now_s, unpack(ARGV, i + 8, last))
+    redis.call('HSET', key, 'claim', '', 'updated', now_text, unpack(ARGV, i + 8, last))
   else
     redis.call('HSET', key, 'claim', '', unpack(ARGV, i + 8, last))
   end
@@ -97,12 +97,12 @@ local function commit(i, last)
   -- A tenant's job is signed with the tenant's secret, when it has one.
   if tenant then redis.call('HSET', outbox, 'tenant', tenant) end
   redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq_text, body,
-    's:' .. seq_text, old ~= new and '1' or '0', 'c:' .. seq_text, now_s)
-  deliver[#deliver + 1] = now_s
+    's:' .. seq_text, old ~= new and '1' or '0', 'c:' .. seq_text, now_text)
+  deliver[#deliver + 1] = now_text
   deliver[#deliver + 1] = id
   -- Every event is also kept, for the attempt log and redelivery, as long as the job is.
   local events = ARGV[3] .. id
-  redis.call('HSET', events, 'e:' .. seq_text, body, 'c:' .. seq_text, now_s)
+  redis.call('HSET', events, 'e:' .. seq_text, body, 'c:' .. seq_text, now_text)
   redis.call('EXPIRE', events, ARGV[5])
   return seq
 end
