@@ -125,6 +125,14 @@ impl Stack {
         }
     }
 
+    /// The Redis key layout the stack's processes use.
+    pub fn keys(&self) -> relay_shared::keys::Keyspace {
+        relay_shared::keys::Keyspace::new(
+            self.settings.redis_key_prefix.clone(),
+            self.settings.job_partitions,
+        )
+    }
+
     pub fn worker(&self) -> Worker {
         Worker::build(self.settings.clone()).expect("worker builds")
     }

@@ -139,16 +139,19 @@ async fn a_receiver_back_from_an_outage_gets_the_latest_state_not_a_backlog() {
         ],
     )
     .await;
-    stack.receiver.fail_next(Failing::times(1, 503));
+    stack.receiver.fail_next(Failing::times(usize::MAX, 503));
     let _worker = stack.spawn_worker();
     let id = stack.submit("progress while down", json!({})).await;
+    e2e::stack::wait_for_status(&stack, &id, LIMIT, "completed").await;
+    stack.receiver.fail_next(Failing::default());
     let all = stack
         .receiver
         .wait_for_final(std::slice::from_ref(&id), LIMIT)
         .await;
     let statuses: Vec<&str> = all.iter().map(|r| r.status()).collect();
-    // Polls every 100 ms over 1.5 s made a dozen progress events; the receiver, retried after
-    // 3 s, gets only the status changes still waiting: processing, then completed.
+    // Polls every 100 ms over 1.5 s made a dozen progress events, each superseding the one before
+    // (each tried once, and refused); the receiver, back once the video is done and retried
+    // after 3 s, gets only the status changes still waiting: processing, then completed.
     assert!(all.len() <= 3, "a backlog was replayed: {statuses:?}");
     assert_eq!(statuses.last(), Some(&"completed"));
     assert!(all.iter().all(|r| r.signature_ok));

@@ -16,6 +16,9 @@ use serde::Deserialize;
 /// The defaults file, documented key by key.
 pub const DEFAULTS_TOML: &str = include_str!("../../config/default.toml");
 
+/// The most concurrent polls or webhook sends one worker process may run.
+pub const MAX_CONCURRENCY: usize = 100_000;
+
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
 pub struct ConfigError(String);
@@ -155,6 +158,17 @@ impl Settings {
         ] {
             if n == 0 {
                 return fail(key, "must be greater than 0");
+            }
+        }
+        for (key, n) in [
+            ("worker_concurrency", self.worker_concurrency),
+            ("webhook_concurrency", self.webhook_concurrency),
+        ] {
+            if n > MAX_CONCURRENCY {
+                return fail(
+                    key,
+                    &format!("must be at most {MAX_CONCURRENCY} (tasks in one worker process; run more workers for more)"),
+                );
             }
         }
         if !self

@@ -1,5 +1,6 @@
 //! Claim rounds: take up to `want` due items of one kind from the partitions in turn, starting at
-//! a rotating cursor so that every partition gets served, with one script call per partition.
+//! a rotating cursor so that every partition gets served, with one script call per partition and
+//! batch of at most [`MAX_BATCH`] items.
 
 use std::time::Duration;
 
@@ -14,6 +15,10 @@ pub struct Round {
     /// Until the earliest due item over all partitions; `None` when every queue is empty.
     pub next_due_in: Option<Duration>,
 }
+
+/// Most items one claim call takes: a script holds Redis while it runs, and one that claims
+/// thousands of items would stall every other client for that long.
+pub const MAX_BATCH: usize = 1000;
 
 pub struct Claimer {
     pub queue: Queue,
@@ -43,29 +48,39 @@ impl Claimer {
             next_due_in: None,
         };
         for step in 0..partitions {
-            let left = want - round.items.len();
-            if left == 0 {
-                break;
-            }
             let partition = (start + step) % partitions;
-            let claim = store
-                .claim(
-                    self.queue,
-                    partition,
-                    left,
-                    self.lease,
-                    &round.token,
-                    self.fields,
-                )
-                .await?;
-            round.now_ms = claim.now_ms;
-            if let Some(due) = claim.next_due_ms {
-                let wait = Duration::from_millis(due.saturating_sub(claim.now_ms).max(0) as u64);
-                round.next_due_in = Some(round.next_due_in.map_or(wait, |w| w.min(wait)));
+            // A partition is claimed in bounded batches (each one script call that holds Redis
+            // briefly) until it has no more due items or the round has what it wants.
+            loop {
+                let left = want - round.items.len();
+                if left == 0 {
+                    break;
+                }
+                let batch = left.min(MAX_BATCH);
+                let claim = store
+                    .claim(
+                        self.queue,
+                        partition,
+                        batch,
+                        self.lease,
+                        &round.token,
+                        self.fields,
+                    )
+                    .await?;
+                round.now_ms = claim.now_ms;
+                if let Some(due) = claim.next_due_ms {
+                    let wait =
+                        Duration::from_millis(due.saturating_sub(claim.now_ms).max(0) as u64);
+                    round.next_due_in = Some(round.next_due_in.map_or(wait, |w| w.min(wait)));
+                }
+                let full = claim.items.len() == batch;
+                round
+                    .items
+                    .extend(claim.items.into_iter().map(|item| (partition, item)));
+                if !full {
+                    break;
+                }
             }
-            round
-                .items
-                .extend(claim.items.into_iter().map(|item| (partition, item)));
         }
         Ok(round)
     }

@@ -129,7 +129,11 @@ impl Worker {
                     let entry =
                         log_entry(head, url, None, Duration::ZERO, Some(&error), "", "retry");
                     let after = Duration::from_millis(settings.webhook_retry_initial_ms);
-                    return (DeliveryOutcome::Retry { after }, entry);
+                    let retry = DeliveryOutcome::Retry {
+                        after,
+                        asked_by_receiver: false,
+                    };
+                    return (retry, entry);
                 }
             },
             None => None,
@@ -184,7 +188,11 @@ impl Worker {
                 None => self.retry_wait(head.attempts),
             };
             warn!(job = %head.job, seq = head.seq, "   ⚠️ Webhook failed: {url}: {} (attempt {attempts}); retrying in {after:?}", failure.reason);
-            (DeliveryOutcome::Retry { after }, "retry")
+            let retry = DeliveryOutcome::Retry {
+                after,
+                asked_by_receiver: failure.retry_after.is_some(),
+            };
+            (retry, "retry")
         };
         let entry = log_entry(
             head,

@@ -9,6 +9,7 @@
 mod claiming;
 mod commit;
 mod deliver;
+mod housekeeping;
 mod lease;
 mod limits;
 mod pacing;
@@ -188,10 +189,12 @@ impl Worker {
             None => warn!("WEBHOOK_URL is not set: no webhooks will be sent"),
         }
         let polls = tokio::spawn(self.clone().poll_loop(shutdown.clone()));
-        let deliveries = tokio::spawn(self.clone().delivery_loop(shutdown));
-        let (polls, deliveries) = tokio::join!(polls, deliveries);
+        let deliveries = tokio::spawn(self.clone().delivery_loop(shutdown.clone()));
+        let housekeeping = tokio::spawn(self.clone().housekeeping_loop(shutdown));
+        let (polls, deliveries, housekeeping) = tokio::join!(polls, deliveries, housekeeping);
         polls?;
         deliveries?;
+        housekeeping?;
         info!("👋 worker {} stopped", self.id());
         Ok(())
     }

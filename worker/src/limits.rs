@@ -111,11 +111,19 @@ impl Worker {
             return Ok(());
         }
         let retry = settings.poll_initial().min(Duration::from_secs(1));
-        let forget = self.forget_in_flight_after();
+        // A waiter keeps its place until it is admitted or ends (timed out, at the latest, when
+        // it is older than the maximum age: its poll then removes it from the line).
+        let forget_waiting = Duration::from_secs(settings.job_max_age_secs) + self.lease();
         match self
             .inner
             .store
-            .admit(job_id, created_ms, cap, forget, forget)
+            .admit(
+                job_id,
+                created_ms,
+                cap,
+                self.forget_in_flight_after(),
+                forget_waiting,
+            )
             .await
         {
             Ok(true) => Ok(()),

@@ -64,7 +64,7 @@ for _, member in ipairs(due) do
     redis.call('ZREM', KEYS[1], member)
   end
 end
-if n_leased > 0 then redis.call('ZADD', KEYS[1], unpack(leased)) end
+call_in_slices('ZADD', KEYS[1], nil, leased)
 -- A full claim leaves the caller busy: only a short one needs to know when to look again.
 if #due < limit then
   local first = redis.call('ZRANGE', KEYS[1], '0', '0', 'WITHSCORES')

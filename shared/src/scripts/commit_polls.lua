@@ -37,7 +37,7 @@ local function due_in(delay)
   end
   return at
 end
-local results, rescheduled, finished, deliver, counts = {}, {}, {}, {}, {}
+local results, rescheduled, finished, deliver, restarted, counts = {}, {}, {}, {}, {}, {}
 
 -- Commits the record at ARGV[i]; its n field/value pairs are ARGV[i + 8 .. last], passed to HSET
 -- straight from ARGV. Reads two fields of the job: every field read or written costs Redis a
@@ -83,26 +83,42 @@ local function commit(i, last)
   local seq = redis.call('HINCRBY', key, 'seq', '1')
   local seq_text = int_text(seq)
   local outbox = ARGV[2] .. id
-  local kept = {}
+  local kept, head_superseded = {}, false
   for pending in string.gmatch(redis.call('HGET', outbox, 'pending') or '', '%d+') do
     if redis.call('HGET', outbox, 's:' .. pending) == '1' then
       kept[#kept + 1] = pending
     else
+      head_superseded = head_superseded or #kept == 0
       redis.call('HDEL', outbox, 'e:' .. pending, 's:' .. pending, 'c:' .. pending)
     end
   end
   kept[#kept + 1] = seq_text
+  -- Where the event goes and who signs it: a tenant's job is signed with the tenant's secret,
+  -- when it has one. Kept with the outbox and with the event history, so that a redelivery or a
+  -- recovered dead letter goes out exactly as the original did, even after the job has expired.
   local url = redis.call('HGET', key, 'webhook_url')
-  if url then redis.call('HSET', outbox, 'url', url) end
-  -- A tenant's job is signed with the tenant's secret, when it has one.
-  if tenant then redis.call('HSET', outbox, 'tenant', tenant) end
+  local route = {}
+  if url then route[#route + 1] = 'url'; route[#route + 1] = url end
+  if tenant then route[#route + 1] = 'tenant'; route[#route + 1] = tenant end
   redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq_text, body,
-    's:' .. seq_text, old ~= new and '1' or '0', 'c:' .. seq_text, now_text)
+    's:' .. seq_text, old ~= new and '1' or '0', 'c:' .. seq_text, now_text, unpack(route))
+  if head_superseded then
+    -- The head this outbox was retrying is gone: its attempts and backoff go with it.
+    -- It is due now, or when the receiver asked (Retry-After), unless a delivery is under way
+    -- (its end schedules the rest).
+    local outbox_state = redis.call('HMGET', outbox, 'claim', 'hold')
+    redis.call('HSET', outbox, 'attempts', '0')
+    if not outbox_state[1] then
+      local hold = outbox_state[2]
+      restarted[#restarted + 1] = (hold and number(hold) > now) and hold or now_text
+      restarted[#restarted + 1] = id
+    end
+  end
   deliver[#deliver + 1] = now_text
   deliver[#deliver + 1] = id
   -- Every event is also kept, for the attempt log and redelivery, as long as the job is.
   local events = ARGV[3] .. id
-  redis.call('HSET', events, 'e:' .. seq_text, body, 'c:' .. seq_text, now_text)
+  redis.call('HSET', events, 'e:' .. seq_text, body, 'c:' .. seq_text, now_text, unpack(route))
   redis.call('EXPIRE', events, ARGV[5])
   return seq
 end
@@ -114,10 +130,12 @@ while i <= #ARGV do
   i = last + 1
 end
 
-if #rescheduled > 0 then redis.call('ZADD', KEYS[1], unpack(rescheduled)) end
-if #finished > 0 then redis.call('ZREM', KEYS[1], unpack(finished)) end
+call_in_slices('ZADD', KEYS[1], nil, rescheduled)
+call_in_slices('ZREM', KEYS[1], nil, finished)
 -- Due now unless a delivery is already scheduled (a retry keeps its wait: the head goes first).
-if #deliver > 0 then redis.call('ZADD', KEYS[3], 'NX', unpack(deliver)) end
+call_in_slices('ZADD', KEYS[3], 'NX', deliver)
+-- An outbox whose head was superseded has a new head, with its own retry schedule.
+call_in_slices('ZADD', KEYS[3], nil, restarted)
 for owner, deltas in pairs(counts) do
   local key = owner == '' and KEYS[2] or ARGV[6] .. owner
   for status, delta in pairs(deltas) do

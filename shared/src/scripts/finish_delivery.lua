@@ -6,6 +6,8 @@
 -- ARGV[5] retry delay in ms   ARGV[6] prefix of dead-letter hashes   ARGV[7] last error
 -- ARGV[8] seconds a dead letter (and the attempt log) is kept
 -- ARGV[9] the attempt's log entry (JSON)   KEYS[5] the job's attempt log (list)
+-- ARGV[10] '1' when the retry delay is the receiver's own (Retry-After): it is kept as the
+--          outbox's `hold`, which an event superseding the head respects too
 -- Returns 1, or 0 when the claim was lost (nothing changed).
 -- Invariant: a job's events leave its outbox in order, delivered or dead-lettered; the job stays
 -- in the delivery queue exactly while its outbox holds an event.
@@ -23,23 +25,36 @@ for pending in string.gmatch(redis.call('HGET', KEYS[2], 'pending') or '', '%d+'
 end
 redis.call('HDEL', KEYS[2], 'claim')
 if ARGV[4] == 'retry' and present then
+  local due = int_text(now + tonumber(ARGV[5]))
   redis.call('HINCRBY', KEYS[2], 'attempts', '1')
-  redis.call('ZADD', KEYS[1], int_text(now + tonumber(ARGV[5])), ARGV[1])
+  if ARGV[10] == '1' then
+    redis.call('HSET', KEYS[2], 'hold', due)
+  else
+    redis.call('HDEL', KEYS[2], 'hold')
+  end
+  redis.call('ZADD', KEYS[1], due, ARGV[1])
   return 1
 end
 if present then
   if ARGV[4] == 'dead' then
+    -- Room first: dead letters that expired leave the set and the count.
+    trim_dead_letters(KEYS[3], KEYS[4], tonumber(ARGV[8]) * 1000, now, 100)
     local dead = ARGV[6] .. ARGV[1] .. ':' .. seq
-    local attempts = tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0') + 1
-    redis.call('HSET', dead, 'job', ARGV[1], 'seq', seq, 'body', redis.call('HGET', KEYS[2], 'e:' .. seq),
-      'created', redis.call('HGET', KEYS[2], 'c:' .. seq), 'died', now_text, 'attempts', int_text(attempts),
-      'error', ARGV[7])
+    local outbox = redis.call('HMGET', KEYS[2], 'attempts', 'e:' .. seq, 'c:' .. seq, 'url', 'tenant')
+    local attempts = tonumber(outbox[1] or '0') + 1
+    -- With its route (the job's own URL, its tenant), so a recovery sends it as the original went.
+    local route = {}
+    if outbox[4] then route[#route + 1] = 'url'; route[#route + 1] = outbox[4] end
+    if outbox[5] then route[#route + 1] = 'tenant'; route[#route + 1] = outbox[5] end
+    redis.call('HSET', dead, 'job', ARGV[1], 'seq', seq, 'body', outbox[2], 'created', outbox[3],
+      'died', now_text, 'attempts', int_text(attempts), 'error', ARGV[7], unpack(route))
     redis.call('EXPIRE', dead, ARGV[8])
     redis.call('ZADD', KEYS[3], now_text, ARGV[1] .. ':' .. seq)
     redis.call('HINCRBY', KEYS[4], 'dead_letters', '1')
   end
   redis.call('HDEL', KEYS[2], 'e:' .. seq, 's:' .. seq, 'c:' .. seq)
   redis.call('HSET', KEYS[2], 'attempts', '0')
+  redis.call('HDEL', KEYS[2], 'hold')
 end
 if #rest == 0 then
   redis.call('ZREM', KEYS[1], ARGV[1])

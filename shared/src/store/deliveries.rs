@@ -120,6 +120,29 @@ impl Store {
         })
     }
 
+    /// Lets go of the dead letters that expired, in every partition: their members leave the
+    /// dead-letter sets and their count leaves `webhook_dead_letters`. Returns how many went.
+    pub async fn trim_dead_letters(&self) -> StoreResult<u64> {
+        /// Most members one call takes out (a partition with more is trimmed again next round).
+        const PER_CALL: u32 = 1000;
+        let conn = self.conn().await?;
+        let keep_ms = self.job_lifetime_secs.saturating_mul(1000);
+        let trims = (0..self.keys.partitions()).map(|partition| {
+            let mut conn = conn.clone();
+            async move {
+                scripts::TRIM_DEAD_LETTERS
+                    .key(self.keys.dead_letters(partition))
+                    .key(self.keys.stats(partition))
+                    .arg(keep_ms)
+                    .arg(PER_CALL)
+                    .invoke_async::<u64>(&mut conn)
+                    .await
+            }
+        });
+        let trimmed = futures_util::future::try_join_all(trims).await?;
+        Ok(trimmed.into_iter().sum())
+    }
+
     /// Every dead letter that died between `since_ms` and `until_ms`, as (job id, seq).
     pub async fn dead_letters_between(
         &self,

@@ -93,6 +93,9 @@ pub enum DeliveryOutcome {
     Delivered,
     Retry {
         after: Duration,
+        /// The receiver asked for this wait (`Retry-After`): it holds for whatever event of the
+        /// job comes next, where a wait of our own backoff belongs to the event that failed.
+        asked_by_receiver: bool,
     },
     /// Given up: the event moves to the dead letters.
     Dead {
@@ -350,10 +353,13 @@ impl Store {
         log_entry: &str,
     ) -> StoreResult<bool> {
         let (set, outbox) = self.queue_keys(Queue::Deliveries, partition, job_id);
-        let (verdict, delay, error) = match outcome {
-            DeliveryOutcome::Delivered => ("ok", 0, ""),
-            DeliveryOutcome::Retry { after } => ("retry", after.as_millis() as u64, ""),
-            DeliveryOutcome::Dead { error } => ("dead", 0, error.as_str()),
+        let (verdict, delay, error, hold) = match outcome {
+            DeliveryOutcome::Delivered => ("ok", 0, "", false),
+            DeliveryOutcome::Retry {
+                after,
+                asked_by_receiver,
+            } => ("retry", after.as_millis() as u64, "", *asked_by_receiver),
+            DeliveryOutcome::Dead { error } => ("dead", 0, error.as_str(), false),
         };
         let mut conn = self.conn().await?;
         let done: i64 = scripts::FINISH_DELIVERY
@@ -371,6 +377,7 @@ impl Store {
             .arg(error)
             .arg(self.job_lifetime_secs)
             .arg(log_entry)
+            .arg(if hold { "1" } else { "0" })
             .invoke_async(&mut conn)
             .await?;
         Ok(done == 1)

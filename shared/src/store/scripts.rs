@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-const PRELUDE: &str = include_str!("../scripts/now.lua");
+const PRELUDE: &str = include_str!("../scripts/prelude.lua");
 
 fn load(body: &str) -> Script {
     Script::new(&format!("{PRELUDE}\n{body}"))
@@ -35,5 +35,7 @@ pub static ISSUE_KEY: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/issue_key.lua")));
 pub static REVOKE_KEY: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/revoke_key.lua")));
+pub static TRIM_DEAD_LETTERS: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/trim_dead_letters.lua")));
 pub static TAKE_TOKEN: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/take_token.lua")));
