@@ -37,6 +37,9 @@ pub struct TenantLimits {
     pub rate_per_min: u32,
     pub rate_burst: u32,
     pub max_active_jobs: u64,
+    /// How long an active-job place can be held at most (a job's maximum age and a lease): an
+    /// older one belongs to a job that ended without giving it back.
+    pub active_place_lifetime: std::time::Duration,
 }
 
 /// The API server, built the same way by `main` and by tests.
@@ -59,6 +62,9 @@ impl Application {
                 rate_per_min: settings.tenant_rate_per_min,
                 rate_burst: settings.tenant_rate_burst,
                 max_active_jobs: settings.tenant_max_active_jobs,
+                active_place_lifetime: std::time::Duration::from_secs(settings.job_max_age_secs)
+                    + std::time::Duration::from_millis(settings.job_lease_ms)
+                    + settings.poll_max(),
             },
             limits: validate::Limits {
                 script_max_chars: settings.script_max_chars,

@@ -463,3 +463,130 @@ async fn ten_thousand_jobs_due_at_once_are_all_claimed() {
         .unwrap();
     assert_eq!(due, 0, "every claimed job is leased");
 }
+
+/// #15.6: once Redis is back after a restart, the very first request succeeds: a request that
+/// finds its connection broken reconnects and tries again within its deadline.
+#[tokio::test]
+async fn the_first_requests_after_a_redis_restart_succeed() {
+    let mut stack = Stack::start(Stack::quick_sim(), &[]).await;
+    // Connected and working.
+    assert_eq!(stack.get("/api/sora/stats").await.0, 200);
+    stack.submit("before the restart", json!({})).await;
+    stack.redis.server().restart();
+    let (status, reply) = stack.get("/api/sora/stats").await;
+    assert_eq!(status, 200, "a read right after the restart: {reply}");
+    stack.redis.server().restart();
+    let (status, reply) = stack
+        .post_json(
+            "/api/generate",
+            &json!({"walletAddress": "w", "script": "after the restart"}),
+        )
+        .await;
+    assert_eq!(status, 202, "a submission right after the restart: {reply}");
+    assert_eq!(stack.stats().await["total_jobs"], 2);
+}
+
+/// Changes what Redis's default user (every process of the stack) may do.
+async fn acl(redis_url: &str, rules: &[&str]) {
+    let mut conn = redis_conn(redis_url).await;
+    let _: () = redis::cmd("ACL")
+        .arg("SETUSER")
+        .arg("default")
+        .arg(rules)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+}
+
+async fn post_with_key(
+    stack: &Stack,
+    key: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = stack
+        .http
+        .post(format!("{}/api/generate", stack.api))
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// #15.11: once the job is stored the answer is 202, even when waking a worker fails; a retry
+/// with the same key finds that job instead of creating a second.
+#[tokio::test]
+async fn a_stored_job_is_accepted_even_when_waking_a_worker_fails() {
+    let stack = Stack::start(Stack::quick_sim(), &[("SORA_MAX_IN_FLIGHT", "5")]).await;
+    let body = json!({"walletAddress": "w", "script": "stored, then the wake failed"});
+    acl(&stack.redis.url(), &["-lpush"]).await;
+    let (status, first) = post_with_key(&stack, "order-11", &body).await;
+    acl(&stack.redis.url(), &["+@all"]).await;
+    assert_eq!(status, 202, "the job was stored: {first}");
+    let (status, again) = post_with_key(&stack, "order-11", &body).await;
+    assert_eq!((status, &again["jobId"]), (202, &first["jobId"]), "{again}");
+    assert_eq!(stack.stats().await["total_jobs"], 1);
+    // Not woken, it is still found by an idle worker and done.
+    let _worker = stack.spawn_worker();
+    let id = first["jobId"].as_str().unwrap();
+    e2e::stack::wait_for_status(&stack, id, LIMIT, "completed").await;
+}
+
+/// #15.12: a key is bound to a job in the same step that creates it: a creation that fails leaves
+/// no binding behind, and the retry creates the job.
+#[tokio::test]
+async fn a_failed_creation_leaves_no_idempotency_binding_behind() {
+    let stack = Stack::start(Stack::quick_sim(), &[]).await;
+    let body = json!({"walletAddress": "w", "script": "created on the second try"});
+    acl(&stack.redis.url(), &["-evalsha", "-del"]).await;
+    let (status, reply) = post_with_key(&stack, "order-12", &body).await;
+    acl(&stack.redis.url(), &["+@all"]).await;
+    assert_eq!(status, 503, "{reply}");
+    let (status, reply) = post_with_key(&stack, "order-12", &body).await;
+    assert_eq!(status, 202, "{reply}");
+    let id = reply["jobId"].as_str().unwrap();
+    let (status, view) = stack.get(&format!("/api/videos/status/{id}")).await;
+    assert_eq!(status, 200, "the job the key names exists: {view}");
+    assert_eq!(stack.stats().await["total_jobs"], 1);
+}
+
+/// #15.16: the active-jobs cap holds under concurrent submissions, and places come back when
+/// jobs end.
+#[tokio::test]
+async fn the_active_jobs_cap_is_exact_under_concurrent_submissions() {
+    let stack = Stack::start(
+        Stack::quick_sim(),
+        &[
+            ("AUTH", "on"),
+            ("ADMIN_API_KEY", ADMIN),
+            ("TENANT_MAX_ACTIVE_JOBS", "5"),
+            ("TENANT_RATE_PER_MIN", "0"),
+        ],
+    )
+    .await;
+    let (_, key) = e2e::access::new_tenant(&stack, "busy").await;
+    let attempts = (0..40).map(|n| {
+        let (stack, key) = (&stack, &key);
+        async move {
+            let body = json!({"walletAddress": "w", "script": format!("concurrent {n}")});
+            call(stack, Method::POST, "/api/generate", key, Some(body))
+                .await
+                .0
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let accepted = statuses.iter().filter(|&&s| s == 202).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!((accepted, refused), (5, 35), "{statuses:?}");
+    let _worker = stack.spawn_worker();
+    eventually(LIMIT, "the five jobs to end", || async {
+        let (_, stats) = call(&stack, Method::GET, "/api/sora/stats", &key, None).await;
+        (stats["completed_jobs"] == 5).then_some(())
+    })
+    .await;
+    let body = json!({"walletAddress": "w", "script": "a place came back"});
+    let (status, reply) = call(&stack, Method::POST, "/api/generate", &key, Some(body)).await;
+    assert_eq!(status, 202, "{reply}");
+}

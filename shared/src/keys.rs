@@ -16,6 +16,8 @@
 //! | `<prefix>:{pN}:dead` | zset | dead-lettered events (`<jobId>:<seq>`), scored by when they died |
 //! | `<prefix>:{pN}:dead:<jobId>:<seq>` | hash | one dead-lettered event |
 //! | `<prefix>:gone:<sha256(url)>` | string | a receiver URL that answered 410 Gone: deliveries to it stop |
+//! | `<prefix>:{pN}:idem:<sha256(scope, key)>` | string | an `Idempotency-Key`'s job and request fingerprint, in its job's partition |
+//! | `<prefix>:{t:<tenantId>}:active` | zset | a tenant's jobs holding an active-job place (`TENANT_MAX_ACTIVE_JOBS`) |
 //! | `<prefix>:wake` | list | wake-up tokens for idle workers (single key, any slot) |
 //! | `<prefix>:{budget}:provider` | hash | the global provider request budget and its pauses |
 //! | `<prefix>:{budget}:in_flight` | zset | jobs running at the provider, under `SORA_MAX_IN_FLIGHT` |
@@ -136,11 +138,35 @@ impl Keyspace {
         format!("{}:stats:t:", self.tag(partition))
     }
 
-    /// An `Idempotency-Key` of one caller (the key itself is hashed: any length, any bytes).
+    /// The partition that holds an `Idempotency-Key` of one caller (`scope`: a tenant, or the
+    /// operator) and the job it is bound to, so that binding and creating are one script.
+    pub fn idempotency_partition(&self, scope: &str, key: &str) -> u16 {
+        let digest = idempotency_digest(scope, key);
+        let high = u32::from_be_bytes(digest[..4].try_into().expect("a SHA-256 has 32 bytes"));
+        (high % u32::from(self.partitions)) as u16
+    }
+
+    /// An `Idempotency-Key` of one caller, in its partition (hashed: any length, any bytes).
     pub fn idempotency(&self, scope: &str, key: &str) -> String {
+        let partition = self.idempotency_partition(scope, key);
+        format!(
+            "{}:idem:{}",
+            self.tag(partition),
+            hex::encode(idempotency_digest(scope, key))
+        )
+    }
+
+    /// Where versions before the key moved into the job's partition kept it (read during the
+    /// 24 hours after an upgrade, so a retry across the upgrade still finds its job).
+    pub fn idempotency_before_partitions(&self, scope: &str, key: &str) -> String {
         use sha2::{Digest, Sha256};
         let digest = hex::encode(Sha256::digest(key.as_bytes()));
         format!("{}:{{idem:{scope}}}:{digest}", self.prefix)
+    }
+
+    /// The jobs of a tenant that hold one of its active-job places (zset of job ids).
+    pub fn tenant_active(&self, tenant_id: &str) -> String {
+        format!("{}:{{t:{tenant_id}}}:active", self.prefix)
     }
 
     /// A tenant's submission token bucket.
@@ -167,6 +193,29 @@ impl Keyspace {
 /// A fresh job id: a random UUID, canonical hyphenated form.
 pub fn new_job_id() -> String {
     Uuid::new_v4().hyphenated().to_string()
+}
+
+impl Keyspace {
+    /// A fresh job id that lives in `partition`: a random UUID whose first four bytes (which
+    /// choose the partition) are redrawn to land there.
+    pub fn new_job_id_in(&self, partition: u16) -> String {
+        let mut bytes = *Uuid::new_v4().as_bytes();
+        let n = u32::from(self.partitions);
+        let high = u32::from_be_bytes(bytes[..4].try_into().expect("16 bytes"));
+        let moved = (high % (u32::MAX / n)) * n + u32::from(partition);
+        bytes[..4].copy_from_slice(&moved.to_be_bytes());
+        // The version and variant bits live in bytes 6 and 8: still a v4 UUID.
+        Uuid::from_bytes(bytes).hyphenated().to_string()
+    }
+}
+
+fn idempotency_digest(scope: &str, key: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(scope.as_bytes());
+    hasher.update([0]);
+    hasher.update(key.as_bytes());
+    hasher.finalize().into()
 }
 
 #[cfg(test)]
@@ -200,6 +249,19 @@ mod tests {
             seen[ks.partition_of(&new_job_id()).unwrap() as usize] += 1;
         }
         assert!(seen.iter().all(|&n| n > 150), "{seen:?}");
+    }
+
+    #[test]
+    fn an_idempotency_key_and_its_job_share_a_partition() {
+        let ks = Keyspace::new("relay", 16);
+        for n in 0..200 {
+            let key = format!("order-{n}");
+            let p = ks.idempotency_partition("ten_1", &key);
+            let id = ks.new_job_id_in(p);
+            assert_eq!(ks.partition_of(&id), Some(p));
+            assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
+            assert!(ks.idempotency("ten_1", &key).contains(&format!("{{p{p}}}")));
+        }
     }
 
     #[test]

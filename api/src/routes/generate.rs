@@ -1,8 +1,8 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use relay_shared::keys::new_job_id;
+use relay_shared::store::{Bound, Created, Idempotency};
 use serde_json::json;
-use tracing::info;
+use tracing::{info, warn};
 
 use super::body::read_body;
 use crate::auth::Caller;
@@ -44,53 +44,68 @@ pub async fn generate(
             .await?
             .and_then(|t| t.webhook_url);
     }
-    if let Some(tenant) = caller.tenant() {
-        active_jobs_cap(&state, tenant).await?;
-    }
-    let job_id = new_job_id();
-    let idempotency = idempotency_key(&request)?;
+    let idempotency_key = idempotency_key(&request)?;
+    let fingerprint = fingerprint(&body);
     // Idempotency keys are per tenant; the administrator (and open mode) have a scope of their own.
-    let scope = caller.tenant().unwrap_or("_operator");
-    if let Some(key) = &idempotency {
-        let fingerprint = fingerprint(&body);
-        let bound = state
-            .store
-            .bind_idempotency_key(scope, key, &job_id, &fingerprint)
-            .await?;
-        if let Some(bound) = bound {
-            if bound.fingerprint != fingerprint {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was used with a different request body in the last 24 hours",
-                ));
-            }
-            let status = state
-                .store
-                .job_for_api(&bound.job_id)
-                .await?
-                .map_or(relay_shared::job::JobStatus::Queued, |job| job.status());
-            return Ok(HttpResponse::Accepted()
-                .insert_header(("Idempotent-Replayed", "true"))
-                .insert_header((
-                    header::LOCATION,
-                    format!("/api/videos/status/{}", bound.job_id),
-                ))
-                .json(json!({ "jobId": bound.job_id, "status": status })));
+    let idempotency = idempotency_key.as_deref().map(|key| Idempotency {
+        scope: caller.tenant().unwrap_or("_operator"),
+        key,
+        fingerprint: &fingerprint,
+    });
+    if let Some(idempotency) = &idempotency {
+        if let Some(bound) = state.store.binding(idempotency).await? {
+            return replay(&state, &bound, &fingerprint).await;
         }
     }
-    let created = state
-        .store
-        .create_job_for(&job_id, &job, caller.tenant())
-        .await;
-    if let (Err(_), Some(key)) = (&created, &idempotency) {
-        let _ = state.store.unbind_idempotency_key(scope, key).await;
+    let store = &state.store;
+    let job_id = store.new_job_id(idempotency.as_ref());
+    if let Some(tenant) = caller.tenant() {
+        active_jobs_cap(&state, tenant, &job_id).await?;
     }
-    created?;
+    let created = store
+        .create_job_for(&job_id, &job, caller.tenant(), idempotency.as_ref())
+        .await;
+    let give_back = !matches!(created, Ok(Created::Stored));
+    if let (Some(tenant), true) = (caller.tenant(), give_back) {
+        if let Err(e) = store.release_active_place(tenant, &job_id).await {
+            warn!(job = %job_id, "could not give back an active-job place ({e}); it is reclaimed when the cap is reached");
+        }
+    }
+    if let Created::Bound(bound) = created? {
+        return replay(&state, &bound, &fingerprint).await;
+    }
     info!(job = %job_id, wallet = %job.wallet_address, model = %job.model, "📥 job accepted");
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/api/videos/status/{job_id}")))
         .json(json!({ "jobId": job_id, "status": "queued" })))
+}
+
+/// The answer to a request whose idempotency key is bound already: that job, unless the key was
+/// used with another body.
+async fn replay(
+    state: &AppState,
+    bound: &Bound,
+    fingerprint: &str,
+) -> Result<HttpResponse, ApiError> {
+    if bound.fingerprint != fingerprint {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request body in the last 24 hours",
+        ));
+    }
+    let status = state
+        .store
+        .job_for_api(&bound.job_id)
+        .await?
+        .map_or(relay_shared::job::JobStatus::Queued, |job| job.status());
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Idempotent-Replayed", "true"))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/videos/status/{}", bound.job_id),
+        ))
+        .json(json!({ "jobId": bound.job_id, "status": status })))
 }
 
 fn require_json(request: &HttpRequest) -> Result<(), ApiError> {
@@ -133,18 +148,22 @@ async fn submission_rate(state: &AppState, tenant: &str) -> Result<(), ApiError>
     })
 }
 
-/// The tenant's cap on jobs not yet finished.
-async fn active_jobs_cap(state: &AppState, tenant: &str) -> Result<(), ApiError> {
-    let cap = state.tenant_limits.max_active_jobs;
+/// The tenant's cap on jobs not yet finished: a place is reserved for the job about to be created
+/// in one step with the check, so concurrent submissions never overshoot.
+async fn active_jobs_cap(state: &AppState, tenant: &str, job_id: &str) -> Result<(), ApiError> {
+    let limits = &state.tenant_limits;
+    let cap = limits.max_active_jobs;
     if cap == 0 {
         return Ok(());
     }
-    let stats = state.store.stats_of(Some(tenant)).await?;
-    let active = (stats.queued_jobs + stats.processing_jobs).max(0) as u64;
-    if active >= cap {
+    let reserved = state
+        .store
+        .reserve_active_place(tenant, job_id, cap, limits.active_place_lifetime)
+        .await?;
+    if !reserved {
         return Err(ApiError::too_many(
             "too_many_active_jobs",
-            format!("{active} jobs are still running; at most {cap} may be at once"),
+            format!("{cap} jobs are still running; at most {cap} may be at once"),
             std::time::Duration::from_secs(5),
         ));
     }

@@ -6,6 +6,11 @@
 //! since a blocking command would hold up every request queued behind it. Connections are made on
 //! first use, so processes start while Redis is down.
 //!
+//! A request on the shared connection that finds it broken (Redis restarted, the connection was
+//! reset) is sent once more, on the connection the manager makes anew, when sending it twice is
+//! harmless ([`safe_to_repeat`]): otherwise the first request after every Redis restart would
+//! fail, since a broken connection is found only by the request that meets it.
+//!
 //! Why not a pool (deadpool-redis): its checkout pings the server every time (UNWATCH + PING), one
 //! extra round trip per request; with it W1 ran at 6.5k poll cycles/s on this machine.
 
@@ -147,7 +152,15 @@ impl Backend {
 impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
-            Conn::Shared(c) => c.req_packed_command(cmd),
+            Conn::Shared(c) => Box::pin(async move {
+                match c.req_packed_command(cmd).await {
+                    Err(e) if is_broken_connection(&e) && safe_to_repeat(cmd) => {
+                        tracing::debug!("redis connection broke ({e}); sending again on a new one");
+                        c.req_packed_command(cmd).await
+                    }
+                    other => other,
+                }
+            }),
             Conn::Dedicated(c) => c.req_packed_command(cmd),
             Conn::Cluster(c) => c.req_packed_command(cmd),
         }
@@ -160,7 +173,17 @@ impl ConnectionLike for Conn {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
-            Conn::Shared(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Shared(c) => Box::pin(async move {
+                match c.req_packed_commands(pipeline, offset, count).await {
+                    Err(e)
+                        if is_broken_connection(&e) && pipeline.cmd_iter().all(safe_to_repeat) =>
+                    {
+                        tracing::debug!("redis connection broke ({e}); sending again on a new one");
+                        c.req_packed_commands(pipeline, offset, count).await
+                    }
+                    other => other,
+                }
+            }),
             Conn::Dedicated(c) => c.req_packed_commands(pipeline, offset, count),
             Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
         }
@@ -173,4 +196,31 @@ impl ConnectionLike for Conn {
             Conn::Cluster(c) => c.get_db(),
         }
     }
+}
+
+/// The connection is gone (the server closed it, or it was reset), so the request got no answer
+/// and the manager is connecting anew. Not a timeout: a request that timed out may still run.
+fn is_broken_connection(e: &redis::RedisError) -> bool {
+    e.is_unrecoverable_error() && !e.is_timeout()
+}
+
+/// Whether running `cmd` a second time is harmless should its first run have happened after all
+/// (the server executed it, then died before answering): every read, every write that sets a
+/// value, and the scripts whose second run finds the first one's effect
+/// ([`super::scripts::is_repeatable`]). Not `SET … NX`, whose second run would find itself.
+fn safe_to_repeat(cmd: &Cmd) -> bool {
+    let mut args = cmd.args_iter().filter_map(|arg| match arg {
+        redis::Arg::Simple(bytes) => Some(bytes),
+        _ => None,
+    });
+    let Some(name) = args.next() else {
+        return false;
+    };
+    if name.eq_ignore_ascii_case(b"EVALSHA") {
+        return args.next().is_some_and(super::scripts::is_repeatable);
+    }
+    if name.eq_ignore_ascii_case(b"SET") {
+        return !args.any(|a| a.eq_ignore_ascii_case(b"NX"));
+    }
+    true
 }

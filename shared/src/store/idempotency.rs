@@ -1,5 +1,7 @@
-//! `Idempotency-Key` on submissions: the first request with a key reserves it for the job it
-//! creates, for 24 hours; a repeat within that time finds the job instead of creating another.
+//! `Idempotency-Key` on submissions. A key lives in the partition of the job it is bound to, and
+//! `create_job.lua` binds it in the same step that stores the job: a key is never bound to a job
+//! that does not exist, and a job created with a key always has it bound. A repeat within
+//! [`IDEMPOTENCY_WINDOW`] finds the job instead of creating another.
 
 use std::time::Duration;
 
@@ -17,44 +19,55 @@ pub struct Bound {
     pub fingerprint: String,
 }
 
-impl Store {
-    /// Binds `key` (within `scope`: a tenant, or the operator) to `job_id`, unless it is bound
-    /// already: then the earlier binding.
-    pub async fn bind_idempotency_key(
-        &self,
-        scope: &str,
-        key: &str,
-        job_id: &str,
-        fingerprint: &str,
-    ) -> StoreResult<Option<Bound>> {
-        let redis_key = self.keys.idempotency(scope, key);
-        let mut conn = self.conn().await?;
-        let value = format!("{job_id} {fingerprint}");
-        let set: Option<String> = redis::cmd("SET")
-            .arg(&redis_key)
-            .arg(&value)
-            .arg("NX")
-            .arg("EX")
-            .arg(IDEMPOTENCY_WINDOW.as_secs())
-            .query_async(&mut conn)
-            .await?;
-        if set.is_some() {
-            return Ok(None);
-        }
-        let existing: Option<String> = conn.get(&redis_key).await?;
-        Ok(existing.and_then(|v| {
-            let (job_id, fingerprint) = v.split_once(' ')?;
-            Some(Bound {
-                job_id: job_id.to_owned(),
-                fingerprint: fingerprint.to_owned(),
-            })
-        }))
+impl Bound {
+    /// The stored form: `<job id> <fingerprint>`.
+    pub(crate) fn encode(job_id: &str, fingerprint: &str) -> String {
+        format!("{job_id} {fingerprint}")
     }
 
-    /// Releases a key whose job could not be created.
-    pub async fn unbind_idempotency_key(&self, scope: &str, key: &str) -> StoreResult<()> {
+    pub(crate) fn decode(value: &str) -> Option<Self> {
+        let (job_id, fingerprint) = value.split_once(' ')?;
+        Some(Self {
+            job_id: job_id.to_owned(),
+            fingerprint: fingerprint.to_owned(),
+        })
+    }
+}
+
+/// An `Idempotency-Key` sent with a submission, and what it would bind.
+#[derive(Clone, Copy, Debug)]
+pub struct Idempotency<'a> {
+    /// Whose key: a tenant's id, or the operator's scope.
+    pub scope: &'a str,
+    pub key: &'a str,
+    /// The request's fingerprint: the same key with another body is refused.
+    pub fingerprint: &'a str,
+}
+
+impl Store {
+    /// A fresh job id for a submission: in the partition of its idempotency key, when it has one.
+    pub fn new_job_id(&self, idempotency: Option<&Idempotency<'_>>) -> String {
+        match idempotency {
+            Some(i) => self
+                .keys
+                .new_job_id_in(self.keys.idempotency_partition(i.scope, i.key)),
+            None => crate::keys::new_job_id(),
+        }
+    }
+
+    /// The job `idempotency`'s key is bound to already, if any: a read ahead of the creation
+    /// (which checks again in the same step as it binds), so that a repeat is answered before any
+    /// limit is counted. Also finds a binding made by a version that kept keys apart from their
+    /// jobs (for the day after an upgrade).
+    pub async fn binding(&self, idempotency: &Idempotency<'_>) -> StoreResult<Option<Bound>> {
+        let (scope, key) = (idempotency.scope, idempotency.key);
         let mut conn = self.conn().await?;
-        conn.del::<_, ()>(self.keys.idempotency(scope, key)).await?;
-        Ok(())
+        let mut value: Option<String> = conn.get(self.keys.idempotency(scope, key)).await?;
+        if value.is_none() {
+            value = conn
+                .get(self.keys.idempotency_before_partitions(scope, key))
+                .await?;
+        }
+        Ok(value.as_deref().and_then(Bound::decode))
     }
 }

@@ -4,11 +4,20 @@ use std::collections::HashMap;
 
 use redis::{self, AsyncCommands};
 
+use super::idempotency::{Bound, Idempotency, IDEMPOTENCY_WINDOW};
 use super::{scripts, Store, StoreError, StoreResult};
 use crate::job::{field, Job, NewJob, Stats, API_FIELDS};
 
 /// Wake-up tokens kept at most: enough to wake every idle worker of a large deployment.
 const WAKE_BACKLOG: isize = 64;
+
+/// What a submission did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Created {
+    Stored,
+    /// The idempotency key is bound to this job already: nothing was stored.
+    Bound(Bound),
+}
 
 /// What a force poll found.
 #[derive(Debug)]
@@ -23,52 +32,76 @@ pub enum ForcePoll {
 impl Store {
     /// Stores a new job, due now, and wakes an idle worker.
     pub async fn create_job(&self, job_id: &str, job: &NewJob) -> StoreResult<()> {
-        self.create_job_for(job_id, job, None).await
+        self.create_job_for(job_id, job, None, None).await.map(drop)
     }
 
-    /// Stores a new job owned by `tenant` (counted in its stats too), due now.
+    /// Stores a new job owned by `tenant` (counted in its stats too), due now, and binds its
+    /// idempotency key in the same step; or, when the key is bound already, finds that job
+    /// instead (nothing stored). Once the job is stored this succeeds: what follows (the
+    /// provider's waiting line, waking a worker) only hastens it and is logged when it fails.
     pub async fn create_job_for(
         &self,
         job_id: &str,
         job: &NewJob,
         tenant: Option<&str>,
-    ) -> StoreResult<()> {
+        idempotency: Option<&Idempotency<'_>>,
+    ) -> StoreResult<Created> {
         let partition = self.partition(job_id)?;
         let keys = &self.keys;
+        let counters = keys.stats(partition);
+        let job_key = keys.job(partition, job_id);
         let mut invocation = scripts::CREATE_JOB.prepare_invoke();
         invocation
-            .key(keys.job(partition, job_id))
+            .key(&job_key)
             .key(keys.schedule(partition))
-            .key(keys.stats(partition));
-        if let Some(tenant) = tenant {
-            invocation.key(keys.tenant_stats(partition, tenant));
-        }
+            .key(&counters);
+        match tenant {
+            Some(tenant) => invocation.key(keys.tenant_stats(partition, tenant)),
+            None => invocation.key(&counters),
+        };
+        match idempotency {
+            Some(i) => invocation.key(keys.idempotency(i.scope, i.key)),
+            None => invocation.key(&job_key),
+        };
         invocation
             .arg(job_id)
-            .arg(if job.webhook_url.is_some() { "1" } else { "0" });
+            .arg(if job.webhook_url.is_some() { "1" } else { "0" })
+            .arg(if tenant.is_some() { "1" } else { "0" })
+            .arg(idempotency.map_or(String::new(), |i| Bound::encode(job_id, i.fingerprint)))
+            .arg(IDEMPOTENCY_WINDOW.as_secs());
         for (name, value) in job.to_fields() {
             invocation.arg(name).arg(value);
         }
         if let Some(tenant) = tenant {
-            invocation.arg(crate::job::field::TENANT).arg(tenant);
+            invocation.arg(field::TENANT).arg(tenant);
         }
         let mut conn = self.conn().await?;
-        let created: i64 = invocation.invoke_async(&mut conn).await?;
+        let (created, bound): (i64, String) = invocation.invoke_async(&mut conn).await?;
         if created == 0 {
-            return Err(StoreError::Corrupt(format!(
-                "job id {job_id} already exists"
-            )));
+            let bound = Bound::decode(&bound)
+                .ok_or_else(|| StoreError::Corrupt(format!("idempotency binding {bound:?}")))?;
+            return Ok(Created::Bound(bound));
         }
         if self.in_flight_cap > 0 {
-            redis::cmd("ZADD")
+            let joined = redis::cmd("ZADD")
                 .arg(keys.waiting())
                 .arg("NX")
                 .arg(created)
                 .arg(job_id)
                 .query_async::<()>(&mut conn)
-                .await?;
+                .await;
+            if let Err(e) = joined {
+                // Its first poll puts it in line by its creation time.
+                tracing::warn!(
+                    job = job_id,
+                    "could not put the job in the provider's waiting line yet ({e})"
+                );
+            }
         }
-        self.wake_with(&mut conn).await
+        if let Err(e) = self.wake_with(&mut conn).await {
+            tracing::warn!(job = job_id, "could not wake a worker ({e}); an idle one finds the job within WORKER_IDLE_MAX_MS");
+        }
+        Ok(Created::Stored)
     }
 
     /// The fields of a job the API shows and checks ([`crate::job::API_FIELDS`]): one HMGET.

@@ -21,8 +21,8 @@ use backend::Backend;
 
 pub use budget::{Admission, CallKind, Pause};
 pub use deliveries::{DeliveryHistory, Requeued};
-pub use idempotency::{Bound, IDEMPOTENCY_WINDOW};
-pub use jobs::ForcePoll;
+pub use idempotency::{Bound, Idempotency, IDEMPOTENCY_WINDOW};
+pub use jobs::{Created, ForcePoll};
 pub use queue::{
     Claim, ClaimFields, Claimed, Committed, DeliveryOutcome, PollCommit, Queue, Submission,
 };

@@ -1,5 +1,6 @@
 //! The Lua scripts, compiled in, each with the shared clock prelude prepended.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use redis::Script;
@@ -37,5 +38,20 @@ pub static REVOKE_KEY: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/revoke_key.lua")));
 pub static TRIM_DEAD_LETTERS: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/trim_dead_letters.lua")));
+pub static RESERVE_ACTIVE: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/reserve_active.lua")));
 pub static TAKE_TOKEN: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/take_token.lua")));
+
+/// Whether the script with this SHA-1 (hex) may run twice for one call: every script but those
+/// whose second run would misreport the first (a fenced commit finds its claim already cleared
+/// and says it was lost) or do the work again (a second API key issued).
+pub fn is_repeatable(sha: &[u8]) -> bool {
+    static ONCE_ONLY: LazyLock<HashSet<String>> = LazyLock::new(|| {
+        [&COMMIT_POLLS, &FINISH_DELIVERY, &ISSUE_KEY, &REVOKE_KEY]
+            .into_iter()
+            .map(|script| script.get_hash().to_owned())
+            .collect()
+    });
+    std::str::from_utf8(sha).is_ok_and(|sha| !ONCE_ONLY.contains(sha))
+}

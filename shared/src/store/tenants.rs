@@ -135,3 +135,58 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Reserves one of the tenant's `cap` active-job places for `job_id`, about to be created.
+    /// False when every place is held by a job that is not final. Places of jobs that ended are
+    /// given back here, when the cap is reached (one status read per place, only then).
+    pub async fn reserve_active_place(
+        &self,
+        tenant_id: &str,
+        job_id: &str,
+        cap: u64,
+        stale_after: std::time::Duration,
+    ) -> StoreResult<bool> {
+        let set = self.keys.tenant_active(tenant_id);
+        let reserve = async || -> StoreResult<bool> {
+            let mut conn = self.conn().await?;
+            let reserved: i64 = scripts::RESERVE_ACTIVE
+                .key(&set)
+                .arg(job_id)
+                .arg(cap)
+                .arg(stale_after.as_millis() as u64)
+                .invoke_async(&mut conn)
+                .await?;
+            Ok(reserved == 1)
+        };
+        if reserve().await? {
+            return Ok(true);
+        }
+        let mut conn = self.conn().await?;
+        let holders: Vec<String> = conn.zrange(&set, 0, -1).await?;
+        let mut ended = Vec::new();
+        for holder in holders {
+            let live = self
+                .job_for_api(&holder)
+                .await?
+                .is_some_and(|job| !job.status().is_terminal());
+            if !live {
+                ended.push(holder);
+            }
+        }
+        if ended.is_empty() {
+            return Ok(false);
+        }
+        let _: i64 = conn.zrem(&set, &ended).await?;
+        reserve().await
+    }
+
+    /// Gives back a place reserved for a job that was not created after all.
+    pub async fn release_active_place(&self, tenant_id: &str, job_id: &str) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let _: i64 = conn
+            .zrem(self.keys.tenant_active(tenant_id), job_id)
+            .await?;
+        Ok(())
+    }
+}
