@@ -65,6 +65,11 @@ struct Inbox {
     arrived: Notify,
     /// Accepted final webhooks (`completed`, `failed`, `timeout`).
     finals: std::sync::atomic::AtomicUsize,
+    /// How long each request is held before it is answered.
+    hold: Mutex<Duration>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
 }
 
 pub struct Receiver {
@@ -94,6 +99,14 @@ impl Receiver {
                 web::post().to(move |request: HttpRequest, body: web::Bytes| {
                     let (state, secret) = (state.clone(), secret.clone());
                     async move {
+                        use std::sync::atomic::Ordering::SeqCst;
+                        let now = state.in_flight.fetch_add(1, SeqCst) + 1;
+                        state.peak.fetch_max(now, SeqCst);
+                        let hold = *state.hold.lock().unwrap();
+                        if !hold.is_zero() {
+                            tokio::time::sleep(hold).await;
+                        }
+                        state.in_flight.fetch_sub(1, SeqCst);
                         let received = check(&request, &body, &secret);
                         let refusal = {
                             let mut failing = state.failing.lock().unwrap();
@@ -132,6 +145,16 @@ impl Receiver {
         .run();
         tokio::spawn(server);
         Self { url, inbox }
+    }
+
+    /// Holds each request for `hold` before answering it (a slow receiver).
+    pub fn hold_each(&self, hold: Duration) {
+        *self.inbox.hold.lock().unwrap() = hold;
+    }
+
+    /// The most requests that were ever being answered at once.
+    pub fn peak_concurrency(&self) -> usize {
+        self.inbox.peak.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Requests answered with a failure.

@@ -590,3 +590,50 @@ async fn the_active_jobs_cap_is_exact_under_concurrent_submissions() {
     let (status, reply) = call(&stack, Method::POST, "/api/generate", &key, Some(body)).await;
     assert_eq!(status, 202, "{reply}");
 }
+
+/// #15.13: WEBHOOK_CONCURRENCY bounds the sends of a worker process, not the batches.
+#[tokio::test]
+async fn webhook_concurrency_bounds_the_sends_at_once() {
+    let stack = Stack::start(
+        SimConfig {
+            queued_ms: 0,
+            running_ms: 200,
+            ..SimConfig::default()
+        },
+        &[("WEBHOOK_CONCURRENCY", "4")],
+    )
+    .await;
+    stack.receiver.hold_each(Duration::from_millis(150));
+    let mut ids = Vec::new();
+    for n in 0..30 {
+        ids.push(stack.submit(&format!("many webhooks {n}"), json!({})).await);
+    }
+    let _worker = stack.spawn_worker();
+    stack
+        .receiver
+        .wait_for_final(&ids, Duration::from_secs(60))
+        .await;
+    let peak = stack.receiver.peak_concurrency();
+    assert!(peak <= 4, "{peak} webhooks were being sent at once");
+    assert!(peak >= 3, "the four slots were used ({peak})");
+}
+
+/// #15.15: a refused webhook URL's message says that it is refused, not where its host points.
+#[tokio::test]
+async fn a_refused_webhook_url_does_not_tell_where_its_host_resolves() {
+    let stack = Stack::start(Stack::quick_sim(), &[]).await;
+    for url in ["https://localhost/hook", "https://localhost:8443/hook"] {
+        let (status, reply) = stack
+            .post_json(
+                "/api/generate",
+                &json!({"walletAddress": "w", "script": "s", "webhookUrl": url}),
+            )
+            .await;
+        assert_eq!(status, 422, "{reply}");
+        let message = reply["error"]["message"].as_str().unwrap();
+        assert!(message.contains("localhost"), "{message}");
+        for address in ["127.0.0.1", "::1"] {
+            assert!(!message.contains(address), "{message}");
+        }
+    }
+}

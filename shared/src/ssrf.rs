@@ -103,37 +103,70 @@ impl UrlGuard {
         is_global(ip) || self.allowed(ip)
     }
 
-    /// Checks a client-supplied URL: its form, then every address its host resolves to.
-    pub async fn vet(&self, url: &str) -> Result<Url, String> {
-        let url = Url::parse(url).map_err(|e| format!("not a valid URL: {e}"))?;
-        let host = url
+    /// Checks a client-supplied URL: its form, then every address its host resolves to. A refusal
+    /// names the host, never the address it resolved to: the answer would let a caller map
+    /// internal names (`redis`, cluster services) through us.
+    pub async fn vet(&self, url: &str) -> Result<Url, UrlRefusal> {
+        let refused = |why: String| Err(UrlRefusal::Refused(why));
+        let url = match Url::parse(url) {
+            Ok(url) => url,
+            Err(e) => return refused(format!("not a valid URL: {e}")),
+        };
+        let Some(host) = url
             .host_str()
-            .ok_or("the URL has no host")?
-            .trim_matches(['[', ']']);
-        let port = url.port_or_known_default().ok_or("the URL has no port")?;
-        let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
-            Ok(ip) => vec![ip],
-            Err(_) => tokio::net::lookup_host((host, port))
-                .await
-                .map_err(|_| format!("{host} does not resolve"))?
-                .map(|a| a.ip())
-                .collect(),
+            .map(|h| h.trim_matches(['[', ']']).to_owned())
+        else {
+            return refused("the URL has no host".into());
+        };
+        let Some(port) = url.port_or_known_default() else {
+            return refused("the URL has no port".into());
+        };
+        let (addresses, literal): (Vec<IpAddr>, bool) = match host.parse::<IpAddr>() {
+            Ok(ip) => (vec![ip], true),
+            Err(_) => match tokio::net::lookup_host((host.as_str(), port)).await {
+                Ok(found) => (found.map(|a| a.ip()).collect(), false),
+                // Not knowing is not a verdict: the lookup may work later.
+                Err(_) => {
+                    return Err(UrlRefusal::Unresolved(format!(
+                        "{host} could not be resolved"
+                    )))
+                }
+            },
         };
         if addresses.is_empty() {
-            return Err(format!("{host} does not resolve"));
+            return Err(UrlRefusal::Unresolved(format!(
+                "{host} could not be resolved"
+            )));
         }
         if let Some(bad) = addresses.iter().find(|ip| !self.permits(**ip)) {
-            return Err(format!(
-                "{host} resolves to {bad}, which is not a public address (WEBHOOK_ALLOWED_NETS opens chosen ranges)"
+            let what = if literal {
+                format!("{bad} is")
+            } else {
+                format!("{host} resolves to an address that is")
+            };
+            return refused(format!(
+                "{what} not public (WEBHOOK_ALLOWED_NETS opens chosen ranges)"
             ));
         }
         match url.scheme() {
             "https" => Ok(url),
             "http" if addresses.iter().all(|ip| self.allowed(*ip)) => Ok(url),
-            "http" => Err("webhook URLs must use https".into()),
-            other => Err(format!("unsupported scheme {other:?}")),
+            "http" => refused("webhook URLs must use https".into()),
+            other => refused(format!("unsupported scheme {other:?}")),
         }
     }
+}
+
+/// Why a client-supplied webhook URL is not used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UrlRefusal {
+    /// The URL, or an address its host resolves to, is not allowed: trying again cannot help.
+    #[error("{0}")]
+    Refused(String),
+    /// Its host could not be resolved just now (a timeout, SERVFAIL, no resolver, or no such
+    /// name): a lookup that may work later.
+    #[error("{0}")]
+    Unresolved(String),
 }
 
 /// DNS for the delivery client: resolves with the system, then refuses the host unless every
@@ -225,7 +258,10 @@ mod tests {
         for (url, why) in [
             ("http://8.8.8.8/hook", "https"),
             ("https://127.0.0.1/hook", "127.0.0.1"),
-            ("https://localhost/hook", "not a public address"),
+            (
+                "https://localhost/hook",
+                "localhost resolves to an address that is not public",
+            ),
             ("https://[::ffff:127.0.0.1]/hook", "public"),
             (
                 "https://169.254.169.254/latest/meta-data",
@@ -236,9 +272,14 @@ mod tests {
             ("not a url", "valid URL"),
         ] {
             let err = guard.vet(url).await.unwrap_err();
-            assert!(err.contains(why), "{url}: {err}");
+            assert!(matches!(err, UrlRefusal::Refused(_)), "{url}: {err:?}");
+            assert!(err.to_string().contains(why), "{url}: {err}");
         }
         assert!(guard.vet("https://8.8.8.8/hook").await.is_ok());
+        assert!(matches!(
+            guard.vet("https://no-such-host.invalid/hook").await,
+            Err(UrlRefusal::Unresolved(_))
+        ));
     }
 
     #[tokio::test]

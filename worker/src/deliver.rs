@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{stream, StreamExt};
 use rand::Rng;
+use tokio::sync::OwnedSemaphorePermit;
 use relay_shared::store::{ClaimFields, Claimed, DeliveryOutcome, Queue};
 use relay_shared::time::now_iso8601;
 use tracing::{info, warn};
@@ -31,12 +32,14 @@ struct Head {
 }
 
 impl Worker {
-    /// Delivers the head event of each claimed outbox; returns how many were attempted.
+    /// Delivers the head event of each claimed outbox; returns how many were attempted. `slots`
+    /// holds one delivery slot per item, each given back as soon as its item is done.
     pub(crate) async fn deliver_batch(
         &self,
         items: Vec<(u16, Claimed)>,
         token: &str,
         now_ms: i64,
+        mut slots: Option<OwnedSemaphorePermit>,
     ) -> usize {
         let heads: Vec<Head> = items
             .into_iter()
@@ -69,10 +72,13 @@ impl Worker {
             }
         };
         let attempted = heads.len();
-        stream::iter(heads.into_iter().zip(events))
+        let slots: Vec<_> = (0..attempted)
+            .map(|_| slots.as_mut().and_then(|s| s.split(1)))
+            .collect();
+        stream::iter(heads.into_iter().zip(events).zip(slots))
             .for_each_concurrent(
                 self.inner.settings.webhook_concurrency,
-                |(head, event)| async move {
+                |((head, event), slot)| async move {
                     let (outcome, entry) = match event {
                         Some((body, created_ms)) => {
                             self.attempt(&head, &body, created_ms, token, now_ms).await
@@ -81,6 +87,7 @@ impl Worker {
                         None => (DeliveryOutcome::Delivered, String::new()),
                     };
                     self.record(&head, token, &outcome, &entry).await;
+                    drop(slot);
                 },
             )
             .await;

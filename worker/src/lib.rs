@@ -168,7 +168,7 @@ impl Worker {
         let mut deliveries = Claimer::new(Queue::Deliveries, deliver::CLAIM_FIELDS, self.lease());
         let round = deliveries.round(store, want, self.next_token()).await?;
         let delivered = self
-            .deliver_batch(round.items, &round.token, round.now_ms)
+            .deliver_batch(round.items, &round.token, round.now_ms, None)
             .await;
         Ok(Pass { polled, delivered })
     }
@@ -247,19 +247,24 @@ impl Worker {
     }
 
     async fn delivery_loop(self, shutdown: CancellationToken) {
+        // One slot per webhook being sent: WEBHOOK_CONCURRENCY bounds the sends of this process,
+        // however they are batched.
         let limit = self.inner.settings.webhook_concurrency;
         let mut claimer = Claimer::new(Queue::Deliveries, deliver::CLAIM_FIELDS, self.lease());
+        let slots = Arc::new(Semaphore::new(limit));
+        let batch = (limit / 4).max(1);
         let mut running = JoinSet::new();
         while !shutdown.is_cancelled() {
             while running.try_join_next().is_some() {}
-            if running.len() >= limit {
+            let free = slots.available_permits();
+            if free < batch.min(limit) && !running.is_empty() || free == 0 {
                 tokio::select! {
                     _ = running.join_next() => {},
                     () = shutdown.cancelled() => {},
                 }
                 continue;
             }
-            let Some(round) = self.claim_or_pause(&mut claimer, limit, &shutdown).await else {
+            let Some(round) = self.claim_or_pause(&mut claimer, free, &shutdown).await else {
                 continue;
             };
             if round.items.is_empty() {
@@ -267,6 +272,10 @@ impl Worker {
                     .await;
                 continue;
             }
+            let permits = slots
+                .clone()
+                .try_acquire_many_owned(round.items.len() as u32)
+                .expect("claimed within free slots");
             let token: Arc<str> = round.token.into();
             let tracked: Vec<_> = round
                 .items
@@ -280,7 +289,7 @@ impl Worker {
             let worker = self.clone();
             running.spawn(async move {
                 worker
-                    .deliver_batch(round.items, &token, round.now_ms)
+                    .deliver_batch(round.items, &token, round.now_ms, Some(permits))
                     .await;
                 drop(tracked);
             });
