@@ -637,3 +637,54 @@ async fn a_refused_webhook_url_does_not_tell_where_its_host_resolves() {
         }
     }
 }
+
+/// #15.14: a tenant sees its own endpoints' details only: an attempt at the operator's URL shows
+/// neither that URL nor its answer.
+#[tokio::test]
+async fn a_tenant_does_not_see_the_operators_endpoint_or_its_answers() {
+    let stack = Stack::start(
+        Stack::quick_sim(),
+        &[("AUTH", "on"), ("ADMIN_API_KEY", ADMIN)],
+    )
+    .await;
+    // The operator's receiver, with a token in its URL and an answer of its own.
+    stack.receiver.fail_next(Failing::times(1, 500));
+    let (_, key) = e2e::access::new_tenant(&stack, "no-url-of-its-own").await;
+    let id = submit_as(&stack, &key, "goes to the operator's URL").await;
+    let _worker = stack.spawn_worker();
+    stack
+        .receiver
+        .wait_for_final(std::slice::from_ref(&id), LIMIT)
+        .await;
+    let path = format!("/api/videos/{id}/deliveries");
+    let (status, as_tenant) = call(&stack, Method::GET, &path, &key, None).await;
+    assert_eq!(status, 200, "{as_tenant}");
+    let text = as_tenant.to_string();
+    let port = stack
+        .receiver
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    for leak in [
+        port,
+        "sora-status",
+        "refused by the test receiver",
+        "\"ok\":true",
+    ] {
+        assert!(!text.contains(leak), "the tenant sees {leak:?}: {text}");
+    }
+    let attempts = as_tenant["deliveries"][0]["attempts"].as_array().unwrap();
+    assert!(
+        !attempts.is_empty(),
+        "the tenant still sees that and when attempts were made"
+    );
+    // The operator sees everything.
+    let (_, as_admin) = call(&stack, Method::GET, &path, ADMIN, None).await;
+    assert!(as_admin
+        .to_string()
+        .contains("refused by the test receiver"));
+}

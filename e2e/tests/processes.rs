@@ -340,3 +340,35 @@ async fn a_worker_whose_log_pipe_is_closed_still_stops_on_sigterm() {
     .await;
     assert_eq!(exited.code(), Some(0));
 }
+
+/// #15.17: webhook URLs carry credentials and path tokens: logs show their scheme and host and a
+/// hash of the rest, never the URL itself.
+#[tokio::test]
+async fn webhook_urls_never_reach_the_logs_whole() {
+    let deployment = deploy(&[]).await;
+    let mut env = deployment.env.clone();
+    let url = deployment
+        .receiver
+        .url
+        .replace("http://", "http://hook-user:password-in-the-url@")
+        + "?token=path-token-in-the-url";
+    env.insert("WEBHOOK_URL".into(), url);
+    let worker = Process::spawn("relay-worker", &[], &env);
+    let id = submit(&deployment.api, "a logged delivery").await;
+    deployment
+        .receiver
+        .wait_for_final(&[id], Duration::from_secs(20))
+        .await;
+    let output = worker.output().join("\n");
+    assert!(
+        output.contains("Webhook sent"),
+        "the worker logs at info: {output}"
+    );
+    assert!(output.contains("127.0.0.1"), "the host is shown: {output}");
+    for secret in ["password-in-the-url", "path-token-in-the-url", "hook-user"] {
+        assert!(
+            !output.contains(secret),
+            "{secret} appears in the worker's log:\n{output}"
+        );
+    }
+}

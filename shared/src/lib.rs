@@ -6,6 +6,7 @@ pub mod config;
 pub mod job;
 pub mod keys;
 pub mod provider;
+pub mod redact;
 pub mod shutdown;
 pub mod ssrf;
 pub mod store;

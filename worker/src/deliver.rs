@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use futures_util::{stream, StreamExt};
 use rand::Rng;
-use tokio::sync::OwnedSemaphorePermit;
+use relay_shared::redact;
 use relay_shared::store::{ClaimFields, Claimed, DeliveryOutcome, Queue};
 use relay_shared::time::now_iso8601;
+use tokio::sync::OwnedSemaphorePermit;
 use tracing::{info, warn};
 
 use crate::sender::Destination;
@@ -110,22 +111,32 @@ impl Worker {
             (None, Some(operator)) => Destination::Operator(operator),
             (None, None) => {
                 let error = "no webhook URL configured".to_owned();
-                let entry = log_entry(head, "", None, Duration::ZERO, Some(&error), "", "dead");
+                let entry = log_entry(head, None, None, Duration::ZERO, Some(&error), "", "dead");
                 return (DeliveryOutcome::Dead { error }, entry);
             }
         };
         let url = match destination {
             Destination::Operator(url) | Destination::Client(url) => url,
         };
+        // Logs and error texts show the URL's origin and a hash, never its credentials or tokens.
+        let shown = redact::url(url);
         match self.inner.store.is_gone(url).await {
             Ok(true) => {
-                let error = format!("{url} answered 410 Gone earlier: deliveries to it are stopped until a redelivery is requested");
+                let error = format!("{shown} answered 410 Gone earlier: deliveries to it are stopped until a redelivery is requested");
                 warn!(job = %head.job, seq = head.seq, "   ☠️ Webhook not sent: {error}");
-                let entry = log_entry(head, url, None, Duration::ZERO, Some(&error), "", "dead");
+                let entry = log_entry(
+                    head,
+                    Some(destination),
+                    None,
+                    Duration::ZERO,
+                    Some(&error),
+                    "",
+                    "dead",
+                );
                 return (DeliveryOutcome::Dead { error }, entry);
             }
             Ok(false) => {}
-            Err(e) => warn!("could not check whether {url} is gone: {e}"),
+            Err(e) => warn!("could not check whether {shown} is gone: {e}"),
         }
         let tenant_keys = match &head.tenant {
             Some(tenant) => match self.tenant_signing_keys(tenant).await {
@@ -133,8 +144,15 @@ impl Worker {
                 Err(e) => {
                     // Never sign a tenant's event with the wrong secret: try again later.
                     let error = format!("could not read the tenant's webhook secret: {e}");
-                    let entry =
-                        log_entry(head, url, None, Duration::ZERO, Some(&error), "", "retry");
+                    let entry = log_entry(
+                        head,
+                        Some(destination),
+                        None,
+                        Duration::ZERO,
+                        Some(&error),
+                        "",
+                        "retry",
+                    );
                     let after = Duration::from_millis(settings.webhook_retry_initial_ms);
                     let retry = DeliveryOutcome::Retry {
                         after,
@@ -159,10 +177,10 @@ impl Worker {
         let took = started.elapsed();
         let failure = match sent {
             Ok(sent) => {
-                info!(job = %head.job, seq = head.seq, "   ✅ Webhook sent: {url} ({})", sent.status);
+                info!(job = %head.job, seq = head.seq, "   ✅ Webhook sent: {shown} ({})", sent.status);
                 let entry = log_entry(
                     head,
-                    url,
+                    Some(destination),
                     Some(sent.status),
                     took,
                     None,
@@ -181,12 +199,12 @@ impl Worker {
         let gone = failure.status == Some(410) || failure.refused;
         if failure.status == Some(410) {
             if let Err(e) = self.inner.store.mark_gone(url, window).await {
-                warn!("could not record that {url} is gone: {e}");
+                warn!("could not record that {shown} is gone: {e}");
             }
         }
         let (outcome, verdict) = if out_of_attempts || gone || age >= window {
             let error = format!("{} after {attempts} attempt(s)", failure.reason);
-            warn!(job = %head.job, seq = head.seq, "   ☠️ Webhook given up: {url}: {error}");
+            warn!(job = %head.job, seq = head.seq, "   ☠️ Webhook given up: {shown}: {error}");
             (DeliveryOutcome::Dead { error }, "dead")
         } else {
             // The receiver's own Retry-After wins over our schedule (bounded by the retry window).
@@ -194,7 +212,7 @@ impl Worker {
                 Some(asked) => asked.min(window),
                 None => self.retry_wait(head.attempts),
             };
-            warn!(job = %head.job, seq = head.seq, "   ⚠️ Webhook failed: {url}: {} (attempt {attempts}); retrying in {after:?}", failure.reason);
+            warn!(job = %head.job, seq = head.seq, "   ⚠️ Webhook failed: {shown}: {} (attempt {attempts}); retrying in {after:?}", failure.reason);
             let retry = DeliveryOutcome::Retry {
                 after,
                 asked_by_receiver: failure.retry_after.is_some(),
@@ -203,7 +221,7 @@ impl Worker {
         };
         let entry = log_entry(
             head,
-            url,
+            Some(destination),
             failure.status,
             took,
             Some(&failure.reason),
@@ -242,15 +260,22 @@ impl Worker {
 }
 
 /// One line of the attempt log (`GET /api/videos/{jobId}/deliveries`).
+/// `destination` tells whose endpoint it was: the operator's (`WEBHOOK_URL`), whose URL and
+/// answers a tenant must not see, or the job's own.
 fn log_entry(
     head: &Head,
-    url: &str,
+    destination: Option<Destination<'_>>,
     status: Option<u16>,
     took: Duration,
     error: Option<&str>,
     response: &str,
     outcome: &str,
 ) -> String {
+    let (url, whose) = match destination {
+        Some(Destination::Operator(url)) => (url, "operator"),
+        Some(Destination::Client(url)) => (url, "own"),
+        None => ("", "none"),
+    };
     serde_json::json!({
         "sequence": head.seq,
         "at": now_iso8601(),
@@ -260,6 +285,7 @@ fn log_entry(
         "error": error,
         "response": response,
         "outcome": outcome,
+        "destination": whose,
     })
     .to_string()
 }

@@ -182,10 +182,10 @@ impl Worker {
         );
         info!(
             "✅ Sora polling service started (interval: {}ms, max {}ms, concurrency {}, provider {})",
-            s.poll_initial_interval_ms, s.poll_max_interval_ms, s.worker_concurrency, s.openai_base_url
+            s.poll_initial_interval_ms, s.poll_max_interval_ms, s.worker_concurrency, relay_shared::redact::url(&s.openai_base_url)
         );
         match s.webhook_url() {
-            Some(url) => info!("📮 Webhooks go to {url}"),
+            Some(url) => info!("📮 Webhooks go to {}", relay_shared::redact::url(url)),
             None => warn!("WEBHOOK_URL is not set: no webhooks will be sent"),
         }
         let polls = tokio::spawn(self.clone().poll_loop(shutdown.clone()));
