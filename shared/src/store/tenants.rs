@@ -139,7 +139,9 @@ impl Store {
 impl Store {
     /// Reserves one of the tenant's `cap` active-job places for `job_id`, about to be created.
     /// False when every place is held by a job that is not final. Places of jobs that ended are
-    /// given back here, when the cap is reached (one status read per place, only then).
+    /// given back here, when the cap is reached (one status read per place, only then); a place
+    /// whose job does not exist is given back only once it is older than any creation takes
+    /// (its job may be on its way).
     pub async fn reserve_active_place(
         &self,
         tenant_id: &str,
@@ -147,38 +149,42 @@ impl Store {
         cap: u64,
         stale_after: std::time::Duration,
     ) -> StoreResult<bool> {
+        /// Longer than any submission takes between its reservation and its job's creation.
+        const CREATION_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
         let set = self.keys.tenant_active(tenant_id);
-        let reserve = async || -> StoreResult<bool> {
+        let reserve = async |missing: &[String]| -> StoreResult<bool> {
             let mut conn = self.conn().await?;
             let reserved: i64 = scripts::RESERVE_ACTIVE
                 .key(&set)
                 .arg(job_id)
                 .arg(cap)
                 .arg(stale_after.as_millis() as u64)
+                .arg(CREATION_GRACE.as_millis() as u64)
+                .arg(missing)
                 .invoke_async(&mut conn)
                 .await?;
             Ok(reserved == 1)
         };
-        if reserve().await? {
+        if reserve(&[]).await? {
             return Ok(true);
         }
         let mut conn = self.conn().await?;
         let holders: Vec<String> = conn.zrange(&set, 0, -1).await?;
-        let mut ended = Vec::new();
+        let (mut ended, mut missing) = (Vec::new(), Vec::new());
         for holder in holders {
-            let live = self
-                .job_for_api(&holder)
-                .await?
-                .is_some_and(|job| !job.status().is_terminal());
-            if !live {
-                ended.push(holder);
+            match self.job_for_api(&holder).await? {
+                Some(job) if job.status().is_terminal() => ended.push(holder),
+                Some(_) => {}
+                None => missing.push(holder),
             }
         }
-        if ended.is_empty() {
+        if ended.is_empty() && missing.is_empty() {
             return Ok(false);
         }
-        let _: i64 = conn.zrem(&set, &ended).await?;
-        reserve().await
+        if !ended.is_empty() {
+            let _: i64 = conn.zrem(&set, &ended).await?;
+        }
+        reserve(&missing).await
     }
 
     /// Gives back a place reserved for a job that was not created after all.
