@@ -170,9 +170,14 @@ impl Store {
         }
         let mut conn = self.conn().await?;
         let holders: Vec<String> = conn.zrange(&set, 0, -1).await?;
+        // Read side by side: the requests are pipelined on the one connection.
+        let jobs = futures_util::future::try_join_all(
+            holders.iter().map(|holder| self.job_for_api(holder)),
+        )
+        .await?;
         let (mut ended, mut missing) = (Vec::new(), Vec::new());
-        for holder in holders {
-            match self.job_for_api(&holder).await? {
+        for (holder, job) in holders.into_iter().zip(jobs) {
+            match job {
                 Some(job) if job.status().is_terminal() => ended.push(holder),
                 Some(_) => {}
                 None => missing.push(holder),
