@@ -75,7 +75,7 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
     }
     let size = optional_string(&fields, "size")?;
     if let Some(s) = &size {
-        if !is_size(s) {
+        if !relay_shared::job::is_video_size(s) {
             return Err(ApiError::invalid_field(format!(
                 "size must look like \"1280x720\" (width x height in pixels), not {s:?}"
             )));
@@ -143,12 +143,6 @@ fn is_model_name(model: &str) -> bool {
         && model
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._:/-".contains(c))
-}
-
-fn is_size(size: &str) -> bool {
-    let dimension = |d: &str| (2..=5).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit());
-    size.split_once('x')
-        .is_some_and(|(w, h)| dimension(w) && dimension(h))
 }
 
 fn kind_of(value: &Value) -> &'static str {

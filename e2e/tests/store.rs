@@ -59,6 +59,7 @@ fn commit(job_id: &str, token: &str) -> PollCommit {
             interval_ms: Some(60_000),
             since: None,
             own_webhook: false,
+            failing_since: None,
             sora_id: Some("video_1".into()),
         },
         state_changed: true,

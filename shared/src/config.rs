@@ -44,10 +44,13 @@ pub struct Settings {
     pub openai_base_url: String,
     pub openai_api_key: SecretString,
     pub sora_model: String,
+    pub sora_default_seconds: String,
+    pub sora_default_size: String,
     pub provider_timeout_ms: u64,
     pub sora_max_rpm: u32,
     pub sora_max_in_flight: u32,
     pub sora_quota_pause_secs: u64,
+    pub provider_failure_max_secs: u64,
 
     pub poll_initial_interval_ms: u64,
     pub poll_max_interval_ms: u64,
@@ -191,6 +194,26 @@ impl Settings {
         }
         if let Err(why) = crate::webhook::SigningKeys::parse(self.webhook_secret.expose_secret()) {
             return fail("webhook_secret", &why);
+        }
+        if !self
+            .sora_default_seconds
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            return fail(
+                "sora_default_seconds",
+                "must be a whole number of seconds, or empty",
+            );
+        }
+        if !self.sora_default_size.is_empty() && !crate::job::is_video_size(&self.sora_default_size)
+        {
+            return fail(
+                "sora_default_size",
+                "must be WIDTHxHEIGHT, e.g. 1280x720, or empty",
+            );
+        }
+        if self.provider_failure_max_secs == 0 {
+            return fail("provider_failure_max_secs", "must be greater than 0");
         }
         if self.sora_model.trim().is_empty() {
             return fail("sora_model", "must not be empty");

@@ -130,6 +130,13 @@ impl Sample {
     }
 }
 
+/// Whether `size` is a video size as providers take it: `WIDTHxHEIGHT` in pixels (`1280x720`).
+pub fn is_video_size(size: &str) -> bool {
+    let dimension = |d: &str| (2..=5).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit());
+    size.split_once('x')
+        .is_some_and(|(w, h)| dimension(w) && dimension(h))
+}
+
 /// Everything a poll reads of a job, stored in the one field `state`, so that a claim reads one
 /// field per job and a commit writes one: every hash field a script reads or writes costs Redis a
 /// lookup in the hash and a conversion to and from Lua, and these were most of a poll cycle's cost
@@ -137,7 +144,9 @@ impl Sample {
 /// it too, so each lives in one place.
 ///
 /// Stored form: `<status> <progress> <created ms> <interval ms | -> <since | -> <own webhook 0|1>
-/// <provider id>`, the provider id last (possibly empty) so that it may hold any character.
+/// [@<failing since ms>] <provider id>`, the provider id last (possibly empty) so that it may hold
+/// any character. The failure streak rides on the webhook flag's token (`1@1764…`), so states
+/// written before it existed read as they are.
 /// `create_job.lua` writes the first one; `force_poll.lua` reads the status (the first word).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PollState {
@@ -151,6 +160,9 @@ pub struct PollState {
     pub since: Option<Sample>,
     /// The job has its own webhook URL.
     pub own_webhook: bool,
+    /// Redis time of the first of the provider calls that have failed since the last answer
+    /// (`PROVIDER_FAILURE_MAX_SECS` ends the job when the streak lasts that long).
+    pub failing_since: Option<i64>,
     pub sora_id: Option<String>,
 }
 
@@ -164,7 +176,10 @@ impl PollState {
             self.created_ms,
             self.interval_ms.map_or_else(dash, |i| i.to_string()),
             self.since.map_or_else(dash, Sample::to_field),
-            u8::from(self.own_webhook),
+            match self.failing_since {
+                Some(ms) => format!("{}@{ms}", u8::from(self.own_webhook)),
+                None => u8::from(self.own_webhook).to_string(),
+            },
             self.sora_id.as_deref().unwrap_or("")
         )
     }
@@ -183,7 +198,11 @@ impl PollState {
             "-" => None,
             sample => Some(Sample::parse(sample)?),
         };
-        let own_webhook = next()? == "1";
+        let flag = next()?;
+        let (own_webhook, failing_since) = match flag.split_once('@') {
+            Some((flag, ms)) => (flag == "1", Some(ms.parse().ok()?)),
+            None => (flag == "1", None),
+        };
         let sora_id = Some(next()?).filter(|id| !id.is_empty()).map(str::to_owned);
         Some(Self {
             status,
@@ -192,6 +211,7 @@ impl PollState {
             interval_ms,
             since,
             own_webhook,
+            failing_since,
             sora_id,
         })
     }
@@ -212,6 +232,7 @@ impl PollState {
             created_ms: value(3).and_then(|c| c.parse().ok()).unwrap_or(0),
             interval_ms: value(4).and_then(|i| i.parse().ok()),
             own_webhook: value(5).is_some(),
+            failing_since: None,
             since: value(6).and_then(Sample::parse),
         })
     }
@@ -433,9 +454,16 @@ mod tests {
                 progress: 5,
             }),
             own_webhook: true,
+            failing_since: None,
             sora_id: Some("video 1 - odd:id".into()),
         };
-        assert_eq!(PollState::decode(&state.encode()), Some(state));
+        assert_eq!(PollState::decode(&state.encode()), Some(state.clone()));
+        let failing = PollState {
+            failing_since: Some(1_733_130_002_000),
+            ..state
+        };
+        assert!(failing.encode().contains(" 1@1733130002000 video 1"));
+        assert_eq!(PollState::decode(&failing.encode()), Some(failing));
         // As create_job.lua writes it: nothing polled yet, no provider id.
         let fresh = PollState::decode("queued 0 1733130000000 - - 0 ").unwrap();
         assert_eq!(

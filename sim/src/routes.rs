@@ -115,6 +115,15 @@ pub async fn content(
     query: web::Query<ContentQuery>,
 ) -> Result<HttpResponse, OpenAiError> {
     let video = state.get(&path).ok_or_else(|| not_found(&path))?;
+    if video.prompt.contains("sim:content_500") {
+        // What LiteLLM answers for a failed Veo job it reported as completed.
+        return Err(crate::error::error(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "server_error",
+            "The video could not be retrieved.",
+        ));
+    }
     if video.at(now_ms()).status != "completed" {
         return Err(invalid(
             "video_id",

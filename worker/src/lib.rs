@@ -39,7 +39,7 @@ use lease::InFlight;
 /// worker does).
 pub use poll::CLAIM_FIELDS;
 pub use sender::WebhookSender;
-use transition::Backoff;
+use transition::{Backoff, Policy};
 
 /// How much later than a blocking wait's own timeout the local timer ends it.
 const TIMER_SLACK: Duration = Duration::from_millis(2);
@@ -57,7 +57,7 @@ struct Inner {
     store: Store,
     provider: Arc<dyn VideoProvider>,
     webhooks: WebhookSender,
-    backoff: Backoff,
+    policy: Policy,
     worker_id: String,
     claims: AtomicU64,
     deliveries_waiting: Notify,
@@ -99,9 +99,12 @@ impl Worker {
             Duration::from_millis(settings.webhook_timeout_ms),
         )
         .context("building the webhook sender")?;
-        let backoff = Backoff {
-            initial: settings.poll_initial(),
-            max: settings.poll_max(),
+        let policy = Policy {
+            backoff: Backoff {
+                initial: settings.poll_initial(),
+                max: settings.poll_max(),
+            },
+            failure_limit: Duration::from_secs(settings.provider_failure_max_secs),
         };
         let worker_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         Ok(Self {
@@ -110,7 +113,7 @@ impl Worker {
                 store,
                 provider,
                 webhooks,
-                backoff,
+                policy,
                 worker_id,
                 claims: AtomicU64::new(0),
                 deliveries_waiting: Notify::new(),
@@ -126,7 +129,7 @@ impl Worker {
     /// every poll due at once (benchmarks: the W1 workload). Call before cloning the worker.
     pub fn with_poll_waits(mut self, initial: Duration, max: Duration) -> Self {
         let inner = Arc::get_mut(&mut self.inner).expect("with_poll_waits before cloning");
-        inner.backoff = Backoff { initial, max };
+        inner.policy.backoff = Backoff { initial, max };
         self
     }
 

@@ -10,7 +10,7 @@ use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
 use tracing::{debug, error, info, warn};
 
-use crate::transition::{self, JobState, Outcome};
+use crate::transition::{self, provider_status, JobState, Outcome, ProviderStatus};
 use crate::Worker;
 
 /// The job fields a claim returns: what every poll needs, in the one field `state` (see
@@ -51,6 +51,7 @@ impl ClaimedJob {
                 .interval_ms
                 .map_or(initial_interval, Duration::from_millis),
             since: claimed.since,
+            failing_since: claimed.failing_since,
             sora_id: claimed.sora_id.clone(),
         };
         Some(Self {
@@ -68,6 +69,7 @@ impl ClaimedJob {
             progress: next.progress,
             interval_ms: Some(next.interval.as_millis() as u64),
             since: next.since,
+            failing_since: next.failing_since,
             sora_id: next.sora_id.clone(),
             ..self.claimed.clone()
         };
@@ -104,7 +106,7 @@ impl Worker {
             &outcome,
             Outcome::CreateFailed(e) if !matches!(e, ProviderError::Unavailable { .. })
         );
-        let next = transition::next(&job.state, outcome, self.inner.backoff, now_ms);
+        let next = transition::next(&job.state, outcome, self.inner.policy, now_ms);
         let video_url = next
             .completed_video
             .as_deref()
@@ -193,16 +195,55 @@ impl Worker {
                 return Some(Outcome::Deferred(wait));
             }
             debug!("📡 Polling Sora job: {video_id}");
-            return Some(match provider.retrieve(video_id).await {
+            let outcome = match provider.retrieve(video_id).await {
                 Ok(video) => Outcome::Video(video),
                 Err(e) => {
                     warn!(job = %job.id, "provider poll of {video_id} failed: {e}");
                     self.note_provider_error(&e).await;
                     Outcome::RetrieveFailed(e)
                 }
-            });
+            };
+            return Some(self.confirm_content(&job.id, outcome).await);
         }
-        self.submit(partition, job, token, now_ms).await
+        let outcome = self.submit(partition, job, token, now_ms).await?;
+        Some(self.confirm_content(&job.id, outcome).await)
+    }
+
+    /// A video the provider calls finished is announced `completed` only once its content
+    /// answers: a 4xx fails the job (the content will never be there), anything else counts as a
+    /// failed provider call (retried; `PROVIDER_FAILURE_MAX_SECS` ends it).
+    async fn confirm_content(&self, job_id: &str, outcome: Outcome) -> Outcome {
+        let Outcome::Video(video) = &outcome else {
+            return outcome;
+        };
+        if provider_status(&video.status) != ProviderStatus::Done {
+            return outcome;
+        }
+        if let Err(wait) = self.budget(CallKind::Read).await {
+            return Outcome::Deferred(wait);
+        }
+        let said = "the provider reports the video completed, but its content";
+        match self.inner.provider.check_content(&video.id).await {
+            Ok(()) => outcome,
+            Err(ProviderError::Rejected { status, message }) => {
+                warn!(job = job_id, "{said} answers {status}: {message}");
+                Outcome::Undeliverable(format!("{said} answers {status}: {message}"))
+            }
+            Err(e) => {
+                warn!(job = job_id, "{said} could not be fetched: {e}");
+                self.note_provider_error(&e).await;
+                Outcome::RetrieveFailed(match e {
+                    ProviderError::Unavailable {
+                        retry_after,
+                        message,
+                    } => ProviderError::Unavailable {
+                        retry_after,
+                        message: format!("{said} could not be fetched: {message}"),
+                    },
+                    other => other,
+                })
+            }
+        }
     }
 
     /// Submits a job exactly once. The intent is recorded before the call; if an earlier attempt's
@@ -281,8 +322,15 @@ impl Worker {
             idempotency_key: &job.id,
             prompt,
             model: submission.model.as_deref().unwrap_or(&settings.sora_model),
-            seconds: submission.seconds.as_deref(),
-            size: submission.size.as_deref(),
+            // What the client left out, the deployment's defaults fill (gateways often need both).
+            seconds: submission
+                .seconds
+                .as_deref()
+                .or(Some(settings.sora_default_seconds.as_str()).filter(|s| !s.is_empty())),
+            size: submission
+                .size
+                .as_deref()
+                .or(Some(settings.sora_default_size.as_str()).filter(|s| !s.is_empty())),
         };
         Some(match provider.create(&request).await {
             Ok(video) => {

@@ -12,7 +12,14 @@
 //!   one after every change and doubles while nothing changes, up to the maximum.
 //!
 //! Provider trouble (timeouts, 5xx, 429, bad credentials) never changes a job's status: it only
-//! pushes the next poll back, honouring Retry-After.
+//! pushes the next poll back, honouring Retry-After — until the provider has failed every call
+//! for `PROVIDER_FAILURE_MAX_SECS` (timeouts, 5xx, 429 without Retry-After, content that cannot
+//! be fetched): then the job ends `failed` with the last error rather than retrying for a day.
+//!
+//! Provider status words: the OpenAI contract says `queued`, `in_progress`, `completed`,
+//! `failed`; gateways in front of other models say `processing`, `running`, `pending`,
+//! `succeeded`, `error` and more. Every known word is mapped ([`provider_status`]); an unknown
+//! one is logged once and counts as running, so a job never waits silently for a word we lack.
 
 use std::time::Duration;
 
@@ -32,6 +39,8 @@ pub struct JobState {
     pub interval: Duration,
     /// The first `in_progress` observation: where the progress rate is measured from.
     pub since: Option<Sample>,
+    /// When the current streak of failed provider calls began (Redis ms).
+    pub failing_since: Option<i64>,
 }
 
 /// What happened when the job was polled.
@@ -48,6 +57,9 @@ pub enum Outcome {
     /// Our own limits held the call back (request budget, pause, in-flight cap): try again after
     /// the wait, without counting it as a poll that saw no change.
     Deferred(Duration),
+    /// The provider says the video is done but will never deliver it (its content answers 4xx):
+    /// the job fails with this message.
+    Undeliverable(String),
 }
 
 /// The job after the poll.
@@ -63,22 +75,17 @@ pub struct Next {
     pub changed: bool,
 }
 
+/// What the polling policy is given: the waits, and how long the provider may fail every call.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    pub backoff: Backoff,
+    /// `PROVIDER_FAILURE_MAX_SECS`.
+    pub failure_limit: Duration,
+}
+
 /// The job after `outcome`, observed at `now_ms` (Redis time).
-pub fn next(job: &JobState, outcome: Outcome, backoff: Backoff, now_ms: i64) -> Next {
-    let unchanged = |wait: Duration, error: Option<String>| {
-        let interval = backoff.grow(job.interval);
-        Next {
-            state: JobState {
-                interval,
-                ..job.clone()
-            },
-            completed_video: None,
-            content_expires_at: None,
-            error,
-            next_poll: Some(wait.max(interval)),
-            changed: false,
-        }
-    };
+pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Next {
+    let backoff = policy.backoff;
     let final_state = |status: JobStatus, progress: u8, error: String| Next {
         state: JobState {
             status,
@@ -86,6 +93,7 @@ pub fn next(job: &JobState, outcome: Outcome, backoff: Backoff, now_ms: i64) -> 
             interval: job.interval,
             sora_id: job.sora_id.clone(),
             since: job.since,
+            failing_since: None,
         },
         completed_video: None,
         content_expires_at: None,
@@ -113,13 +121,50 @@ pub fn next(job: &JobState, outcome: Outcome, backoff: Backoff, now_ms: i64) -> 
             job.progress,
             format!("the provider no longer knows this video: {message}"),
         ),
+        Outcome::Undeliverable(message) => final_state(JobStatus::Failed, job.progress, message),
         Outcome::CreateFailed(error) | Outcome::RetrieveFailed(error) => {
             let wait = match &error {
                 ProviderError::RateLimited { retry_after, .. }
                 | ProviderError::Unavailable { retry_after, .. } => retry_after.unwrap_or_default(),
                 _ => Duration::ZERO,
             };
-            unchanged(wait, None)
+            // A failure of the provider's (not our credentials or quota, and not a 429 that said
+            // how long to wait) extends the streak; the streak's length ends the job.
+            let counts = matches!(
+                error,
+                ProviderError::Unavailable { .. }
+                    | ProviderError::RateLimited {
+                        retry_after: None,
+                        ..
+                    }
+            );
+            let failing_since = counts.then(|| job.failing_since.unwrap_or(now_ms));
+            if let Some(since) = failing_since {
+                let failing_for = Duration::from_millis(now_ms.saturating_sub(since).max(0) as u64);
+                if failing_for >= policy.failure_limit {
+                    return final_state(
+                        JobStatus::Failed,
+                        job.progress,
+                        format!(
+                            "the provider failed every call for {} s (PROVIDER_FAILURE_MAX_SECS); the last: {error}",
+                            failing_for.as_secs()
+                        ),
+                    );
+                }
+            }
+            let interval = backoff.grow(job.interval);
+            Next {
+                state: JobState {
+                    interval,
+                    failing_since: failing_since.or(job.failing_since),
+                    ..job.clone()
+                },
+                completed_video: None,
+                content_expires_at: None,
+                error: None,
+                next_poll: Some(wait.max(interval)),
+                changed: false,
+            }
         }
         Outcome::Deferred(wait) => Next {
             state: job.clone(),
@@ -133,17 +178,60 @@ pub fn next(job: &JobState, outcome: Outcome, backoff: Backoff, now_ms: i64) -> 
     }
 }
 
-fn from_video(job: &JobState, video: Video, backoff: Backoff, now_ms: i64) -> Next {
-    let (status, progress) = match video.status.as_str() {
-        "queued" => (JobStatus::Queued, video.progress()),
-        "in_progress" => (JobStatus::Processing, video.progress()),
-        "completed" => (JobStatus::Completed, 100),
-        "failed" => (JobStatus::Failed, job.progress.max(video.progress())),
-        // Statuses the contract does not list but providers use for a video that will never be
+/// What a provider's status word means for the job. Unknown words count as running (and are
+/// logged once per word and process).
+pub fn provider_status(word: &str) -> ProviderStatus {
+    match word {
+        "queued" | "pending" | "submitted" | "waiting" | "starting" | "in_queue" | "IN_QUEUE" => {
+            ProviderStatus::Waiting
+        }
+        "in_progress" | "processing" | "running" | "generating" | "IN_PROGRESS" => {
+            ProviderStatus::Running
+        }
+        "completed" | "succeeded" | "success" | "done" | "COMPLETED" => ProviderStatus::Done,
+        "failed" | "error" | "FAILED" => ProviderStatus::Failed,
+        // Words the contract does not list but providers use for a video that will never be
         // delivered (batch output shows `expired`).
-        "expired" | "cancelled" | "canceled" => (JobStatus::Failed, job.progress),
-        // Anything else: keep polling and keep what we know.
-        _ => (job.status, job.progress),
+        "expired" | "cancelled" | "canceled" => ProviderStatus::Lost,
+        other => {
+            log_unknown_status_once(other);
+            ProviderStatus::Running
+        }
+    }
+}
+
+/// The kinds of provider status, as the policy needs them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderStatus {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+    /// Will never be delivered (expired, cancelled).
+    Lost,
+}
+
+fn log_unknown_status_once(word: &str) {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Mutex::default);
+    if seen
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(word.to_owned())
+    {
+        tracing::warn!("the provider reported the status {word:?}, which sora-relay does not know; treating it as running");
+    }
+}
+
+fn from_video(job: &JobState, video: Video, backoff: Backoff, now_ms: i64) -> Next {
+    let (status, progress) = match provider_status(&video.status) {
+        ProviderStatus::Waiting => (JobStatus::Queued, video.progress()),
+        ProviderStatus::Running => (JobStatus::Processing, video.progress()),
+        ProviderStatus::Done => (JobStatus::Completed, 100),
+        ProviderStatus::Failed => (JobStatus::Failed, job.progress.max(video.progress())),
+        ProviderStatus::Lost => (JobStatus::Failed, job.progress),
     };
     let sora_id = Some(video.id.clone());
     let changed = status != job.status || progress != job.progress || sora_id != job.sora_id;
@@ -173,6 +261,7 @@ fn from_video(job: &JobState, video: Video, backoff: Backoff, now_ms: i64) -> Ne
             sora_id,
             interval,
             since,
+            failing_since: None,
         },
         completed_video: completed.then(|| video.id.clone()),
         content_expires_at: if completed { video.expires_at } else { None },
@@ -186,9 +275,12 @@ fn from_video(job: &JobState, video: Video, backoff: Backoff, now_ms: i64) -> Ne
 mod tests {
     use super::*;
 
-    const BACKOFF: Backoff = Backoff {
-        initial: Duration::from_secs(5),
-        max: Duration::from_secs(60),
+    const BACKOFF: Policy = Policy {
+        backoff: Backoff {
+            initial: Duration::from_secs(5),
+            max: Duration::from_secs(60),
+        },
+        failure_limit: Duration::from_secs(1800),
     };
 
     fn job(status: JobStatus, progress: u8, interval_secs: u64) -> JobState {
@@ -198,6 +290,7 @@ mod tests {
             sora_id: Some("video_1".into()),
             interval: Duration::from_secs(interval_secs),
             since: None,
+            failing_since: None,
         }
     }
 
@@ -226,6 +319,24 @@ mod tests {
                     .status,
                 ours
             );
+        }
+    }
+
+    /// #15.8b: gateways say `processing` (and may start there); every status word a provider may
+    /// use is mapped, and an unknown one counts as running.
+    #[test]
+    fn gateway_status_words_are_understood() {
+        let j = job(JobStatus::Queued, 0, 5);
+        for (word, ours) in [
+            ("processing", JobStatus::Processing),
+            ("running", JobStatus::Processing),
+            ("pending", JobStatus::Queued),
+            ("succeeded", JobStatus::Completed),
+            ("error", JobStatus::Failed),
+            ("something_new", JobStatus::Processing),
+        ] {
+            let n = next(&j, Outcome::Video(video(word, 30)), BACKOFF, 0);
+            assert_eq!(n.state.status, ours, "{word}");
         }
     }
 
@@ -268,7 +379,7 @@ mod tests {
             }),
             "the rate is measured from the first in_progress poll"
         );
-        assert_eq!(first.next_poll, Some(BACKOFF.initial));
+        assert_eq!(first.next_poll, Some(BACKOFF.backoff.initial));
         let later = next(
             &first.state,
             Outcome::Video(video("in_progress", 60)),

@@ -99,4 +99,11 @@ pub trait VideoProvider: Send + Sync + 'static {
     async fn find(&self, prompt: &str, created_since: i64) -> Result<Option<Video>, ProviderError>;
     /// Where the finished video can be downloaded.
     fn content_url(&self, video_id: &str) -> String;
+    /// Whether a video the provider calls finished can in fact be downloaded: `Ok` when its
+    /// content answers. Gateways report some failed videos as completed (LiteLLM does for a
+    /// failed Veo job, whose content then answers 500), so a completion is announced only once
+    /// this holds. The default trusts the provider's word.
+    async fn check_content(&self, _video_id: &str) -> Result<(), ProviderError> {
+        Ok(())
+    }
 }

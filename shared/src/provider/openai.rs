@@ -109,6 +109,28 @@ impl VideoProvider for OpenAiVideos {
     fn content_url(&self, video_id: &str) -> String {
         format!("{}/videos/{}/content", self.base_url, video_id)
     }
+
+    /// One byte of the content (`Range: bytes=0-0`): LiteLLM answers HEAD with 405, so a ranged
+    /// GET is what every server of this shape understands; one that ignores the range sends the
+    /// whole video, of which nothing is read.
+    async fn check_content(&self, video_id: &str) -> Result<(), ProviderError> {
+        let request = self
+            .client
+            .get(self.content_url(video_id))
+            .header(reqwest::header::RANGE, "bytes=0-0")
+            .bearer_auth(self.api_key.expose_secret());
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unavailable {
+                retry_after: None,
+                message: describe_transport_error(&e),
+            })?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        decode::<serde::de::IgnoredAny>(response).await.map(drop)
+    }
 }
 
 /// Pages of 100 that `find` reads at most before giving up as uncertain.
