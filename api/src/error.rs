@@ -81,6 +81,14 @@ impl ResponseError for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
+            StoreError::NotReplicated { .. } => {
+                tracing::warn!("{e}");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "redis_not_replicated",
+                    format!("{e} (REDIS_WAIT_REPLICAS): retry; with the same Idempotency-Key a retry finds this job instead of making another"),
+                )
+            }
             StoreError::Corrupt(_) => {
                 tracing::error!("unexpected data in redis: {e}");
                 Self::new(

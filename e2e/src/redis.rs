@@ -9,6 +9,8 @@ pub struct RedisServer {
     dir: tempfile::TempDir,
     child: Option<Child>,
     cluster_node: bool,
+    /// The primary this server replicates, if it is a replica.
+    replica_of: Option<u16>,
 }
 
 impl RedisServer {
@@ -18,12 +20,26 @@ impl RedisServer {
         Self::start_as(false)
     }
 
+    /// A replica of the server on `primary_port` (asynchronous replication, as Redis does it).
+    pub fn start_replica_of(primary_port: u16) -> Self {
+        let mut server = Self {
+            port: crate::free_port(),
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            child: None,
+            cluster_node: false,
+            replica_of: Some(primary_port),
+        };
+        server.launch();
+        server
+    }
+
     fn start_as(cluster_node: bool) -> Self {
         let mut server = Self {
             port: crate::free_port(),
             dir: tempfile::tempdir().expect("a temporary directory"),
             child: None,
             cluster_node,
+            replica_of: None,
         };
         server.launch();
         server
@@ -57,6 +73,9 @@ impl RedisServer {
                 "nodes.conf",
             ]);
             command.args(["--cluster-node-timeout", "2000"]);
+        }
+        if let Some(primary) = self.replica_of {
+            command.args(["--replicaof", "127.0.0.1", &primary.to_string()]);
         }
         let child = command
             .arg("--dir")

@@ -769,3 +769,60 @@ async fn a_completed_video_whose_content_fails_is_not_announced_completed() {
     );
     assert_eq!(stack.status(&fine).await["status"], "completed");
 }
+
+/// #15.18: with REDIS_WAIT_REPLICAS, a job is accepted only once its write reached that many
+/// replicas; when it cannot within the timeout, the answer is a clear 503.
+#[tokio::test]
+async fn with_wait_replicas_a_job_is_accepted_only_once_a_replica_has_it() {
+    let primary = RedisServer::start();
+    let mut replica = RedisServer::start_replica_of(primary.port);
+    let mut replica_conn = redis_conn(&replica.url()).await;
+    eventually(LIMIT, "the replica to be in sync", || {
+        let mut conn = replica_conn.clone();
+        async move {
+            let info: String = redis::cmd("INFO")
+                .arg("replication")
+                .query_async(&mut conn)
+                .await
+                .ok()?;
+            info.contains("master_link_status:up").then_some(())
+        }
+    })
+    .await;
+    let stack = Stack::start_on(
+        e2e::stack::Redis::Single(primary),
+        Stack::quick_sim(),
+        &[
+            ("REDIS_WAIT_REPLICAS", "1"),
+            ("REDIS_WAIT_TIMEOUT_MS", "300"),
+        ],
+    )
+    .await;
+    let id = stack.submit("kept by a replica", json!({})).await;
+    let keys = stack.keys();
+    let p = keys.partition_of(&id).unwrap();
+    let on_replica: bool = redis::cmd("EXISTS")
+        .arg(keys.job(p, &id))
+        .query_async(&mut replica_conn)
+        .await
+        .unwrap();
+    assert!(on_replica, "the 202 came after the replica had the job");
+
+    replica.kill();
+    let (status, reply) = stack
+        .post_json(
+            "/api/generate",
+            &json!({"walletAddress": "w", "script": "no replica to keep it"}),
+        )
+        .await;
+    assert_eq!(status, 503, "{reply}");
+    assert_eq!(reply["error"]["code"], "redis_not_replicated", "{reply}");
+    // A worker records its intent to submit, and calls the provider only once a replica has it.
+    stack.worker().run_once().await.unwrap();
+    assert_eq!(
+        stack.sim.counters().creates,
+        0,
+        "no provider call without a kept intent"
+    );
+    assert_eq!(stack.status(&id).await["status"], "queued");
+}

@@ -40,6 +40,8 @@ pub struct Settings {
     pub redis_cluster: bool,
     pub redis_key_prefix: String,
     pub job_partitions: u16,
+    pub redis_wait_replicas: u32,
+    pub redis_wait_timeout_ms: u64,
 
     pub openai_base_url: String,
     pub openai_api_key: SecretString,
@@ -210,6 +212,12 @@ impl Settings {
             return fail(
                 "sora_default_size",
                 "must be WIDTHxHEIGHT, e.g. 1280x720, or empty",
+            );
+        }
+        if self.redis_wait_replicas > 0 && self.redis_wait_timeout_ms == 0 {
+            return fail(
+                "redis_wait_timeout_ms",
+                "must be greater than 0 when redis_wait_replicas is set (0 would wait forever)",
             );
         }
         if self.provider_failure_max_secs == 0 {

@@ -317,6 +317,10 @@ impl Worker {
             Ok(false) => return None,
             Err(e) => return unavailable(format!("could not record the submission intent: {e}")),
         }
+        // REDIS_WAIT_REPLICAS: a failover must not lose the intent of a call that creates a video.
+        if let Err(e) = store.replicated().await {
+            return unavailable(format!("the submission intent is not safe yet: {e}"));
+        }
         let settings = &self.inner.settings;
         let request = CreateVideo {
             idempotency_key: &job.id,

@@ -74,6 +74,8 @@ pub async fn generate(
     if let Created::Bound(bound) = created? {
         return replay(&state, &bound, &fingerprint).await;
     }
+    // REDIS_WAIT_REPLICAS: accepted only once the job survives the loss of the primary.
+    store.replicated().await?;
     info!(job = %job_id, wallet = %job.wallet_address, model = %job.model, "📥 job accepted");
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/api/videos/status/{job_id}")))

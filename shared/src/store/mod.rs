@@ -34,6 +34,9 @@ pub enum StoreError {
     Redis(#[from] redis::RedisError),
     #[error("unexpected data in redis: {0}")]
     Corrupt(String),
+    /// `REDIS_WAIT_REPLICAS`: the write did not reach enough replicas in time.
+    #[error("the write reached {acked} of the {wanted} replicas asked for in time")]
+    NotReplicated { wanted: u32, acked: u32 },
 }
 
 impl From<redis::ParsingError> for StoreError {
@@ -54,6 +57,9 @@ pub struct Store {
     retention_secs: u64,
     /// How long a job can live at most: maximum age plus retention.
     job_lifetime_secs: u64,
+    /// `REDIS_WAIT_REPLICAS` and how long to wait for them.
+    wait_replicas: u32,
+    wait_timeout: Duration,
     /// `SORA_MAX_IN_FLIGHT`: when set, new jobs join the provider's waiting line on creation, so
     /// they are admitted in arrival order.
     in_flight_cap: u32,
@@ -69,6 +75,8 @@ impl Store {
             retention_secs: settings.job_retention_secs,
             job_lifetime_secs: settings.job_max_age_secs + settings.job_retention_secs,
             in_flight_cap: settings.sora_max_in_flight,
+            wait_replicas: settings.redis_wait_replicas,
+            wait_timeout: Duration::from_millis(settings.redis_wait_timeout_ms),
         })
     }
 
@@ -78,6 +86,31 @@ impl Store {
 
     async fn conn(&self) -> StoreResult<backend::Conn> {
         self.backend.conn().await
+    }
+
+    /// With `REDIS_WAIT_REPLICAS` set, waits until this process's writes so far reached that many
+    /// replicas (Redis `WAIT`, on the connection that made them), or fails with
+    /// [`StoreError::NotReplicated`] after `REDIS_WAIT_TIMEOUT_MS`. Without it, returns at once.
+    ///
+    /// `WAIT` holds the connection it runs on, so while replicas lag, this process's other
+    /// requests wait behind it (up to the timeout): the price of the guarantee.
+    pub async fn replicated(&self) -> StoreResult<()> {
+        if self.wait_replicas == 0 {
+            return Ok(());
+        }
+        let mut conn = self.conn().await?;
+        let acked: u32 = redis::cmd("WAIT")
+            .arg(self.wait_replicas)
+            .arg(self.wait_timeout.as_millis() as u64)
+            .query_async(&mut conn)
+            .await?;
+        if acked < self.wait_replicas {
+            return Err(StoreError::NotReplicated {
+                wanted: self.wait_replicas,
+                acked,
+            });
+        }
+        Ok(())
     }
 
     /// Round trip to Redis: is it answering?
