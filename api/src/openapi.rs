@@ -20,6 +20,7 @@ use crate::routes;
         routes::jobs::status,
         routes::jobs::stats,
         routes::jobs::force_poll,
+        routes::submission::settle,
         routes::deliveries::list,
         routes::deliveries::redeliver,
         routes::deliveries::recover,
@@ -31,7 +32,7 @@ use crate::routes;
         document,
     ),
     components(schemas(
-        GenerateBody, Accepted, ErrorBody, ErrorDetail, DeliveryList, Redelivered, RecoverBody,
+        GenerateBody, SettleBody, Accepted, ErrorBody, ErrorDetail, DeliveryList, Redelivered, RecoverBody,
         Recovered, TenantBody, TenantCreated, RotateBody, KeyIssued, Health,
         relay_shared::job::JobView, relay_shared::job::JobStatus, relay_shared::job::Stats,
     )),
@@ -81,6 +82,17 @@ pub struct GenerateBody {
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// This job's own receiver instead of the global one (vetted).
     pub webhook_url: Option<String>,
+}
+
+/// An operator's decision on a submission of unknown outcome: exactly one of the two.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SettleBody {
+    /// The video the provider did create for the job: adopt it.
+    #[schema(min_length = 1, max_length = 256)]
+    pub provider_job_id: Option<String>,
+    /// `true`: the provider created nothing (or a second video is acceptable): submit again.
+    pub resubmit: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]

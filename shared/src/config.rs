@@ -53,6 +53,8 @@ pub struct Settings {
     pub sora_max_in_flight: u32,
     pub sora_quota_pause_secs: u64,
     pub provider_failure_max_secs: u64,
+    pub submission_unknown_max_secs: u64,
+    pub submission_unknown_policy: String,
 
     pub poll_initial_interval_ms: u64,
     pub poll_max_interval_ms: u64,
@@ -220,6 +222,12 @@ impl Settings {
                 "must be greater than 0 when redis_wait_replicas is set (0 would wait forever)",
             );
         }
+        if !matches!(self.submission_unknown_policy.as_str(), "fail" | "resubmit") {
+            return fail(
+                "submission_unknown_policy",
+                "must be \"fail\" or \"resubmit\"",
+            );
+        }
         if self.provider_failure_max_secs == 0 {
             return fail("provider_failure_max_secs", "must be greater than 0");
         }
@@ -227,6 +235,12 @@ impl Settings {
             return fail("sora_model", "must not be empty");
         }
         Ok(())
+    }
+
+    /// `SUBMISSION_UNKNOWN_POLICY=resubmit`: a submission nobody could settle in time is made
+    /// again (otherwise the job fails).
+    pub fn resubmit_unknown_submissions(&self) -> bool {
+        self.submission_unknown_policy == "resubmit"
     }
 
     /// Whether Redis is a cluster: `redis_cluster`, or several comma-separated seed URLs.

@@ -79,6 +79,12 @@ pub mod field {
     /// Redis time (ms) at which a provider submission was last attempted and its outcome is not
     /// known; empty once the provider id is stored or the attempt certainly created nothing.
     pub const SUBMIT_AT: &str = "submit_at";
+    /// Redis time (ms) since which nobody can tell whether the provider created a video for the
+    /// job (its list failed or does not advance); absent otherwise (`SUBMISSION_UNKNOWN_*`).
+    pub const SUBMISSION_UNKNOWN: &str = "submission_unknown";
+    /// An operator's decision on an unknown submission, for the job's next poll to carry out:
+    /// `adopt <provider id>` or `resubmit`.
+    pub const SETTLE: &str = "settle";
     /// The tenant that submitted the job (absent in open mode and for the administrator).
     pub const TENANT: &str = "tenant";
     /// The job's own webhook URL (vetted at submission), when it has one.
@@ -254,6 +260,7 @@ pub const API_FIELDS: &[&str] = &[
     field::UPDATED,
     field::TENANT,
     field::WEBHOOK_URL,
+    field::SUBMISSION_UNKNOWN,
 ];
 
 /// What a client asks for; validated by the API before it is stored.
@@ -351,6 +358,11 @@ impl Job {
         self.state().map_or(0, |s| s.progress.min(100))
     }
 
+    /// Nobody can tell whether the provider created a video for this live job.
+    pub fn is_submission_unknown(&self) -> bool {
+        self.get(field::SUBMISSION_UNKNOWN).is_some() && !self.status().is_terminal()
+    }
+
     pub fn view(&self) -> JobView {
         let state = self.state();
         let state = state.as_ref();
@@ -374,6 +386,7 @@ impl Job {
                 .filter(|s| s.created_ms > 0)
                 .map(|s| iso8601_from_ms(s.created_ms)),
             updated_at: self.int(field::UPDATED).map(iso8601_from_ms),
+            submission: self.is_submission_unknown().then(|| "unknown".to_owned()),
         }
     }
 }
@@ -397,6 +410,10 @@ pub struct JobView {
     pub metadata: Option<serde_json::Value>,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
+    /// `"unknown"` while nobody can tell whether the provider created a video for the job (a lost
+    /// answer the provider's list cannot settle: `POST /api/videos/{jobId}/submission` settles
+    /// it); null otherwise. Added at the end of the body.
+    pub submission: Option<String>,
 }
 
 /// Counts of jobs by status, summed over partitions.
@@ -410,6 +427,8 @@ pub struct Stats {
     pub timeout_jobs: i64,
     /// Webhook events given up after every retry.
     pub webhook_dead_letters: i64,
+    /// Jobs whose submission's outcome nobody can tell now (see the status view's `submission`).
+    pub submissions_unknown: i64,
 }
 
 impl Stats {
@@ -422,6 +441,7 @@ impl Stats {
             "failed" => self.failed_jobs += n,
             "timeout" => self.timeout_jobs += n,
             "dead_letters" => self.webhook_dead_letters += n,
+            "submissions_unknown" => self.submissions_unknown += n,
             _ => {}
         }
     }

@@ -61,6 +61,14 @@ pub struct Faults {
     pub rate_quota: f64,
     #[serde(default)]
     pub latency_ms: u64,
+    /// The list endpoint answers 400 "LLM Provider NOT provided", as a LiteLLM proxy routing
+    /// `/v1/videos` to another provider does.
+    #[serde(default)]
+    pub list_broken: bool,
+    /// The list endpoint ignores `after` and answers the first page (with `has_more`) every time,
+    /// as some gateways do.
+    #[serde(default)]
+    pub list_ignores_after: bool,
 }
 
 impl SimConfig {
@@ -71,6 +79,7 @@ impl SimConfig {
             rate_5xx: self.rate_5xx,
             rate_quota: self.rate_quota,
             latency_ms: self.latency_ms,
+            ..Faults::default()
         }
     }
 }

@@ -78,7 +78,21 @@ pub async fn list(state: State, query: web::Query<ListQuery>) -> Result<HttpResp
             ))
         }
     };
-    let (page, has_more) = state.list(query.after.as_deref(), limit as usize, descending);
+    let faults = state.faults();
+    if faults.list_broken {
+        return Err(crate::error::error(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "bad_request",
+            "LLM Provider NOT provided. Pass in the LLM provider you are trying to call.",
+        ));
+    }
+    let after = query
+        .after
+        .as_deref()
+        .filter(|_| !faults.list_ignores_after);
+    let (page, has_more) = state.list(after, limit as usize, descending);
+    let has_more = has_more || (faults.list_ignores_after && !page.is_empty());
     let now = now_ms();
     let data: Vec<_> = page.iter().map(|v| v.at(now)).collect();
     Ok(HttpResponse::Ok().json(json!({

@@ -14,6 +14,7 @@ mod lease;
 mod limits;
 mod pacing;
 mod poll;
+mod recovery;
 mod sender;
 mod tenants;
 pub mod transition;

@@ -10,6 +10,7 @@ use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
 use tracing::{debug, error, info, warn};
 
+use crate::recovery::{Lost, Recovery};
 use crate::transition::{self, provider_status, JobState, Outcome, ProviderStatus};
 use crate::Worker;
 
@@ -21,10 +22,6 @@ pub const CLAIM_FIELDS: ClaimFields = ClaimFields {
     fields: &[field::STATE],
     fallback: field::legacy::POLL_FIELDS,
 };
-
-/// How far before a lost submission's recorded time a found video may have been created: the
-/// provider's clock is not ours.
-const CLOCK_SLACK_SECS: i64 = 120;
 
 struct ClaimedJob {
     id: String,
@@ -275,34 +272,15 @@ impl Worker {
             return Some(Outcome::Deferred(wait));
         }
         if let Some(intent_ms) = submission.submit_at_ms {
-            if let Err(wait) = self.budget(CallKind::Read).await {
-                return Some(Outcome::Deferred(wait));
-            }
-            match provider
-                .find(prompt, intent_ms / 1000 - CLOCK_SLACK_SECS)
-                .await
-            {
-                Ok(Some(video)) => {
-                    info!(job = %job.id, "♻️ Adopted {} from a submission whose answer was lost", video.id);
-                    return Some(Outcome::Video(video));
-                }
-                Ok(None) => {
-                    info!(job = %job.id, "an earlier submission created nothing; submitting again")
-                }
-                Err(e) => {
-                    // Not knowing is not "absent": keep the intent and look again later.
-                    warn!(job = %job.id, "cannot tell yet whether an earlier submission created a video: {e}");
-                    self.note_provider_error(&e).await;
-                    let retry_after = match &e {
-                        ProviderError::RateLimited { retry_after, .. }
-                        | ProviderError::Unavailable { retry_after, .. } => *retry_after,
-                        _ => None,
-                    };
-                    return Some(Outcome::CreateFailed(ProviderError::Unavailable {
-                        retry_after,
-                        message: e.to_string(),
-                    }));
-                }
+            let lost = Lost {
+                partition,
+                job_id: &job.id,
+                token,
+                intent_ms,
+            };
+            match self.recover_submission(&lost, &submission, now_ms).await? {
+                Recovery::Settled(outcome) => return Some(outcome),
+                Recovery::SubmitAgain => {}
             }
         }
         if let Err(wait) = self.budget(CallKind::Create).await {

@@ -57,9 +57,12 @@ pub enum Outcome {
     /// Our own limits held the call back (request budget, pause, in-flight cap): try again after
     /// the wait, without counting it as a poll that saw no change.
     Deferred(Duration),
-    /// The provider says the video is done but will never deliver it (its content answers 4xx):
-    /// the job fails with this message.
+    /// The provider says the video is done but will never deliver it (its content answers 4xx),
+    /// or nobody could tell in time whether it made one: the job fails with this message.
     Undeliverable(String),
+    /// Nobody can tell yet whether a lost submission created a video (the provider's list could
+    /// not say): look again later. Governed by `SUBMISSION_UNKNOWN_*`, so not a failed call.
+    Undecided { retry_after: Option<Duration> },
 }
 
 /// The job after the poll.
@@ -86,6 +89,22 @@ pub struct Policy {
 /// The job after `outcome`, observed at `now_ms` (Redis time).
 pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Next {
     let backoff = policy.backoff;
+    // Nothing changed: the wait grows (at least `wait`, the provider's Retry-After).
+    let unchanged = |wait: Duration, failing_since: Option<i64>| {
+        let interval = backoff.grow(job.interval);
+        Next {
+            state: JobState {
+                interval,
+                failing_since,
+                ..job.clone()
+            },
+            completed_video: None,
+            content_expires_at: None,
+            error: None,
+            next_poll: Some(wait.max(interval)),
+            changed: false,
+        }
+    };
     let final_state = |status: JobStatus, progress: u8, error: String| Next {
         state: JobState {
             status,
@@ -152,19 +171,10 @@ pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Ne
                     );
                 }
             }
-            let interval = backoff.grow(job.interval);
-            Next {
-                state: JobState {
-                    interval,
-                    failing_since: failing_since.or(job.failing_since),
-                    ..job.clone()
-                },
-                completed_video: None,
-                content_expires_at: None,
-                error: None,
-                next_poll: Some(wait.max(interval)),
-                changed: false,
-            }
+            unchanged(wait, failing_since.or(job.failing_since))
+        }
+        Outcome::Undecided { retry_after } => {
+            unchanged(retry_after.unwrap_or_default(), job.failing_since)
         }
         Outcome::Deferred(wait) => Next {
             state: job.clone(),

@@ -6,6 +6,7 @@ pub(crate) mod deliveries;
 pub(crate) mod generate;
 pub(crate) mod health;
 pub(crate) mod jobs;
+pub(crate) mod submission;
 
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpResponse, Resource, ResponseError, Route};
@@ -32,6 +33,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/sora/poll/{job_id}",
         Method::POST,
         web::post().to(jobs::force_poll),
+    ))
+    .service(endpoint(
+        "/api/videos/{job_id}/submission",
+        Method::POST,
+        web::post().to(submission::settle),
     ))
     .service(endpoint(
         "/api/videos/{job_id}/deliveries",

@@ -93,9 +93,18 @@ impl VideoProvider for OpenAiVideos {
             if !page.has_more || page.data.is_empty() || reached_older {
                 return Ok(None);
             }
-            after = page
+            let next = page
                 .last_id
                 .or_else(|| page.data.last().map(|v| v.id.clone()));
+            // A list that ignores `after` answers the same page again: asking on would only read
+            // it FIND_MAX_PAGES times (some gateways do this).
+            if next.is_none() || next == after {
+                return Err(ProviderError::Unavailable {
+                    retry_after: None,
+                    message: "the provider's list does not advance (it ignores `after`); cannot tell whether the lost submission created a video".into(),
+                });
+            }
+            after = next;
         }
         Err(ProviderError::Unavailable {
             retry_after: None,

@@ -198,6 +198,33 @@ impl Store {
         }
     }
 
+    /// Records an operator's decision on a job's unknown submission and makes the job due now,
+    /// so that its worker carries it out. `None` when there is no such job; `Some(false)` when
+    /// its submission is not unknown.
+    pub async fn settle_submission(
+        &self,
+        job_id: &str,
+        decision: &super::Settle,
+    ) -> StoreResult<Option<bool>> {
+        let Some(partition) = self.keys.partition_of(job_id) else {
+            return Ok(None);
+        };
+        let mut conn = self.conn().await?;
+        let recorded: i64 = scripts::SETTLE
+            .key(self.keys.job(partition, job_id))
+            .arg(decision.encode())
+            .invoke_async(&mut conn)
+            .await?;
+        match recorded {
+            -1 => Ok(None),
+            0 => Ok(Some(false)),
+            _ => {
+                self.force_poll(job_id).await?;
+                Ok(Some(true))
+            }
+        }
+    }
+
     async fn wake_with(&self, conn: &mut super::backend::Conn) -> StoreResult<()> {
         let wake = self.keys.wake();
         redis::pipe()

@@ -24,7 +24,7 @@ pub use deliveries::{DeliveryHistory, Requeued};
 pub use idempotency::{Bound, Idempotency, IDEMPOTENCY_WINDOW};
 pub use jobs::{Created, ForcePoll};
 pub use queue::{
-    Claim, ClaimFields, Claimed, Committed, DeliveryOutcome, PollCommit, Queue, Submission,
+    Claim, ClaimFields, Claimed, Committed, DeliveryOutcome, PollCommit, Queue, Settle, Submission,
 };
 pub use tenants::Tenant;
 

@@ -40,6 +40,9 @@ pub static TRIM_DEAD_LETTERS: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/trim_dead_letters.lua")));
 pub static RESERVE_ACTIVE: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/reserve_active.lua")));
+pub static SUBMISSION_UNKNOWN: LazyLock<Script> =
+    LazyLock::new(|| load(include_str!("../scripts/submission_unknown.lua")));
+pub static SETTLE: LazyLock<Script> = LazyLock::new(|| load(include_str!("../scripts/settle.lua")));
 pub static TAKE_TOKEN: LazyLock<Script> =
     LazyLock::new(|| load(include_str!("../scripts/take_token.lua")));
 
