@@ -51,3 +51,13 @@ need_schemathesis() {
   say "installing schemathesis (the API fuzz test)"
   .run/fuzz-venv/bin/pip install --quiet --disable-pip-version-check 'schemathesis>=4.32,<5'
 }
+
+# A real LiteLLM proxy (PyPI, pinned) for the gateway test (e2e/tests/gateway.rs), in a venv of its
+# own under .run/. 1.106.12: the newest release whose proxy extras all resolve on PyPI as mirrored.
+need_litellm() {
+  [ -x .run/litellm-venv/bin/litellm ] && return
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m venv .run/litellm-venv >/dev/null 2>&1 || { apt_install python3-venv; python3 -m venv .run/litellm-venv; }
+  say "installing the LiteLLM proxy (the gateway test)"
+  .run/litellm-venv/bin/pip install --quiet --disable-pip-version-check 'litellm[proxy]==1.106.12'
+}

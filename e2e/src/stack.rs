@@ -139,7 +139,13 @@ impl Stack {
 
     /// A worker running its loops in the background until the stack is dropped.
     pub fn spawn_worker(&self) -> JoinHandle<anyhow::Result<()>> {
-        tokio::spawn(self.worker().run_until_stopped(self.stop.child_token()))
+        self.spawn_worker_with(self.settings.clone())
+    }
+
+    /// The same, with settings of its own (another provider in front of the simulator, say).
+    pub fn spawn_worker_with(&self, settings: Settings) -> JoinHandle<anyhow::Result<()>> {
+        let worker = Worker::build(settings).expect("worker builds");
+        tokio::spawn(worker.run_until_stopped(self.stop.child_token()))
     }
 
     /// `POST /api/generate` with the original client's body (plus `extra` fields); returns the job id.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use relay_shared::job::{field, JobStatus, PollState};
-use relay_shared::provider::{CreateVideo, ProviderError};
+use relay_shared::provider::{CreateVideo, ProviderError, Video};
 use relay_shared::store::{CallKind, ClaimFields, Claimed, Committed, PollCommit, Queue};
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
@@ -193,7 +193,13 @@ impl Worker {
             }
             debug!("📡 Polling Sora job: {video_id}");
             let outcome = match provider.retrieve(video_id).await {
-                Ok(video) => Outcome::Video(video),
+                // The id the provider gave at creation stays the job's: LiteLLM answers a
+                // retrieve with an id that has lost its route, and asking with that one reaches
+                // another provider (tests/gateway.rs).
+                Ok(video) => Outcome::Video(Video {
+                    id: video_id.clone(),
+                    ..video
+                }),
                 Err(e) => {
                     warn!(job = %job.id, "provider poll of {video_id} failed: {e}");
                     self.note_provider_error(&e).await;
