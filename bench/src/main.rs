@@ -5,6 +5,7 @@
 mod figures;
 mod redis_server;
 mod script_cost;
+mod soak;
 mod stack;
 mod w1;
 mod w2;
@@ -82,6 +83,17 @@ enum Workload {
         #[arg(long, default_value_t = 200)]
         jobs: usize,
     },
+    /// The soak: steady load for `minutes` (submissions, polls through the simulator, webhooks to
+    /// a receiver refusing one in ten), a line a minute; fails on anything lost or doubled.
+    Soak {
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+        /// Submissions per second.
+        #[arg(long, default_value_t = 20)]
+        rate: u64,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
     /// A fixed sequence of the worker's claims and commits, for counting Redis's work per poll
     /// cycle with callgrind (scripts/script-cost); no timing in it.
     ScriptCost {
@@ -133,6 +145,18 @@ async fn main() -> anyhow::Result<()> {
         Workload::W4 { jobs, workers } => w4::run(&redis, jobs.max(1), workers.max(1)).await?,
         Workload::W6 { jobs } => w6::run(&redis, jobs.max(1)).await?,
         Workload::W5 { jobs } => w5::run(&redis, jobs.max(1)).await?,
+        Workload::Soak {
+            minutes,
+            rate,
+            workers,
+        } => {
+            let soak = soak::Soak {
+                minutes: minutes.max(1),
+                rate: rate.max(1),
+                workers: workers.max(1),
+            };
+            soak::run(&redis, soak).await?
+        }
         Workload::ScriptCost {
             jobs,
             rounds,

@@ -70,6 +70,9 @@ struct Inbox {
     /// Requests being answered now, and the most there ever were at once.
     in_flight: std::sync::atomic::AtomicUsize,
     peak: std::sync::atomic::AtomicUsize,
+    /// Refuse one request in this many (0: none), with a 503, beside `failing`.
+    refuse_every: std::sync::atomic::AtomicUsize,
+    requests: std::sync::atomic::AtomicUsize,
 }
 
 pub struct Receiver {
@@ -108,12 +111,18 @@ impl Receiver {
                         }
                         state.in_flight.fetch_sub(1, SeqCst);
                         let received = check(&request, &body, &secret);
+                        let nth = state.requests.fetch_add(1, SeqCst) + 1;
+                        let every = state.refuse_every.load(SeqCst);
                         let refusal = {
                             let mut failing = state.failing.lock().unwrap();
-                            (failing.count > 0).then(|| {
+                            if failing.count > 0 {
                                 failing.count -= 1;
-                                (failing.status, failing.headers.clone())
-                            })
+                                Some((failing.status, failing.headers.clone()))
+                            } else if every > 0 && nth % every == 0 {
+                                Some((503, Vec::new()))
+                            } else {
+                                None
+                            }
                         };
                         if let Some((status, headers)) = refusal {
                             state.refused.lock().unwrap().push(received);
@@ -145,6 +154,13 @@ impl Receiver {
         .run();
         tokio::spawn(server);
         Self { url, inbox }
+    }
+
+    /// Refuses one request in `n` with a 503, for as long as it runs (0: none).
+    pub fn refuse_every(&self, n: usize) {
+        self.inbox
+            .refuse_every
+            .store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Holds each request for `hold` before answering it (a slow receiver).

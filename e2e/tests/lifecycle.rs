@@ -83,7 +83,7 @@ async fn a_job_runs_from_submission_to_completed_with_signed_webhooks_for_every_
     let stats = stack.stats().await;
     assert_eq!(
         stats,
-        json!({"total_jobs": 1, "queued_jobs": 0, "processing_jobs": 0, "completed_jobs": 1, "failed_jobs": 0, "timeout_jobs": 0, "webhook_dead_letters": 0})
+        json!({"total_jobs": 1, "queued_jobs": 0, "processing_jobs": 0, "completed_jobs": 1, "failed_jobs": 0, "timeout_jobs": 0, "webhook_dead_letters": 0, "submissions_unknown": 0})
     );
     assert_eq!(stack.sim.counters().creates, 1);
 }
@@ -247,7 +247,7 @@ async fn stats_follow_every_transition() {
     let stats = stack.stats().await;
     assert_eq!(
         stats,
-        json!({"total_jobs": 3, "queued_jobs": 0, "processing_jobs": 3, "completed_jobs": 0, "failed_jobs": 0, "timeout_jobs": 0, "webhook_dead_letters": 0})
+        json!({"total_jobs": 3, "queued_jobs": 0, "processing_jobs": 3, "completed_jobs": 0, "failed_jobs": 0, "timeout_jobs": 0, "webhook_dead_letters": 0, "submissions_unknown": 0})
     );
 }
 

@@ -148,12 +148,7 @@ impl Worker {
         let settings = &self.inner.settings;
         let limit = Duration::from_secs(settings.submission_unknown_max_secs);
         if now_ms.saturating_sub(since) < limit.as_millis() as i64 {
-            let retry_after = match &error {
-                ProviderError::RateLimited { retry_after, .. }
-                | ProviderError::Unavailable { retry_after, .. } => *retry_after,
-                _ => None,
-            };
-            return Some(Recovery::Settled(Outcome::Undecided { retry_after }));
+            return Some(Recovery::Settled(Outcome::Undecided(error)));
         }
         let recovered = if settings.resubmit_unknown_submissions() {
             warn!(job, "no one could tell within {limit:?} whether the provider created a video: submitting again (SUBMISSION_UNKNOWN_POLICY=resubmit)");

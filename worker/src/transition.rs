@@ -61,8 +61,9 @@ pub enum Outcome {
     /// or nobody could tell in time whether it made one: the job fails with this message.
     Undeliverable(String),
     /// Nobody can tell yet whether a lost submission created a video (the provider's list could
-    /// not say): look again later. Governed by `SUBMISSION_UNKNOWN_*`, so not a failed call.
-    Undecided { retry_after: Option<Duration> },
+    /// not say, for this reason): look again later. `SUBMISSION_UNKNOWN_*` governs it; a failure
+    /// of the provider's own still counts toward `PROVIDER_FAILURE_MAX_SECS`.
+    Undecided(ProviderError),
 }
 
 /// The job after the poll.
@@ -141,23 +142,14 @@ pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Ne
             format!("the provider no longer knows this video: {message}"),
         ),
         Outcome::Undeliverable(message) => final_state(JobStatus::Failed, job.progress, message),
-        Outcome::CreateFailed(error) | Outcome::RetrieveFailed(error) => {
-            let wait = match &error {
-                ProviderError::RateLimited { retry_after, .. }
-                | ProviderError::Unavailable { retry_after, .. } => retry_after.unwrap_or_default(),
-                _ => Duration::ZERO,
-            };
-            // A failure of the provider's (not our credentials or quota, and not a 429 that said
-            // how long to wait) extends the streak; the streak's length ends the job.
-            let counts = matches!(
-                error,
-                ProviderError::Unavailable { .. }
-                    | ProviderError::RateLimited {
-                        retry_after: None,
-                        ..
-                    }
-            );
-            let failing_since = counts.then(|| job.failing_since.unwrap_or(now_ms));
+        Outcome::CreateFailed(error)
+        | Outcome::RetrieveFailed(error)
+        | Outcome::Undecided(error) => {
+            let wait = error.retry_after().unwrap_or_default();
+            // A failure of the provider's extends the streak; the streak's length ends the job.
+            let failing_since = error
+                .is_provider_failure()
+                .then(|| job.failing_since.unwrap_or(now_ms));
             if let Some(since) = failing_since {
                 let failing_for = Duration::from_millis(now_ms.saturating_sub(since).max(0) as u64);
                 if failing_for >= policy.failure_limit {
@@ -172,9 +164,6 @@ pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Ne
                 }
             }
             unchanged(wait, failing_since.or(job.failing_since))
-        }
-        Outcome::Undecided { retry_after } => {
-            unchanged(retry_after.unwrap_or_default(), job.failing_since)
         }
         Outcome::Deferred(wait) => Next {
             state: job.clone(),

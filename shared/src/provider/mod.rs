@@ -85,6 +85,35 @@ pub enum ProviderError {
     /// Any other 4xx: the provider will not do what was asked.
     #[error("provider rejected the request ({status}): {message}")]
     Rejected { status: u16, message: String },
+    /// The provider answers, but its answers cannot settle the question (a list whose cursor does
+    /// not advance): asking again the same way will not help, and the provider is not failing.
+    #[error("the provider cannot tell: {message}")]
+    CannotTell { message: String },
+}
+
+impl ProviderError {
+    /// A failure of the provider's own (down, timing out, 5xx, 429 that names no wait): what
+    /// `PROVIDER_FAILURE_MAX_SECS` counts. Not our credentials or quota, not a refusal, not a 429
+    /// that said how long to wait.
+    pub fn is_provider_failure(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::Unavailable { .. }
+                | ProviderError::RateLimited {
+                    retry_after: None,
+                    ..
+                }
+        )
+    }
+
+    /// The wait the provider asked for, if any.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ProviderError::RateLimited { retry_after, .. }
+            | ProviderError::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
 #[async_trait]

@@ -99,8 +99,7 @@ impl VideoProvider for OpenAiVideos {
             // A list that ignores `after` answers the same page again: asking on would only read
             // it FIND_MAX_PAGES times (some gateways do this).
             if next.is_none() || next == after {
-                return Err(ProviderError::Unavailable {
-                    retry_after: None,
+                return Err(ProviderError::CannotTell {
                     message: "the provider's list does not advance (it ignores `after`); cannot tell whether the lost submission created a video".into(),
                 });
             }

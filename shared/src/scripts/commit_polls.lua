@@ -70,6 +70,14 @@ local function commit(i, last)
   if delay == '-1' then
     finished[#finished + 1] = id
     redis.call('EXPIRE', key, ARGV[4])
+    -- A final job's submission is no longer in question: it leaves `submissions_unknown`.
+    if redis.call('HDEL', key, 'submission_unknown') == 1 then
+      for _, owner in ipairs(tenant and {'', tenant} or {''}) do
+        local c = counts[owner] or {}
+        counts[owner] = c
+        c.submissions_unknown = (c.submissions_unknown or 0) - 1
+      end
+    end
   else
     -- A force poll that arrived while we held the claim asks for the next poll at once.
     if forced then delay = '0' end
