@@ -124,7 +124,10 @@ pub async fn run(redis: &BenchRedis, soak: Soak) -> anyhow::Result<Value> {
     let sim = get_json(&stack.http, &format!("{}/sim/stats", stack.sim_url)).await?;
     let made_twice = sim["createsByPrompt"]
         .as_object()
-        .map_or(0, |m| m.values().filter(|n| n.as_u64() > Some(1)).count());
+        .ok_or_else(|| anyhow::anyhow!("the simulator's stats have no createsByPrompt: {sim}"))?
+        .values()
+        .filter(|n| n.as_u64() > Some(1))
+        .count();
     let errors = load.errors.load(Ordering::Relaxed);
     // Memory after retention: the last minute beside the second (the first that saw jobs expire).
     let memory = |i: usize| minutes.get(i).and_then(|m| m["redis_used_memory"].as_u64());
