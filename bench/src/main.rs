@@ -59,6 +59,14 @@ enum Workload {
         #[arg(long, default_value_t = 60)]
         spread_secs: u64,
     },
+    /// The drain: every job due at the same moment (a flood; with `--partitions 1`, of one
+    /// partition), two workers; time to poll them all, and the lateness.
+    Drain {
+        #[arg(long, default_value_t = 1_000_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 1)]
+        partitions: u16,
+    },
     /// The API under wrk, beside a trivial actix-web handler and one that makes one Redis read (needs wrk).
     W3 {
         #[arg(long, default_value_t = 10)]
@@ -137,6 +145,9 @@ async fn main() -> anyhow::Result<()> {
                 std::time::Duration::from_secs(spread_secs.max(1)),
             )
             .await?
+        }
+        Workload::Drain { jobs, partitions } => {
+            w2::drain(&redis, jobs.max(1), partitions.clamp(1, 1024)).await?
         }
         Workload::W3 {
             seconds,

@@ -2,6 +2,10 @@
 //! with the default settings. Figure: lateness from each job's due time to the moment its worker
 //! calls the provider (claim, prompt read and submission intent included: an upper bound on
 //! due → claimed), p50 / p99 / max.
+//!
+//! The drain is the same with no spread: every job due at the same moment, in as few partitions
+//! as the settings have (a flood of one partition, with `JOB_PARTITIONS=1`). Figures: the time to
+//! drain them all (first due → last provider call) and the lateness.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -68,14 +72,38 @@ impl VideoProvider for LatenessProvider {
 }
 
 pub async fn run(redis: &BenchRedis, jobs: usize, spread: Duration) -> anyhow::Result<Value> {
+    run_due(redis, jobs, spread, &[]).await
+}
+
+/// The drain: `jobs` jobs all due at the same moment in `partitions` partitions.
+pub async fn drain(redis: &BenchRedis, jobs: usize, partitions: u16) -> anyhow::Result<Value> {
+    let mut figures = run_due(
+        redis,
+        jobs,
+        Duration::ZERO,
+        &[("JOB_PARTITIONS", partitions.to_string())],
+    )
+    .await?;
+    figures["workload"] = json!("drain");
+    figures["partitions"] = json!(partitions);
+    Ok(figures)
+}
+
+async fn run_due(
+    redis: &BenchRedis,
+    jobs: usize,
+    spread: Duration,
+    extra_env: &[(&str, String)],
+) -> anyhow::Result<Value> {
     redis.flush().await?;
-    let env: HashMap<String, String> = [
+    let mut env: HashMap<String, String> = [
         ("REDIS_URL", redis.url.clone()),
         ("REDIS_KEY_PREFIX", format!("w2-{}", &new_job_id()[..8])),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
+    env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.clone())));
     let settings = Settings::from_sources(None, &env)?;
     let store = Store::connect(&settings)?;
     let job = NewJob::new("bench", "w2");
@@ -115,11 +143,12 @@ pub async fn run(redis: &BenchRedis, jobs: usize, spread: Duration) -> anyhow::R
             Ok(tokio::spawn(worker.run_until_stopped(stop.child_token())))
         })
         .collect::<anyhow::Result<_>>()?;
-    let deadline = Instant::now() + spread + Duration::from_secs(60);
+    let deadline = Instant::now() + spread + Duration::from_secs(60 + jobs as u64 / 1000);
     while provider.late_ms.lock().unwrap().len() < jobs {
         anyhow::ensure!(Instant::now() < deadline, "W2: jobs were not all claimed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let drained_ms = epoch_ms() - start;
     stop.cancel();
     for worker in workers {
         worker.await??;
@@ -136,6 +165,8 @@ pub async fn run(redis: &BenchRedis, jobs: usize, spread: Duration) -> anyhow::R
         "lateness_p50_ms": at(0.5),
         "lateness_p99_ms": at(0.99),
         "lateness_max_ms": at(1.0),
+        "drained_secs": (drained_ms as f64 / 1000.0 * 10.0).round() / 10.0,
+        "jobs_per_sec": (jobs as f64 * 1000.0 / drained_ms.max(1) as f64).round(),
         "early": late.iter().filter(|&&l| l < 0).count(),
     }))
 }
