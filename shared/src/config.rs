@@ -35,6 +35,7 @@ pub struct Settings {
     pub tenant_max_active_jobs: u64,
     pub script_max_chars: usize,
     pub metadata_max_bytes: usize,
+    pub idempotency_window_secs: u64,
 
     pub redis_url: String,
     pub redis_cluster: bool,
@@ -227,6 +228,9 @@ impl Settings {
                 "submission_unknown_policy",
                 "must be \"fail\" or \"resubmit\"",
             );
+        }
+        if self.idempotency_window_secs == 0 {
+            return fail("idempotency_window_secs", "must be greater than 0");
         }
         if self.provider_failure_max_secs == 0 {
             return fail("provider_failure_max_secs", "must be greater than 0");

@@ -1,16 +1,11 @@
 //! `Idempotency-Key` on submissions. A key lives in the partition of the job it is bound to, and
 //! `create_job.lua` binds it in the same step that stores the job: a key is never bound to a job
 //! that does not exist, and a job created with a key always has it bound. A repeat within
-//! [`IDEMPOTENCY_WINDOW`] finds the job instead of creating another.
-
-use std::time::Duration;
+//! `IDEMPOTENCY_WINDOW_SECS` (24 hours by default) finds the job instead of creating another.
 
 use redis::AsyncCommands;
 
 use super::{Store, StoreResult};
-
-/// How long a key stays bound to its job.
-pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 /// The job an idempotency key is already bound to, and the fingerprint of the request that bound it.
 #[derive(Clone, Debug, PartialEq, Eq)]

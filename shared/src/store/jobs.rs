@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use redis::{self, AsyncCommands};
 
-use super::idempotency::{Bound, Idempotency, IDEMPOTENCY_WINDOW};
+use super::idempotency::{Bound, Idempotency};
 use super::{scripts, Store, StoreError, StoreResult};
 use crate::job::{field, Job, NewJob, Stats, API_FIELDS};
 
@@ -68,7 +68,7 @@ impl Store {
             .arg(if job.webhook_url.is_some() { "1" } else { "0" })
             .arg(if tenant.is_some() { "1" } else { "0" })
             .arg(idempotency.map_or(String::new(), |i| Bound::encode(job_id, i.fingerprint)))
-            .arg(IDEMPOTENCY_WINDOW.as_secs());
+            .arg(self.idempotency_window_secs);
         for (name, value) in job.to_fields() {
             invocation.arg(name).arg(value);
         }

@@ -21,7 +21,7 @@ use backend::Backend;
 
 pub use budget::{Admission, CallKind, Pause};
 pub use deliveries::{DeliveryHistory, Requeued};
-pub use idempotency::{Bound, Idempotency, IDEMPOTENCY_WINDOW};
+pub use idempotency::{Bound, Idempotency};
 pub use jobs::{Created, ForcePoll};
 pub use queue::{
     Claim, ClaimFields, Claimed, Committed, DeliveryOutcome, PollCommit, Queue, Settle, Submission,
@@ -57,6 +57,8 @@ pub struct Store {
     retention_secs: u64,
     /// How long a job can live at most: maximum age plus retention.
     job_lifetime_secs: u64,
+    /// How long an `Idempotency-Key` stays bound to its job (`IDEMPOTENCY_WINDOW_SECS`).
+    idempotency_window_secs: u64,
     /// `REDIS_WAIT_REPLICAS` and how long to wait for them.
     wait_replicas: u32,
     wait_timeout: Duration,
@@ -75,6 +77,7 @@ impl Store {
             retention_secs: settings.job_retention_secs,
             job_lifetime_secs: settings.job_max_age_secs + settings.job_retention_secs,
             in_flight_cap: settings.sora_max_in_flight,
+            idempotency_window_secs: settings.idempotency_window_secs,
             wait_replicas: settings.redis_wait_replicas,
             wait_timeout: Duration::from_millis(settings.redis_wait_timeout_ms),
         })
