@@ -8,6 +8,7 @@
 
 mod claiming;
 mod commit;
+mod completion;
 mod deliver;
 mod housekeeping;
 mod lease;

@@ -11,7 +11,7 @@ use relay_shared::webhook::WebhookEvent;
 use tracing::{debug, error, info, warn};
 
 use crate::recovery::{Lost, Recovery};
-use crate::transition::{self, provider_status, JobState, Outcome, ProviderStatus};
+use crate::transition::{self, JobState, Outcome};
 use crate::Worker;
 
 /// The job fields a claim returns: what every poll needs, in the one field `state` (see
@@ -210,43 +210,6 @@ impl Worker {
         }
         let outcome = self.submit(partition, job, token, now_ms).await?;
         Some(self.confirm_content(&job.id, outcome).await)
-    }
-
-    /// A video the provider calls finished is announced `completed` only once its content
-    /// answers: a 4xx fails the job (the content will never be there), anything else counts as a
-    /// failed provider call (retried; `PROVIDER_FAILURE_MAX_SECS` ends it).
-    async fn confirm_content(&self, job_id: &str, outcome: Outcome) -> Outcome {
-        let Outcome::Video(video) = &outcome else {
-            return outcome;
-        };
-        if provider_status(&video.status) != ProviderStatus::Done {
-            return outcome;
-        }
-        if let Err(wait) = self.budget(CallKind::Read).await {
-            return Outcome::Deferred(wait);
-        }
-        let said = "the provider reports the video completed, but its content";
-        match self.inner.provider.check_content(&video.id).await {
-            Ok(()) => outcome,
-            Err(ProviderError::Rejected { status, message }) => {
-                warn!(job = job_id, "{said} answers {status}: {message}");
-                Outcome::Undeliverable(format!("{said} answers {status}: {message}"))
-            }
-            Err(e) => {
-                warn!(job = job_id, "{said} could not be fetched: {e}");
-                self.note_provider_error(&e).await;
-                Outcome::RetrieveFailed(match e {
-                    ProviderError::Unavailable {
-                        retry_after,
-                        message,
-                    } => ProviderError::Unavailable {
-                        retry_after,
-                        message: format!("{said} could not be fetched: {message}"),
-                    },
-                    other => other,
-                })
-            }
-        }
     }
 
     /// Submits a job exactly once. The intent is recorded before the call; if an earlier attempt's

@@ -11,6 +11,7 @@ mod idempotency;
 mod jobs;
 mod queue;
 mod scripts;
+mod submissions;
 mod tenants;
 
 use std::time::Duration;
@@ -23,9 +24,8 @@ pub use budget::{Admission, CallKind, Pause};
 pub use deliveries::{DeliveryHistory, Requeued};
 pub use idempotency::{Bound, Idempotency};
 pub use jobs::{Created, ForcePoll};
-pub use queue::{
-    Claim, ClaimFields, Claimed, Committed, DeliveryOutcome, PollCommit, Queue, Settle, Submission,
-};
+pub use queue::{Claim, ClaimFields, Claimed, Committed, DeliveryOutcome, PollCommit, Queue};
+pub use submissions::{Settle, Submission};
 pub use tenants::Tenant;
 
 #[derive(Clone, Debug, thiserror::Error)]

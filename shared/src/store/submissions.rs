@@ -1,0 +1,109 @@
+//! A job's submission as the worker needs it: the prompt and create parameters (read only when the
+//! job is submitted), and what became of a submission whose answer was lost — the mark saying
+//! nobody can tell (with its `submissions_unknown` counters) and an operator's decision.
+
+use super::{scripts, Store, StoreResult};
+use crate::job::field;
+
+/// A job's submission: its prompt and the optional parameters of the create request.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    pub prompt: String,
+    pub model: Option<String>,
+    pub seconds: Option<String>,
+    pub size: Option<String>,
+    /// When an earlier submission was attempted, if its outcome is unknown.
+    pub submit_at_ms: Option<i64>,
+    /// Since when nobody can tell whether that attempt created a video (its mark is set).
+    pub unknown_since_ms: Option<i64>,
+    /// An operator's decision on the unknown submission, to carry out now.
+    pub settle: Option<Settle>,
+}
+
+/// What an operator decided for a submission nobody can tell the outcome of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Settle {
+    /// The provider did create this video: adopt it.
+    Adopt(String),
+    /// It did not (or a second video is acceptable): submit again.
+    Resubmit,
+}
+
+impl Settle {
+    /// The stored form (the job's `settle` field).
+    pub fn encode(&self) -> String {
+        match self {
+            Settle::Adopt(id) => format!("adopt {id}"),
+            Settle::Resubmit => "resubmit".to_owned(),
+        }
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        match text.split_once(' ') {
+            Some(("adopt", id)) if !id.is_empty() => Some(Settle::Adopt(id.to_owned())),
+            None if text == "resubmit" => Some(Settle::Resubmit),
+            _ => None,
+        }
+    }
+}
+
+impl Store {
+    /// What submitting a job to the provider needs beyond what its claim returned; read only when
+    /// it is submitted. `None` when the job (or its prompt) is gone.
+    pub async fn submission(
+        &self,
+        partition: u16,
+        job_id: &str,
+    ) -> StoreResult<Option<Submission>> {
+        let mut conn = self.conn().await?;
+        let values: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(self.keys.job(partition, job_id))
+            .arg(&[
+                field::PROMPT,
+                field::MODEL,
+                field::SECONDS,
+                field::SIZE,
+                field::SUBMIT_AT,
+                field::SUBMISSION_UNKNOWN,
+                field::SETTLE,
+            ])
+            .query_async(&mut conn)
+            .await?;
+        let mut values = values.into_iter().map(|v| v.filter(|s| !s.is_empty()));
+        let mut next = || values.next().flatten();
+        let Some(prompt) = next() else {
+            return Ok(None);
+        };
+        Ok(Some(Submission {
+            prompt,
+            model: next(),
+            seconds: next(),
+            size: next(),
+            submit_at_ms: next().and_then(|t| t.parse().ok()),
+            unknown_since_ms: next().and_then(|t| t.parse().ok()),
+            settle: next().as_deref().and_then(Settle::decode),
+        }))
+    }
+
+    /// Marks (`Some(since)`) or clears (`None`) a claimed job's unknown submission, with its
+    /// counters. False when the claim was lost.
+    pub async fn mark_submission_unknown(
+        &self,
+        partition: u16,
+        job_id: &str,
+        token: &str,
+        since_ms: Option<i64>,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn().await?;
+        let done: i64 = scripts::SUBMISSION_UNKNOWN
+            .key(self.keys.job(partition, job_id))
+            .key(self.keys.stats(partition))
+            .arg(token)
+            .arg(if since_ms.is_some() { "mark" } else { "clear" })
+            .arg(since_ms.unwrap_or(0))
+            .arg(self.keys.tenant_stats_prefix(partition))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(done == 1)
+    }
+}

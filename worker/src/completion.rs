@@ -1,0 +1,50 @@
+//! A completion is announced only once its video can be fetched. Gateways report some failed
+//! videos as completed — LiteLLM does for a failed Veo job, whose content then answers 500 — so
+//! before a job becomes `completed` its content is asked for one byte
+//! ([`relay_shared::provider::VideoProvider::check_content`]).
+
+use relay_shared::provider::ProviderError;
+use relay_shared::store::CallKind;
+use tracing::warn;
+
+use crate::transition::{provider_status, Outcome, ProviderStatus};
+use crate::Worker;
+
+impl Worker {
+    /// A video the provider calls finished is announced `completed` only once its content
+    /// answers: a 4xx fails the job (the content will never be there), anything else counts as a
+    /// failed provider call (retried; `PROVIDER_FAILURE_MAX_SECS` ends it).
+    pub(crate) async fn confirm_content(&self, job_id: &str, outcome: Outcome) -> Outcome {
+        let Outcome::Video(video) = &outcome else {
+            return outcome;
+        };
+        if provider_status(&video.status) != ProviderStatus::Done {
+            return outcome;
+        }
+        if let Err(wait) = self.budget(CallKind::Read).await {
+            return Outcome::Deferred(wait);
+        }
+        let said = "the provider reports the video completed, but its content";
+        match self.inner.provider.check_content(&video.id).await {
+            Ok(()) => outcome,
+            Err(ProviderError::Rejected { status, message }) => {
+                warn!(job = job_id, "{said} answers {status}: {message}");
+                Outcome::Undeliverable(format!("{said} answers {status}: {message}"))
+            }
+            Err(e) => {
+                warn!(job = job_id, "{said} could not be fetched: {e}");
+                self.note_provider_error(&e).await;
+                Outcome::RetrieveFailed(match e {
+                    ProviderError::Unavailable {
+                        retry_after,
+                        message,
+                    } => ProviderError::Unavailable {
+                        retry_after,
+                        message: format!("{said} could not be fetched: {message}"),
+                    },
+                    other => other,
+                })
+            }
+        }
+    }
+}
