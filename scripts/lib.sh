@@ -42,22 +42,24 @@ need_redis() {
   command -v redis-server >/dev/null || { say "installing redis-server"; apt_install redis-server; }
 }
 
-# schemathesis (PyPI) drives the API fuzz test from the OpenAPI document; it lives in a venv of its
-# own under .run/ so the system Python stays untouched.
-need_schemathesis() {
-  [ -x .run/fuzz-venv/bin/st ] && return
+# A PyPI tool in a venv of its own under .run/, so the system Python stays untouched:
+#   need_venv_tool VENV PROGRAM WHAT REQUIREMENT
+need_venv_tool() {
+  local venv=".run/$1"
+  [ -x "$venv/bin/$2" ] && return
   command -v python3 >/dev/null || apt_install python3
-  python3 -m venv .run/fuzz-venv >/dev/null 2>&1 || { apt_install python3-venv; python3 -m venv .run/fuzz-venv; }
-  say "installing schemathesis (the API fuzz test)"
-  .run/fuzz-venv/bin/pip install --quiet --disable-pip-version-check 'schemathesis>=4.32,<5'
+  python3 -m venv "$venv" >/dev/null 2>&1 || { apt_install python3-venv; python3 -m venv "$venv"; }
+  say "installing $3"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$4"
 }
 
-# A real LiteLLM proxy (PyPI, pinned) for the gateway test (e2e/tests/gateway.rs), in a venv of its
-# own under .run/. 1.106.12: the newest release whose proxy extras all resolve on PyPI as mirrored.
+# schemathesis drives the API fuzz test from the OpenAPI document.
+need_schemathesis() {
+  need_venv_tool fuzz-venv st "schemathesis (the API fuzz test)" 'schemathesis>=4.32,<5'
+}
+
+# A real LiteLLM proxy for the gateway test (e2e/tests/gateway.rs). 1.106.12: the newest release
+# whose proxy extras all resolve on PyPI as this machine reaches it (1.108.12+ pin packages it lacks).
 need_litellm() {
-  [ -x .run/litellm-venv/bin/litellm ] && return
-  command -v python3 >/dev/null || apt_install python3
-  python3 -m venv .run/litellm-venv >/dev/null 2>&1 || { apt_install python3-venv; python3 -m venv .run/litellm-venv; }
-  say "installing the LiteLLM proxy (the gateway test)"
-  .run/litellm-venv/bin/pip install --quiet --disable-pip-version-check 'litellm[proxy]==1.106.12'
+  need_venv_tool litellm-venv litellm "the LiteLLM proxy (the gateway test)" 'litellm[proxy]==1.106.12'
 }

@@ -845,8 +845,14 @@ async fn lost_submission(stack: &Stack, script: &str) -> String {
     id
 }
 
-fn sim_faults(stack: &Stack, faults: sora_sim::Faults) {
-    stack.sim.set_faults(faults);
+/// A stack whose provider cannot list (its list answers 400, as a LiteLLM proxy's does).
+async fn stack_that_cannot_list(env: &[(&str, &str)]) -> Stack {
+    let stack = Stack::start(Stack::quick_sim(), env).await;
+    stack.sim.set_faults(sora_sim::Faults {
+        list_broken: true,
+        ..Default::default()
+    });
+    stack
 }
 
 /// #15.7: a list that ignores `after` is found out on its second page, not after twenty.
@@ -857,13 +863,10 @@ async fn a_list_cursor_that_does_not_advance_is_found_out_at_once() {
     let _worker = stack.spawn_worker();
     let done = stack.submit("one video on the list", json!({})).await;
     stack.receiver.wait_for_final(&[done], LIMIT).await;
-    sim_faults(
-        &stack,
-        sora_sim::Faults {
-            list_ignores_after: true,
-            ..Default::default()
-        },
-    );
+    stack.sim.set_faults(sora_sim::Faults {
+        list_ignores_after: true,
+        ..Default::default()
+    });
     let provider = relay_shared::provider::openai::OpenAiVideos::new(
         &stack.sim_url,
         "sk-sim".to_owned().into(),
@@ -885,21 +888,11 @@ async fn a_list_cursor_that_does_not_advance_is_found_out_at_once() {
 /// SUBMISSION_UNKNOWN_MAX_SECS, failed by policy — never left in limbo.
 #[tokio::test]
 async fn an_unknown_submission_is_shown_then_failed_by_policy() {
-    let stack = Stack::start(
-        Stack::quick_sim(),
-        &[
-            ("SUBMISSION_UNKNOWN_MAX_SECS", "2"),
-            ("SUBMISSION_UNKNOWN_POLICY", "fail"),
-        ],
-    )
+    let stack = stack_that_cannot_list(&[
+        ("SUBMISSION_UNKNOWN_MAX_SECS", "2"),
+        ("SUBMISSION_UNKNOWN_POLICY", "fail"),
+    ])
     .await;
-    sim_faults(
-        &stack,
-        sora_sim::Faults {
-            list_broken: true,
-            ..Default::default()
-        },
-    );
     let id = lost_submission(&stack, "created, or not?").await;
     let _worker = stack.spawn_worker();
     eventually(LIMIT, "the submission to show as unknown", || async {
@@ -922,21 +915,11 @@ async fn an_unknown_submission_is_shown_then_failed_by_policy() {
 /// #15.7: with SUBMISSION_UNKNOWN_POLICY=resubmit the job is submitted again after the wait.
 #[tokio::test]
 async fn an_unknown_submission_is_resubmitted_by_policy() {
-    let stack = Stack::start(
-        Stack::quick_sim(),
-        &[
-            ("SUBMISSION_UNKNOWN_MAX_SECS", "1"),
-            ("SUBMISSION_UNKNOWN_POLICY", "resubmit"),
-        ],
-    )
+    let stack = stack_that_cannot_list(&[
+        ("SUBMISSION_UNKNOWN_MAX_SECS", "1"),
+        ("SUBMISSION_UNKNOWN_POLICY", "resubmit"),
+    ])
     .await;
-    sim_faults(
-        &stack,
-        sora_sim::Faults {
-            list_broken: true,
-            ..Default::default()
-        },
-    );
     let id = lost_submission(&stack, "resubmitted after a minute of doubt").await;
     let _worker = stack.spawn_worker();
     e2e::stack::wait_for_status(&stack, &id, LIMIT, "completed").await;
@@ -947,18 +930,7 @@ async fn an_unknown_submission_is_resubmitted_by_policy() {
 /// #15.7: the operator settles an unknown submission: adopt a video, or resubmit.
 #[tokio::test]
 async fn the_operator_settles_an_unknown_submission() {
-    let stack = Stack::start(
-        Stack::quick_sim(),
-        &[("SUBMISSION_UNKNOWN_MAX_SECS", "3600")],
-    )
-    .await;
-    sim_faults(
-        &stack,
-        sora_sim::Faults {
-            list_broken: true,
-            ..Default::default()
-        },
-    );
+    let stack = stack_that_cannot_list(&[("SUBMISSION_UNKNOWN_MAX_SECS", "3600")]).await;
     // The video the lost create made, found by the operator in the provider's dashboard.
     let made: serde_json::Value = stack
         .http

@@ -9,6 +9,18 @@ use crate::error::ApiError;
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// The body as JSON: 400 `invalid_json` when it is not (and 413 as [`read_body`]).
+pub async fn read_json(payload: web::Payload) -> Result<serde_json::Value, ApiError> {
+    let body = read_body(payload).await?;
+    serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("request body is not valid JSON: {e}"),
+        )
+    })
+}
+
 pub async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {

@@ -131,14 +131,7 @@ pub async fn recover(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_operator()?;
-    let body = super::body::read_body(payload).await?;
-    let request: Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!("request body is not valid JSON: {e}"),
-        )
-    })?;
+    let request = super::body::read_json(payload).await?;
     let since = instant_ms(&request, "since")?;
     let until = instant_ms(&request, "until")?;
     if since > until {

@@ -28,14 +28,7 @@ pub async fn settle(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_operator()?;
-    let body = super::body::read_body(payload).await?;
-    let request: Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!("request body is not valid JSON: {e}"),
-        )
-    })?;
+    let request = super::body::read_json(payload).await?;
     let decision = decision(&request)?;
     match state.store.settle_submission(&job_id, &decision).await? {
         None => Err(ApiError::job_not_found(&job_id)),

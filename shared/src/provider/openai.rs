@@ -39,10 +39,7 @@ impl OpenAiVideos {
             .bearer_auth(self.api_key.expose_secret())
             .send()
             .await
-            .map_err(|e| ProviderError::Unavailable {
-                retry_after: None,
-                message: describe_transport_error(&e),
-            })?;
+            .map_err(|e| transport_failure(&e))?;
         decode(response).await
     }
 }
@@ -127,13 +124,7 @@ impl VideoProvider for OpenAiVideos {
             .get(self.content_url(video_id))
             .header(reqwest::header::RANGE, "bytes=0-0")
             .bearer_auth(self.api_key.expose_secret());
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ProviderError::Unavailable {
-                retry_after: None,
-                message: describe_transport_error(&e),
-            })?;
+        let response = request.send().await.map_err(|e| transport_failure(&e))?;
         if response.status().is_success() {
             return Ok(());
         }
@@ -227,6 +218,14 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .map(|ms| ms / 1000.0)
         .or_else(|| header("retry-after"))?;
     (wait.is_finite() && wait >= 0.0).then(|| Duration::from_secs_f64(wait.min(60.0)))
+}
+
+/// A request that got no answer: the provider may be down; try again later.
+fn transport_failure(e: &reqwest::Error) -> ProviderError {
+    ProviderError::Unavailable {
+        retry_after: None,
+        message: describe_transport_error(e),
+    }
 }
 
 fn describe_transport_error(e: &reqwest::Error) -> String {
