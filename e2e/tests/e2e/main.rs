@@ -1,0 +1,19 @@
+//! Every end-to-end test, in one test binary: linking a binary against the whole workspace is
+//! the slow part of building tests, so there is one. Each module is one area of behaviour; each
+//! test starts its own redis-server, simulator and API (`e2e::Stack`), so they run in parallel.
+
+mod api;
+mod chaos;
+mod cluster;
+mod fuzz;
+mod gateway;
+mod hardening;
+mod lifecycle;
+mod limits;
+mod original_client;
+mod processes;
+mod resilience;
+mod store;
+mod submissions;
+mod tenants;
+mod webhooks;
