@@ -75,7 +75,7 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
     }
     let size = optional_string(&fields, "size")?;
     if let Some(s) = &size {
-        if !relay_shared::job::is_video_size(s) {
+        if relay_shared::provider::Frame::parse_size(s).is_none() {
             return Err(ApiError::invalid_field(format!(
                 "size must look like \"1280x720\" (width x height in pixels), not {s:?}"
             )));
@@ -111,6 +111,7 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
         wallet_address,
         script,
         render_version,
+        provider: relay_shared::provider::registry::DEFAULT.to_owned(),
         model,
         seconds,
         size,

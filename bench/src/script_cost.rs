@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use relay_shared::job::{JobStatus, NewJob, PollState, Sample};
+use relay_shared::job::{JobStatus, NewJob, PollState, ProviderRef, Sample};
 use relay_shared::keys::new_job_id;
 use relay_shared::store::{PollCommit, Queue, Store};
 use relay_shared::Settings;
@@ -86,7 +86,10 @@ pub async fn run(redis: &BenchRedis, cost: ScriptCost) -> anyhow::Result<Value> 
                         at_ms: claim.now_ms,
                         progress: 1,
                     })),
-                    sora_id: stored.sora_id.clone().or(Some(format!("video_{round}"))),
+                    provider_job: stored
+                        .provider_job
+                        .clone()
+                        .or(Some(ProviderRef::new("openai", &format!("video_{round}")))),
                     ..stored.clone()
                 };
                 Ok(PollCommit {

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use relay_shared::job::NewJob;
 use relay_shared::keys::new_job_id;
-use relay_shared::provider::{CreateVideo, ProviderError, Video, VideoProvider};
+use relay_shared::provider::{
+    Capabilities, Lifecycle, LostSubmission, Output, ProviderError, ProviderJob, VideoProvider,
+    VideoRequest,
+};
 use relay_shared::store::Store;
 use relay_shared::Settings;
 use relay_worker::Worker;
@@ -39,30 +42,45 @@ struct InstantProvider {
     calls: AtomicU64,
 }
 
-impl InstantProvider {
-    fn video(id: String, status: &str, progress: i64) -> Video {
-        Video {
-            id,
-            status: status.into(),
-            progress: Some(progress),
-            error: None,
-            expires_at: None,
-            created_at: None,
-            prompt: None,
-        }
-    }
+/// What a provider that makes videos in memory says of them.
+pub(crate) fn memory_video(id: String, lifecycle: Lifecycle) -> ProviderJob {
+    ProviderJob { id, lifecycle }
 }
+
+/// A finished video in memory.
+pub(crate) fn memory_done(id: String) -> ProviderJob {
+    let url = format!("memory://{id}");
+    memory_video(
+        id,
+        Lifecycle::Succeeded {
+            outputs: vec![Output { url }],
+            expires_at: None,
+        },
+    )
+}
+
+/// What the in-memory providers of the benchmarks can do.
+pub(crate) const MEMORY_CAPABILITIES: Capabilities = Capabilities {
+    reports_progress: true,
+    can_cancel: false,
+    accepts_callbacks: false,
+    lost_submission: LostSubmission::ListByPrompt,
+};
 
 #[async_trait]
 impl VideoProvider for InstantProvider {
-    async fn create(&self, _: &CreateVideo<'_>) -> Result<Video, ProviderError> {
+    fn capabilities(&self) -> Capabilities {
+        MEMORY_CAPABILITIES
+    }
+
+    async fn create(&self, _: &VideoRequest<'_>) -> Result<ProviderJob, ProviderError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let id = format!("video_{}", self.next_id.fetch_add(1, Ordering::Relaxed));
         self.seen.lock().unwrap().insert(id.clone(), 1);
-        Ok(Self::video(id, "queued", 0))
+        Ok(memory_video(id, Lifecycle::Queued))
     }
 
-    async fn retrieve(&self, video_id: &str) -> Result<Video, ProviderError> {
+    async fn retrieve(&self, video_id: &str) -> Result<ProviderJob, ProviderError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let polled = {
             let mut seen = self.seen.lock().unwrap();
@@ -71,19 +89,20 @@ impl VideoProvider for InstantProvider {
             *n
         };
         Ok(if polled >= self.polls {
-            Self::video(video_id.to_owned(), "completed", 100)
+            memory_done(video_id.to_owned())
         } else {
-            let progress = i64::from(polled * 100 / self.polls);
-            Self::video(video_id.to_owned(), "in_progress", progress)
+            let progress = (polled * 100 / self.polls) as u8;
+            memory_video(
+                video_id.to_owned(),
+                Lifecycle::Running {
+                    progress: Some(progress),
+                },
+            )
         })
     }
 
-    async fn find(&self, _: &str, _: i64) -> Result<Option<Video>, ProviderError> {
+    async fn find(&self, _: &str, _: i64) -> Result<Option<ProviderJob>, ProviderError> {
         Ok(None)
-    }
-
-    fn content_url(&self, video_id: &str) -> String {
-        format!("memory://{video_id}")
     }
 }
 

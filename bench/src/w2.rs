@@ -14,7 +14,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use relay_shared::job::NewJob;
 use relay_shared::keys::new_job_id;
-use relay_shared::provider::{CreateVideo, ProviderError, Video, VideoProvider};
+use relay_shared::provider::{
+    Capabilities, ProviderError, ProviderJob, VideoProvider, VideoRequest,
+};
+
+use crate::w1::{memory_done, MEMORY_CAPABILITIES};
 use relay_shared::store::Store;
 use relay_shared::Settings;
 use relay_worker::Worker;
@@ -39,35 +43,27 @@ fn epoch_ms() -> i64 {
 
 #[async_trait]
 impl VideoProvider for LatenessProvider {
-    async fn create(&self, request: &CreateVideo<'_>) -> Result<Video, ProviderError> {
+    fn capabilities(&self) -> Capabilities {
+        MEMORY_CAPABILITIES
+    }
+
+    async fn create(&self, request: &VideoRequest<'_>) -> Result<ProviderJob, ProviderError> {
         let now = epoch_ms();
         if let Some(due) = self.due_ms.get(request.idempotency_key) {
             self.late_ms.lock().unwrap().push(now - due);
         }
-        Ok(Video {
-            id: format!("video_{}", request.idempotency_key),
-            status: "completed".into(),
-            progress: Some(100),
-            error: None,
-            expires_at: None,
-            created_at: None,
-            prompt: None,
-        })
+        Ok(memory_done(format!("video_{}", request.idempotency_key)))
     }
 
-    async fn retrieve(&self, video_id: &str) -> Result<Video, ProviderError> {
+    async fn retrieve(&self, video_id: &str) -> Result<ProviderJob, ProviderError> {
         Err(ProviderError::Rejected {
             status: 404,
             message: format!("{video_id} is never polled in W2"),
         })
     }
 
-    async fn find(&self, _: &str, _: i64) -> Result<Option<Video>, ProviderError> {
+    async fn find(&self, _: &str, _: i64) -> Result<Option<ProviderJob>, ProviderError> {
         Ok(None)
-    }
-
-    fn content_url(&self, video_id: &str) -> String {
-        format!("memory://{video_id}")
     }
 }
 

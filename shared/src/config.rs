@@ -210,7 +210,8 @@ impl Settings {
                 "must be a whole number of seconds, or empty",
             );
         }
-        if !self.sora_default_size.is_empty() && !crate::job::is_video_size(&self.sora_default_size)
+        if !self.sora_default_size.is_empty()
+            && crate::provider::Frame::parse_size(&self.sora_default_size).is_none()
         {
             return fail(
                 "sora_default_size",

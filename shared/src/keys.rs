@@ -19,9 +19,9 @@
 //! | `<prefix>:{pN}:idem:<sha256(scope, key)>` | string | an `Idempotency-Key`'s job and request fingerprint, in its job's partition |
 //! | `<prefix>:{t:<tenantId>}:active` | zset | a tenant's jobs holding an active-job place (`TENANT_MAX_ACTIVE_JOBS`) |
 //! | `<prefix>:wake` | list | wake-up tokens for idle workers (single key, any slot) |
-//! | `<prefix>:{budget}:provider` | hash | the global provider request budget and its pauses |
-//! | `<prefix>:{budget}:in_flight` | zset | jobs running at the provider, under `SORA_MAX_IN_FLIGHT` |
-//! | `<prefix>:{budget}:waiting` | zset | jobs waiting for a provider slot, oldest first |
+//! | `<prefix>:{provider:<name>}:budget` | hash | a provider's request budget and its pauses |
+//! | `<prefix>:{provider:<name>}:in_flight` | zset | jobs running at a provider, under its in-flight cap (`SORA_MAX_IN_FLIGHT` for `openai`) |
+//! | `<prefix>:{provider:<name>}:waiting` | zset | jobs waiting for a slot at a provider, oldest first |
 
 use uuid::Uuid;
 
@@ -103,16 +103,19 @@ impl Keyspace {
         format!("{}:dead:", self.tag(partition))
     }
 
-    pub fn provider_budget(&self) -> String {
-        format!("{}:{{budget}}:provider", self.prefix)
+    /// A provider's request budget and pauses.
+    pub fn provider_budget(&self, provider: &str) -> String {
+        format!("{}:{{provider:{provider}}}:budget", self.prefix)
     }
 
-    pub fn in_flight(&self) -> String {
-        format!("{}:{{budget}}:in_flight", self.prefix)
+    /// The jobs running at a provider, under its in-flight cap.
+    pub fn in_flight(&self, provider: &str) -> String {
+        format!("{}:{{provider:{provider}}}:in_flight", self.prefix)
     }
 
-    pub fn waiting(&self) -> String {
-        format!("{}:{{budget}}:waiting", self.prefix)
+    /// The jobs waiting for a place at a provider, oldest first.
+    pub fn waiting(&self, provider: &str) -> String {
+        format!("{}:{{provider:{provider}}}:waiting", self.prefix)
     }
 
     /// The mark of a receiver URL that answered 410 Gone (hashed: URLs may be long or secret).

@@ -275,7 +275,7 @@ async fn a_long_waiting_job_keeps_its_place_in_the_line() {
         .await
         .unwrap();
     let _: () = redis::cmd("ZADD")
-        .arg(keys.waiting())
+        .arg(keys.waiting("openai"))
         .arg(parsed.created_ms)
         .arg(&old)
         .query_async(&mut conn)
@@ -285,7 +285,7 @@ async fn a_long_waiting_job_keeps_its_place_in_the_line() {
     let young = stack.submit("arrived just now", json!({})).await;
     worker.run_once().await.unwrap();
     let line: Vec<String> = redis::cmd("ZRANGE")
-        .arg(keys.waiting())
+        .arg(keys.waiting("openai"))
         .arg(0)
         .arg(-1)
         .query_async(&mut conn)
@@ -334,7 +334,7 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
             since: None,
             own_webhook: false,
             failing_since: None,
-            sora_id: Some("video_1".into()),
+            provider_job: Some(relay_shared::job::ProviderRef::new("openai", "video_1")),
         },
         state_changed: true,
         changed: true,

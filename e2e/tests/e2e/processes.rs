@@ -129,7 +129,7 @@ async fn two_worker_processes_share_the_load_and_submit_each_job_once() {
         polled.iter().all(|&n| n > 0),
         "both workers polled: {polled:?}"
     );
-    assert!(workers[0].count_lines("Sora polling service started") == 1);
+    assert!(workers[0].count_lines("polling service started") == 1);
     for worker in &workers {
         assert_eq!(
             worker.count_lines("redis unavailable"),

@@ -62,7 +62,7 @@ async fn a_stopping_worker_hands_back_its_jobs_at_once() {
     eventually(
         Duration::from_secs(10),
         "the first worker to claim the job",
-        || async { (first.count_lines("Polling 1 Sora job") > 0).then_some(()) },
+        || async { (first.count_lines("Polling 1 job") > 0).then_some(()) },
     )
     .await;
 

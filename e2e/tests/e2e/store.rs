@@ -60,7 +60,7 @@ fn commit(job_id: &str, token: &str) -> PollCommit {
             since: None,
             own_webhook: false,
             failing_since: None,
-            sora_id: Some("video_1".into()),
+            provider_job: Some(relay_shared::job::ProviderRef::new("openai", "video_1")),
         },
         state_changed: true,
         changed: true,

@@ -1,5 +1,6 @@
-//! The provider's limits, shared by every worker through Redis: a request budget (GCRA), pauses
-//! after 429s, and the cap on jobs running at the provider at once.
+//! Each provider's limits, shared by every worker through Redis: a request budget (GCRA), pauses
+//! after 429s, and the cap on jobs running at the provider at once. Every provider has its own
+//! keys (`{provider:<name>}`), so one provider's 429 never holds back another's jobs.
 
 use std::time::Duration;
 
@@ -32,9 +33,10 @@ pub enum Pause {
 }
 
 impl Store {
-    /// Takes one request from the global budget of `requests_per_minute` (0: no limit).
+    /// Takes one request from the provider's budget of `requests_per_minute` (0: no limit).
     pub async fn provider_budget(
         &self,
+        provider: &str,
         kind: CallKind,
         requests_per_minute: u32,
     ) -> StoreResult<Admission> {
@@ -47,7 +49,7 @@ impl Store {
         let burst_ms = (u64::from(requests_per_minute) / 12).saturating_sub(1) * interval_ms;
         let mut conn = self.conn().await?;
         let (code, wait_ms): (i64, i64) = scripts::PROVIDER_BUDGET
-            .key(self.keys.provider_budget())
+            .key(self.keys.provider_budget(provider))
             .arg(interval_ms)
             .arg(burst_ms)
             .arg(match kind {
@@ -64,11 +66,17 @@ impl Store {
         })
     }
 
-    /// Pauses provider requests for every worker for `length` (never shortening a longer pause).
-    pub async fn pause_provider(&self, pause: Pause, length: Duration) -> StoreResult<()> {
+    /// Pauses requests to the provider for every worker for `length` (never shortening a longer
+    /// pause).
+    pub async fn pause_provider(
+        &self,
+        provider: &str,
+        pause: Pause,
+        length: Duration,
+    ) -> StoreResult<()> {
         let mut conn = self.conn().await?;
         let _: i64 = scripts::PROVIDER_PAUSE
-            .key(self.keys.provider_budget())
+            .key(self.keys.provider_budget(provider))
             .arg(match pause {
                 Pause::Everything => "paused_until",
                 Pause::Submissions => "quota_until",
@@ -79,9 +87,10 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a job may be submitted under the in-flight cap; oldest jobs first.
+    /// Whether a job may be submitted under the provider's in-flight cap; oldest jobs first.
     pub async fn admit(
         &self,
+        provider: &str,
         job_id: &str,
         created_ms: i64,
         cap: u32,
@@ -90,8 +99,8 @@ impl Store {
     ) -> StoreResult<bool> {
         let mut conn = self.conn().await?;
         let admitted: i64 = scripts::ADMIT
-            .key(self.keys.in_flight())
-            .key(self.keys.waiting())
+            .key(self.keys.in_flight(provider))
+            .key(self.keys.waiting(provider))
             .arg(job_id)
             .arg(created_ms)
             .arg(cap)
@@ -103,10 +112,15 @@ impl Store {
     }
 
     /// Marks an admitted job as still running at the provider.
-    pub async fn touch_in_flight(&self, job_id: &str, now_ms: i64) -> StoreResult<()> {
+    pub async fn touch_in_flight(
+        &self,
+        provider: &str,
+        job_id: &str,
+        now_ms: i64,
+    ) -> StoreResult<()> {
         let mut conn = self.conn().await?;
         let _: i64 = redis::cmd("ZADD")
-            .arg(self.keys.in_flight())
+            .arg(self.keys.in_flight(provider))
             .arg("XX")
             .arg(now_ms)
             .arg(job_id)
@@ -116,12 +130,12 @@ impl Store {
     }
 
     /// Frees a final job's provider slot, or its place in the waiting line.
-    pub async fn leave_in_flight(&self, job_id: &str) -> StoreResult<()> {
+    pub async fn leave_in_flight(&self, provider: &str, job_id: &str) -> StoreResult<()> {
         let mut conn = self.conn().await?;
         redis::pipe()
-            .zrem(self.keys.in_flight(), job_id)
+            .zrem(self.keys.in_flight(provider), job_id)
             .ignore()
-            .zrem(self.keys.waiting(), job_id)
+            .zrem(self.keys.waiting(provider), job_id)
             .ignore()
             .query_async::<()>(&mut conn)
             .await?;

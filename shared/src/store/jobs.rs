@@ -84,7 +84,7 @@ impl Store {
         }
         if self.in_flight_cap > 0 {
             let joined = redis::cmd("ZADD")
-                .arg(keys.waiting())
+                .arg(keys.waiting(&job.provider))
                 .arg("NX")
                 .arg(created)
                 .arg(job_id)

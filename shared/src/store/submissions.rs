@@ -9,6 +9,8 @@ use crate::job::field;
 #[derive(Clone, Debug)]
 pub struct Submission {
     pub prompt: String,
+    /// The provider the job names (absent in jobs stored before jobs named one).
+    pub provider: Option<String>,
     pub model: Option<String>,
     pub seconds: Option<String>,
     pub size: Option<String>,
@@ -60,6 +62,7 @@ impl Store {
             .arg(self.keys.job(partition, job_id))
             .arg(&[
                 field::PROMPT,
+                field::PROVIDER,
                 field::MODEL,
                 field::SECONDS,
                 field::SIZE,
@@ -76,6 +79,7 @@ impl Store {
         };
         Ok(Some(Submission {
             prompt,
+            provider: next(),
             model: next(),
             seconds: next(),
             size: next(),

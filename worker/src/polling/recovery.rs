@@ -3,9 +3,11 @@
 //! attempt asks, in order:
 //! 1. has an operator settled it (`POST /api/videos/{jobId}/submission`: adopt a video, or submit
 //!    again)? Then that is done;
-//! 2. does the provider's list show a video with the job's prompt since the intent? Adopt it; if
-//!    the list certainly shows none, submit again;
-//! 3. the list cannot tell (it fails, ignores its cursor, or the gateway cannot list): the job is
+//! 2. a provider that honours idempotency keys returns the first video to a second create with
+//!    the same key: submit again. Otherwise (`Capabilities::lost_submission`), does the provider's
+//!    list show a video with the job's prompt since the intent? Adopt it; if the list certainly
+//!    shows none, submit again;
+//! 3. the list cannot tell (it fails, ignores its cursor, or the provider cannot list): the job is
 //!    marked `submission: "unknown"` (status view, stats) and asked again later, until
 //!    `SUBMISSION_UNKNOWN_MAX_SECS` have passed since the mark; then `SUBMISSION_UNKNOWN_POLICY`
 //!    fails it (the default: never pay twice) or submits it again (never lose the job).
@@ -14,11 +16,13 @@
 
 use std::time::Duration;
 
-use relay_shared::provider::ProviderError;
+use relay_shared::job::ProviderRef;
+use relay_shared::provider::{LostSubmission, ProviderError};
 use relay_shared::store::{CallKind, Settle, Submission};
 use tracing::{info, warn};
 
-use crate::transition::Outcome;
+use super::transition::{Answer, Outcome};
+use super::GatedProvider;
 use crate::Worker;
 
 /// How far before a lost submission's recorded time a found video may have been created: the
@@ -43,8 +47,9 @@ pub(crate) struct Lost<'a> {
 
 impl Worker {
     /// `None` when the claim was lost on the way.
-    pub(crate) async fn recover_submission(
+    pub(super) async fn recover_submission(
         &self,
+        provider: &GatedProvider,
         lost: &Lost<'_>,
         submission: &Submission,
         now_ms: i64,
@@ -52,30 +57,33 @@ impl Worker {
         let job = lost.job_id;
         let unavailable = |message: String| {
             Some(Recovery::Settled(Outcome::CreateFailed(
-                ProviderError::Unavailable {
-                    retry_after: None,
-                    message,
-                },
+                ProviderError::unavailable(message),
             )))
         };
+        let gate = &provider.gate;
+        let adapter = &provider.provider.adapter;
+        let name = provider.provider.name;
         let unknown = submission.unknown_since_ms;
         if let Some(decision) = &submission.settle {
-            if let Err(wait) = self.budget(CallKind::Read).await {
+            if let Err(wait) = gate.budget(CallKind::Read).await {
                 return Some(Recovery::Settled(Outcome::Deferred(wait)));
             }
             let recovered = match decision {
                 Settle::Adopt(video_id) => {
-                    match self.inner.provider.retrieve(video_id).await {
+                    match adapter.retrieve(video_id).await {
                         Ok(video) => {
                             info!(job, "♻️ Adopted {video_id}, as an operator settled the unknown submission");
-                            Recovery::Settled(Outcome::Video(video))
+                            Recovery::Settled(Outcome::Video(Answer {
+                                video: ProviderRef::new(name, video_id),
+                                lifecycle: video.lifecycle,
+                            }))
                         }
                         Err(e) => {
                             warn!(
                                 job,
                                 "the video {video_id} an operator named could not be read: {e}"
                             );
-                            self.note_provider_error(&e).await;
+                            gate.note_error(&e).await;
                             // A video the provider does not know fails the job (a 4xx), saying so.
                             return Some(Recovery::Settled(Outcome::CreateFailed(e)));
                         }
@@ -91,16 +99,21 @@ impl Worker {
             };
             return self.clear_mark(lost).await.then_some(recovered);
         }
-        if let Err(wait) = self.budget(CallKind::Read).await {
+        if adapter.capabilities().lost_submission == LostSubmission::IdempotencyKey {
+            info!(
+                job,
+                "submitting again with the same idempotency key: {name} answers with the first video if it made one"
+            );
+            if unknown.is_some() && !self.clear_mark(lost).await {
+                return None;
+            }
+            return Some(Recovery::SubmitAgain);
+        }
+        if let Err(wait) = gate.budget(CallKind::Read).await {
             return Some(Recovery::Settled(Outcome::Deferred(wait)));
         }
         let since_secs = lost.intent_ms / 1000 - CLOCK_SLACK_SECS;
-        let error = match self
-            .inner
-            .provider
-            .find(&submission.prompt, since_secs)
-            .await
-        {
+        let error = match adapter.find(&submission.prompt, since_secs).await {
             Ok(found) => {
                 let recovered = match found {
                     Some(video) => {
@@ -108,7 +121,10 @@ impl Worker {
                             job,
                             "♻️ Adopted {} from a submission whose answer was lost", video.id
                         );
-                        Recovery::Settled(Outcome::Video(video))
+                        Recovery::Settled(Outcome::Video(Answer {
+                            video: ProviderRef::new(name, &video.id),
+                            lifecycle: video.lifecycle,
+                        }))
                     }
                     None => {
                         info!(
@@ -130,7 +146,7 @@ impl Worker {
             job,
             "cannot tell yet whether an earlier submission created a video: {error}"
         );
-        self.note_provider_error(&error).await;
+        gate.note_error(&error).await;
         let store = &self.inner.store;
         let since = match unknown {
             Some(since) => since,

@@ -8,6 +8,12 @@ use serde::Serialize;
 
 use crate::time::iso8601_from_ms;
 
+pub mod field;
+mod state;
+
+pub use field::API_FIELDS;
+pub use state::{PollState, ProviderRef, Sample};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
@@ -61,214 +67,14 @@ impl FromStr for JobStatus {
     }
 }
 
-/// Hash field names of a stored job. Short, because every live job carries them.
-pub mod field {
-    pub const WALLET: &str = "wallet";
-    pub const PROMPT: &str = "prompt";
-    pub const RENDER: &str = "render";
-    pub const MODEL: &str = "model";
-    pub const SECONDS: &str = "seconds";
-    pub const SIZE: &str = "size";
-    pub const METADATA: &str = "meta";
-    /// What every poll reads and most polls change, in one field: a [`super::PollState`].
-    pub const STATE: &str = "state";
-    pub const VIDEO_URL: &str = "video_url";
-    pub const EXPIRES_AT: &str = "expires_at";
-    pub const ERROR: &str = "error";
-    pub const UPDATED: &str = "updated";
-    /// Redis time (ms) at which a provider submission was last attempted and its outcome is not
-    /// known; empty once the provider id is stored or the attempt certainly created nothing.
-    pub const SUBMIT_AT: &str = "submit_at";
-    /// Redis time (ms) since which nobody can tell whether the provider created a video for the
-    /// job (its list failed or does not advance); absent otherwise (`SUBMISSION_UNKNOWN_*`).
-    pub const SUBMISSION_UNKNOWN: &str = "submission_unknown";
-    /// An operator's decision on an unknown submission, for the job's next poll to carry out:
-    /// `adopt <provider id>` or `resubmit`.
-    pub const SETTLE: &str = "settle";
-    /// The tenant that submitted the job (absent in open mode and for the administrator).
-    pub const TENANT: &str = "tenant";
-    /// The job's own webhook URL (vetted at submission), when it has one.
-    pub const WEBHOOK_URL: &str = "webhook_url";
-
-    /// Fields of jobs stored before [`STATE`] existed, which held its parts one per field. Such
-    /// jobs are read through them until their first commit writes `state`; nothing writes them.
-    pub mod legacy {
-        pub const STATUS: &str = "status";
-        pub const PROGRESS: &str = "progress";
-        pub const SORA_ID: &str = "sora_id";
-        pub const CREATED: &str = "created";
-        pub const INTERVAL: &str = "interval";
-        pub const PROGRESS_SINCE: &str = "since";
-        /// What a poll read of such a job, in [`super::super::PollState::from_legacy`]'s order.
-        pub const POLL_FIELDS: &[&str] = &[
-            STATUS,
-            PROGRESS,
-            SORA_ID,
-            CREATED,
-            INTERVAL,
-            super::WEBHOOK_URL,
-            PROGRESS_SINCE,
-        ];
-        /// What the API read of such a job (a prefix of [`POLL_FIELDS`]).
-        pub const API_FIELDS: &[&str] = &[STATUS, PROGRESS, SORA_ID, CREATED];
-    }
-}
-
-/// Progress seen at a moment (Redis time, ms): where a job's progress rate is measured from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Sample {
-    pub at_ms: i64,
-    pub progress: u8,
-}
-
-impl Sample {
-    /// Stored as `<ms>:<progress>`.
-    pub fn parse(text: &str) -> Option<Self> {
-        let (at, progress) = text.split_once(':')?;
-        Some(Self {
-            at_ms: at.parse().ok()?,
-            progress: progress.parse().ok()?,
-        })
-    }
-
-    pub fn to_field(self) -> String {
-        format!("{}:{}", self.at_ms, self.progress)
-    }
-}
-
-/// Whether `size` is a video size as providers take it: `WIDTHxHEIGHT` in pixels (`1280x720`).
-pub fn is_video_size(size: &str) -> bool {
-    let dimension = |d: &str| (2..=5).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit());
-    size.split_once('x')
-        .is_some_and(|(w, h)| dimension(w) && dimension(h))
-}
-
-/// Everything a poll reads of a job, stored in the one field `state`, so that a claim reads one
-/// field per job and a commit writes one: every hash field a script reads or writes costs Redis a
-/// lookup in the hash and a conversion to and from Lua, and these were most of a poll cycle's cost
-/// (W1 in BENCHMARKS.md). The API reads the status, progress, provider id and creation time from
-/// it too, so each lives in one place.
-///
-/// Stored form: `<status> <progress> <created ms> <interval ms | -> <since | -> <own webhook 0|1>
-/// [@<failing since ms>] <provider id>`, the provider id last (possibly empty) so that it may hold
-/// any character. The failure streak rides on the webhook flag's token (`1@1764…`), so states
-/// written before it existed read as they are.
-/// `create_job.lua` writes the first one; `force_poll.lua` reads the status (the first word).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PollState {
-    pub status: JobStatus,
-    pub progress: u8,
-    /// Redis time of the submission to the API.
-    pub created_ms: i64,
-    /// Current wait between polls (the adaptive backoff's state); `None` before the first poll.
-    pub interval_ms: Option<u64>,
-    /// The first `in_progress` observation (see [`Sample`]).
-    pub since: Option<Sample>,
-    /// The job has its own webhook URL.
-    pub own_webhook: bool,
-    /// Redis time of the first of the provider calls that have failed since the last answer
-    /// (`PROVIDER_FAILURE_MAX_SECS` ends the job when the streak lasts that long).
-    pub failing_since: Option<i64>,
-    pub sora_id: Option<String>,
-}
-
-impl PollState {
-    pub fn encode(&self) -> String {
-        let dash = || "-".to_owned();
-        format!(
-            "{} {} {} {} {} {} {}",
-            self.status,
-            self.progress,
-            self.created_ms,
-            self.interval_ms.map_or_else(dash, |i| i.to_string()),
-            self.since.map_or_else(dash, Sample::to_field),
-            match self.failing_since {
-                Some(ms) => format!("{}@{ms}", u8::from(self.own_webhook)),
-                None => u8::from(self.own_webhook).to_string(),
-            },
-            self.sora_id.as_deref().unwrap_or("")
-        )
-    }
-
-    pub fn decode(text: &str) -> Option<Self> {
-        let mut parts = text.splitn(7, ' ');
-        let mut next = || parts.next();
-        let status = next()?.parse().ok()?;
-        let progress = next()?.parse().ok()?;
-        let created_ms = next()?.parse().ok()?;
-        let interval_ms = match next()? {
-            "-" => None,
-            ms => Some(ms.parse().ok()?),
-        };
-        let since = match next()? {
-            "-" => None,
-            sample => Some(Sample::parse(sample)?),
-        };
-        let flag = next()?;
-        let (own_webhook, failing_since) = match flag.split_once('@') {
-            Some((flag, ms)) => (flag == "1", Some(ms.parse().ok()?)),
-            None => (flag == "1", None),
-        };
-        let sora_id = Some(next()?).filter(|id| !id.is_empty()).map(str::to_owned);
-        Some(Self {
-            status,
-            progress,
-            created_ms,
-            interval_ms,
-            since,
-            own_webhook,
-            failing_since,
-            sora_id,
-        })
-    }
-
-    /// The state of a job stored before `state` existed, from its [`field::legacy::POLL_FIELDS`]
-    /// values (empty as absent). `None` when it has no status either: there is no such job.
-    pub fn from_legacy(values: &[Option<String>]) -> Option<Self> {
-        let value = |i: usize| {
-            values
-                .get(i)
-                .and_then(Option::as_deref)
-                .filter(|v| !v.is_empty())
-        };
-        Some(Self {
-            status: value(0)?.parse().unwrap_or(JobStatus::Queued),
-            progress: value(1).and_then(|p| p.parse().ok()).unwrap_or(0),
-            sora_id: value(2).map(str::to_owned),
-            created_ms: value(3).and_then(|c| c.parse().ok()).unwrap_or(0),
-            interval_ms: value(4).and_then(|i| i.parse().ok()),
-            own_webhook: value(5).is_some(),
-            failing_since: None,
-            since: value(6).and_then(Sample::parse),
-        })
-    }
-}
-
-/// The fields the API reads of a job: its view, owner and webhook URL — never the prompt, which
-/// may be 10,000 characters.
-pub const API_FIELDS: &[&str] = &[
-    field::STATE,
-    field::VIDEO_URL,
-    field::EXPIRES_AT,
-    field::ERROR,
-    field::WALLET,
-    field::RENDER,
-    field::MODEL,
-    field::SECONDS,
-    field::SIZE,
-    field::METADATA,
-    field::UPDATED,
-    field::TENANT,
-    field::WEBHOOK_URL,
-    field::SUBMISSION_UNKNOWN,
-];
-
 /// What a client asks for; validated by the API before it is stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewJob {
     pub wallet_address: String,
     pub script: String,
     pub render_version: String,
+    /// The provider that makes the video (`openai`).
+    pub provider: String,
     pub model: String,
     pub seconds: Option<String>,
     pub size: Option<String>,
@@ -279,12 +85,14 @@ pub struct NewJob {
 }
 
 impl NewJob {
-    /// A job with just a wallet and a prompt, every option at its default (Sora v3, `sora-2`).
+    /// A job with just a wallet and a prompt, every option at its default (Sora v3, `openai`,
+    /// `sora-2`).
     pub fn new(wallet_address: &str, script: &str) -> Self {
         Self {
             wallet_address: wallet_address.into(),
             script: script.into(),
             render_version: "v3".into(),
+            provider: crate::provider::registry::DEFAULT.into(),
             model: "sora-2".into(),
             seconds: None,
             size: None,
@@ -299,6 +107,7 @@ impl NewJob {
             (field::WALLET, self.wallet_address.as_str()),
             (field::PROMPT, self.script.as_str()),
             (field::RENDER, self.render_version.as_str()),
+            (field::PROVIDER, self.provider.as_str()),
             (field::MODEL, self.model.as_str()),
         ];
         if let Some(seconds) = &self.seconds {
@@ -368,7 +177,7 @@ impl Job {
         let state = state.as_ref();
         JobView {
             job_id: self.id.clone(),
-            sora_job_id: state.and_then(|s| s.sora_id.clone()),
+            sora_job_id: state.and_then(|s| s.provider_job.as_ref().map(|p| p.id.clone())),
             status: state.map_or(JobStatus::Queued, |s| s.status),
             progress: state.map_or(0, |s| s.progress.min(100)),
             video_url: self.get(field::VIDEO_URL).map(str::to_owned),
@@ -463,45 +272,6 @@ mod tests {
     }
 
     #[test]
-    fn a_poll_state_round_trips_and_its_provider_id_may_hold_anything() {
-        let state = PollState {
-            status: JobStatus::Processing,
-            progress: 45,
-            created_ms: 1_733_130_000_000,
-            interval_ms: Some(2_500),
-            since: Some(Sample {
-                at_ms: 1_733_130_001_000,
-                progress: 5,
-            }),
-            own_webhook: true,
-            failing_since: None,
-            sora_id: Some("video 1 - odd:id".into()),
-        };
-        assert_eq!(PollState::decode(&state.encode()), Some(state.clone()));
-        let failing = PollState {
-            failing_since: Some(1_733_130_002_000),
-            ..state
-        };
-        assert!(failing.encode().contains(" 1@1733130002000 video 1"));
-        assert_eq!(PollState::decode(&failing.encode()), Some(failing));
-        // As create_job.lua writes it: nothing polled yet, no provider id.
-        let fresh = PollState::decode("queued 0 1733130000000 - - 0 ").unwrap();
-        assert_eq!(
-            (
-                fresh.status,
-                fresh.interval_ms,
-                fresh.since,
-                fresh.sora_id.as_deref()
-            ),
-            (JobStatus::Queued, None, None, None)
-        );
-        assert_eq!(fresh.encode(), "queued 0 1733130000000 - - 0 ");
-        for garbage in ["", "queued", "done 0 1 - - 0 ", "queued x 1 - - 0 "] {
-            assert_eq!(PollState::decode(garbage), None, "{garbage:?}");
-        }
-    }
-
-    #[test]
     fn a_job_stored_before_the_state_field_reads_as_before() {
         let job = Job {
             id: "j".into(),
@@ -526,7 +296,7 @@ mod tests {
         assert_eq!(
             (
                 state.status,
-                state.sora_id,
+                state.provider_job,
                 state.interval_ms,
                 state.own_webhook
             ),

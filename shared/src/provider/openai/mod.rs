@@ -1,15 +1,46 @@
-//! The OpenAI Videos API (`/v1/videos`), at a configurable base URL.
+//! The OpenAI Videos API (`/v1/videos`) at a configurable base URL: OpenAI itself while it lasted,
+//! and any OpenAI-compatible gateway (LiteLLM) or simulator serving the same shape. The contract
+//! as this adapter relies on it: `docs/providers/openai.md`.
 
+mod wire;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::{header::HeaderMap, Client, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use super::{CreateVideo, ProviderError, Video, VideoProvider};
+use super::{
+    Capabilities, Frame, LostSubmission, Provider, ProviderError, ProviderJob, ProviderLimits,
+    VideoProvider, VideoRequest,
+};
+use crate::Settings;
+use wire::{ErrorEnvelope, Video, VideoList};
+
+/// The `openai` provider from the settings: always configured (a gateway or simulator may need no
+/// key), with `SORA_*` defaults and limits.
+pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Provider>> {
+    let adapter = OpenAiVideos::new(
+        &settings.openai_base_url,
+        settings.openai_api_key.clone(),
+        Duration::from_millis(settings.provider_timeout_ms),
+    )?;
+    Ok(Some(Provider {
+        name: "openai",
+        adapter: Arc::new(adapter),
+        default_model: settings.sora_model.clone(),
+        default_seconds: settings.sora_default_seconds.parse().ok(),
+        default_frame: Frame::parse_size(&settings.sora_default_size),
+        limits: ProviderLimits {
+            max_rpm: settings.sora_max_rpm,
+            max_in_flight: settings.sora_max_in_flight,
+            quota_pause: Duration::from_secs(settings.sora_quota_pause_secs),
+        },
+    }))
+}
 
 pub struct OpenAiVideos {
     client: Client,
@@ -46,29 +77,53 @@ impl OpenAiVideos {
 
 #[async_trait]
 impl VideoProvider for OpenAiVideos {
-    async fn create(&self, request: &CreateVideo<'_>) -> Result<Video, ProviderError> {
-        let mut body = json!({ "prompt": request.prompt, "model": request.model });
-        if let Some(seconds) = request.seconds {
-            body["seconds"] = json!(seconds);
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            reports_progress: true,
+            can_cancel: false,
+            accepts_callbacks: false,
+            lost_submission: LostSubmission::ListByPrompt,
         }
-        if let Some(size) = request.size {
-            body["size"] = json!(size);
+    }
+
+    async fn create(&self, request: &VideoRequest<'_>) -> Result<ProviderJob, ProviderError> {
+        let mut body: serde_json::Map<String, Value> = request.extra.clone();
+        body.insert("prompt".into(), json!(request.prompt));
+        body.insert("model".into(), json!(request.model));
+        // The API takes seconds as a string ("4", "8", "12") and an exact size.
+        if let Some(seconds) = request.seconds {
+            body.insert("seconds".into(), json!(seconds.to_string()));
+        }
+        if let Some(frame @ Frame::Size { .. }) = request.frame {
+            body.insert("size".into(), json!(frame.to_string()));
         }
         let url = format!("{}/videos", self.base_url);
-        let request = self
+        let call = self
             .client
             .post(url)
             .header("idempotency-key", request.idempotency_key)
             .json(&body);
-        self.send(request).await
+        let video: Video = self.send(call).await?;
+        Ok(self.job(video))
     }
 
-    async fn retrieve(&self, video_id: &str) -> Result<Video, ProviderError> {
-        let url = format!("{}/videos/{}", self.base_url, video_id);
-        self.send(self.client.get(url)).await
+    async fn retrieve(&self, id: &str) -> Result<ProviderJob, ProviderError> {
+        let url = format!("{}/videos/{}", self.base_url, id);
+        let video: Video = self.send(self.client.get(url)).await?;
+        // The id the provider gave at creation stays the job's: LiteLLM answers a retrieve with
+        // an id that has lost its route, and asking with that one reaches another provider
+        // (tests/e2e/gateway.rs).
+        Ok(self.job(Video {
+            id: id.to_owned(),
+            ..video
+        }))
     }
 
-    async fn find(&self, prompt: &str, created_since: i64) -> Result<Option<Video>, ProviderError> {
+    async fn find(
+        &self,
+        prompt: &str,
+        created_since: i64,
+    ) -> Result<Option<ProviderJob>, ProviderError> {
         let mut after: Option<String> = None;
         for _ in 0..FIND_MAX_PAGES {
             let mut url = format!("{}/videos?order=desc&limit=100", self.base_url);
@@ -80,7 +135,7 @@ impl VideoProvider for OpenAiVideos {
                 v.prompt.as_deref() == Some(prompt) && v.created_at.unwrap_or(0) >= created_since
             });
             if let Some(video) = found {
-                return Ok(Some(video.clone()));
+                return Ok(Some(self.job(video.clone())));
             }
             let reached_older = page
                 .data
@@ -102,26 +157,19 @@ impl VideoProvider for OpenAiVideos {
             }
             after = next;
         }
-        Err(ProviderError::Unavailable {
-            retry_after: None,
-            message: format!(
-                "over {} videos listed since the lost submission; cannot tell whether it exists",
-                FIND_MAX_PAGES * 100
-            ),
-        })
-    }
-
-    fn content_url(&self, video_id: &str) -> String {
-        format!("{}/videos/{}/content", self.base_url, video_id)
+        Err(ProviderError::unavailable(format!(
+            "over {} videos listed since the lost submission; cannot tell whether it exists",
+            FIND_MAX_PAGES * 100
+        )))
     }
 
     /// One byte of the content (`Range: bytes=0-0`): LiteLLM answers HEAD with 405, so a ranged
     /// GET is what every server of this shape understands; one that ignores the range sends the
     /// whole video, of which nothing is read.
-    async fn check_content(&self, video_id: &str) -> Result<(), ProviderError> {
+    async fn check_content(&self, job: &ProviderJob) -> Result<(), ProviderError> {
         let request = self
             .client
-            .get(self.content_url(video_id))
+            .get(self.content_url(&job.id))
             .header(reqwest::header::RANGE, "bytes=0-0")
             .bearer_auth(self.api_key.expose_secret());
         let response = request.send().await.map_err(|e| transport_failure(&e))?;
@@ -132,32 +180,20 @@ impl VideoProvider for OpenAiVideos {
     }
 }
 
+impl OpenAiVideos {
+    /// Where a finished video is downloaded (with the key).
+    fn content_url(&self, id: &str) -> String {
+        format!("{}/videos/{}/content", self.base_url, id)
+    }
+
+    fn job(&self, video: Video) -> ProviderJob {
+        let url = self.content_url(&video.id);
+        video.into_job(url)
+    }
+}
+
 /// Pages of 100 that `find` reads at most before giving up as uncertain.
 const FIND_MAX_PAGES: usize = 20;
-
-#[derive(Deserialize)]
-struct VideoList {
-    data: Vec<Video>,
-    #[serde(default)]
-    has_more: bool,
-    #[serde(default)]
-    last_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorEnvelope {
-    error: ErrorBody,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default, rename = "type")]
-    kind: Option<String>,
-}
 
 async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ProviderError> {
     let status = response.status();
@@ -170,10 +206,8 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ProviderEr
             message: describe_transport_error(&e),
         })?;
     if status.is_success() {
-        return serde_json::from_slice(&bytes).map_err(|e| ProviderError::Unavailable {
-            retry_after: None,
-            message: format!("unreadable answer: {e}"),
-        });
+        return serde_json::from_slice(&bytes)
+            .map_err(|e| ProviderError::unavailable(format!("unreadable answer: {e}")));
     }
     let (message, code) = match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
         Ok(envelope) => {
@@ -222,10 +256,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// A request that got no answer: the provider may be down; try again later.
 fn transport_failure(e: &reqwest::Error) -> ProviderError {
-    ProviderError::Unavailable {
-        retry_after: None,
-        message: describe_transport_error(e),
-    }
+    ProviderError::unavailable(describe_transport_error(e))
 }
 
 fn describe_transport_error(e: &reqwest::Error) -> String {
@@ -255,13 +286,5 @@ mod tests {
         h.remove("retry-after-ms");
         h.insert("retry-after", HeaderValue::from_static("3600"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(60)));
-    }
-
-    #[test]
-    fn decodes_a_captured_video_object() {
-        let v: Video = serde_json::from_str(r#"{"id":"video_691611812ca88190bfb123716dcc953a089a232f54b02b21","object":"video","created_at":1763053953,"status":"completed","completed_at":1763054021,"error":null,"expires_at":1763057621,"model":"sora-2","progress":100,"prompt":"aurora","remixed_from_video_id":null,"seconds":"4","size":"1280x720","new_field":{"x":1}}"#).unwrap();
-        assert_eq!(v.status, "completed");
-        assert_eq!(v.progress(), 100);
-        assert_eq!(v.expires_at, Some(1763057621));
     }
 }

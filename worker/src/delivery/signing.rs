@@ -1,39 +1,43 @@
-//! Tenants' webhook secrets as the delivery loop needs them: read from Redis, parsed once, and
-//! kept for [`KEEP`] (a changed secret applies within that time).
+//! Tenants' webhook secrets as deliveries need them: read from Redis, parsed once, and kept for
+//! [`KEEP`] (a changed secret applies within that time).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use relay_shared::store::StoreResult;
+use relay_shared::store::{Store, StoreResult};
 use relay_shared::webhook::SigningKeys;
 use secrecy::ExposeSecret;
 use tracing::warn;
-
-use crate::Worker;
 
 const KEEP: Duration = Duration::from_secs(30);
 
 type Cached = (Instant, Option<Arc<SigningKeys>>);
 
-#[derive(Default)]
-pub struct TenantKeys(Mutex<HashMap<String, Cached>>);
+/// The keys that sign each tenant's events.
+pub struct TenantSigningKeys {
+    store: Store,
+    cache: Mutex<HashMap<String, Cached>>,
+}
 
-impl Worker {
+impl TenantSigningKeys {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            cache: Mutex::default(),
+        }
+    }
+
     /// The keys that sign a tenant's events; `None` when the tenant has no secret of its own (the
     /// global `WEBHOOK_SECRET` signs them).
-    pub(crate) async fn tenant_signing_keys(
-        &self,
-        tenant: &str,
-    ) -> StoreResult<Option<Arc<SigningKeys>>> {
-        let cache = &self.inner.tenant_keys.0;
+    pub async fn get(&self, tenant: &str) -> StoreResult<Option<Arc<SigningKeys>>> {
+        let cache = &self.cache;
         if let Some((at, keys)) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(tenant) {
             if at.elapsed() < KEEP {
                 return Ok(keys.clone());
             }
         }
         let secret = self
-            .inner
             .store
             .tenant(tenant)
             .await?

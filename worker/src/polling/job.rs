@@ -1,17 +1,17 @@
-//! Polling one claimed job: ask the provider, decide the job's next state, commit it under the
+//! Polling one claimed job: ask its provider, decide the job's next state, commit it under the
 //! claim token together with its webhook event.
 
 use std::time::Duration;
 
 use relay_shared::job::{field, JobStatus, PollState};
-use relay_shared::provider::{CreateVideo, ProviderError, Video};
+use relay_shared::provider::ProviderError;
 use relay_shared::store::{CallKind, ClaimFields, Claimed, Committed, PollCommit, Queue};
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
 use tracing::{debug, error, info, warn};
 
-use crate::recovery::{Lost, Recovery};
-use crate::transition::{self, JobState, Outcome};
+use super::transition::{self, Answer, JobState, Outcome};
+use super::GatedProvider;
 use crate::Worker;
 
 /// The job fields a claim returns: what every poll needs, in the one field `state` (see
@@ -23,14 +23,14 @@ pub const CLAIM_FIELDS: ClaimFields = ClaimFields {
     fallback: field::legacy::POLL_FIELDS,
 };
 
-struct ClaimedJob {
-    id: String,
+pub(super) struct ClaimedJob {
+    pub id: String,
     /// The poll state the claim read.
-    claimed: PollState,
+    pub claimed: PollState,
     /// Read from the fields of a job stored before `state` existed: its commit stores `state`.
     old_layout: bool,
     /// What the polling policy works on, from `claimed`.
-    state: JobState,
+    pub state: JobState,
 }
 
 impl ClaimedJob {
@@ -49,7 +49,7 @@ impl ClaimedJob {
                 .map_or(initial_interval, Duration::from_millis),
             since: claimed.since,
             failing_since: claimed.failing_since,
-            sora_id: claimed.sora_id.clone(),
+            provider_job: claimed.provider_job.clone(),
         };
         Some(Self {
             id: item.id,
@@ -67,7 +67,7 @@ impl ClaimedJob {
             interval_ms: Some(next.interval.as_millis() as u64),
             since: next.since,
             failing_since: next.failing_since,
-            sora_id: next.sora_id.clone(),
+            provider_job: next.provider_job.clone(),
             ..self.claimed.clone()
         };
         let changed = self.old_layout || stored != self.claimed;
@@ -85,7 +85,7 @@ impl Worker {
             error!(job = %id, "unreadable job state; the job is left to its lease");
             return;
         };
-        let outcome = self
+        let asked = self
             .holding_lease(
                 Queue::Jobs,
                 partition,
@@ -94,7 +94,7 @@ impl Worker {
                 self.ask_provider(partition, &job, token, now_ms),
             )
             .await;
-        let Some(outcome) = outcome else {
+        let Some((outcome, provider)) = asked else {
             warn!(job = %job.id, "claim lost before submitting; another worker owns the job now");
             return;
         };
@@ -104,10 +104,7 @@ impl Worker {
             Outcome::CreateFailed(e) if !matches!(e, ProviderError::Unavailable { .. })
         );
         let next = transition::next(&job.state, outcome, self.inner.policy, now_ms);
-        let video_url = next
-            .completed_video
-            .as_deref()
-            .map(|id| self.inner.provider.content_url(id));
+        let video_url = next.video_url.clone();
         if next.changed {
             log_transition(&job, &next.state, next.error.as_deref());
         }
@@ -115,7 +112,7 @@ impl Worker {
         let webhook_body = (next.changed && has_receiver).then(|| {
             WebhookEvent {
                 job_id: &job.id,
-                sora_job_id: next.state.sora_id.as_deref(),
+                sora_job_id: next.state.provider_job.as_ref().map(|p| p.id.as_str()),
                 status: next.state.status,
                 progress: next.state.progress,
                 video_url: video_url.as_deref(),
@@ -158,9 +155,13 @@ impl Worker {
                 if event_seq.is_some() {
                     self.inner.deliveries_waiting.notify_one();
                 }
-                if next.state.sora_id.is_some() || next.next_poll.is_none() {
-                    self.account_in_flight(&job.id, next.next_poll.is_none(), now_ms)
-                        .await;
+                let is_final = next.next_poll.is_none();
+                match provider {
+                    Some(p) if next.state.provider_job.is_some() || is_final => {
+                        p.gate.account(&job.id, is_final, now_ms).await
+                    }
+                    None if is_final => self.leave_every_line(&job.id).await,
+                    _ => {}
                 }
             }
             Ok(Committed::Fenced) => {
@@ -172,138 +173,71 @@ impl Worker {
         }
     }
 
-    /// Asks the provider about the job: a retrieve once it has a provider id, otherwise a
-    /// submission. `None` when the claim was lost before anything was sent.
+    /// Asks the job's provider about it: a retrieve once it has a video there, otherwise a
+    /// submission. `None` when the claim was lost before anything was sent; with the outcome, the
+    /// provider asked (none when none could be).
     async fn ask_provider(
         &self,
         partition: u16,
         job: &ClaimedJob,
         token: &str,
         now_ms: i64,
-    ) -> Option<Outcome> {
-        let settings = &self.inner.settings;
-        let max_age = Duration::from_secs(settings.job_max_age_secs);
+    ) -> Option<(Outcome, Option<&GatedProvider>)> {
+        let max_age = Duration::from_secs(self.inner.settings.job_max_age_secs);
         if now_ms.saturating_sub(job.claimed.created_ms) > max_age.as_millis() as i64 {
-            return Some(Outcome::Expired { max_age });
+            let provider = job
+                .state
+                .provider_job
+                .as_ref()
+                .and_then(|v| self.provider(&v.provider));
+            return Some((Outcome::Expired { max_age }, provider));
         }
-        let provider = &self.inner.provider;
-        if let Some(video_id) = &job.state.sora_id {
-            if let Err(wait) = self.budget(CallKind::Read).await {
-                return Some(Outcome::Deferred(wait));
+        let Some(video) = &job.state.provider_job else {
+            return self.submit(partition, job, token, now_ms).await;
+        };
+        let Some(provider) = self.provider(&video.provider) else {
+            let missing = ProviderError::unavailable(format!(
+                "the job's provider {:?} is not configured on this worker",
+                video.provider
+            ));
+            return Some((Outcome::RetrieveFailed(missing), None));
+        };
+        let gate = &provider.gate;
+        if let Err(wait) = gate.budget(CallKind::Read).await {
+            return Some((Outcome::Deferred(wait), Some(provider)));
+        }
+        debug!("📡 Polling {} video {}", video.provider, video.id);
+        let outcome = match provider.provider.adapter.retrieve(&video.id).await {
+            Ok(seen) => Outcome::Video(Answer {
+                video: video.clone(),
+                lifecycle: seen.lifecycle,
+            }),
+            Err(e) => {
+                warn!(job = %job.id, "provider poll of {} failed: {e}", video.id);
+                gate.note_error(&e).await;
+                Outcome::RetrieveFailed(e)
             }
-            debug!("📡 Polling Sora job: {video_id}");
-            let outcome = match provider.retrieve(video_id).await {
-                // The id the provider gave at creation stays the job's: LiteLLM answers a
-                // retrieve with an id that has lost its route, and asking with that one reaches
-                // another provider (tests/gateway.rs).
-                Ok(video) => Outcome::Video(Video {
-                    id: video_id.clone(),
-                    ..video
-                }),
-                Err(e) => {
-                    warn!(job = %job.id, "provider poll of {video_id} failed: {e}");
-                    self.note_provider_error(&e).await;
-                    Outcome::RetrieveFailed(e)
-                }
-            };
-            return Some(self.confirm_content(&job.id, outcome).await);
-        }
-        let outcome = self.submit(partition, job, token, now_ms).await?;
-        Some(self.confirm_content(&job.id, outcome).await)
+        };
+        Some((
+            self.confirm_content(&job.id, provider, outcome).await,
+            Some(provider),
+        ))
     }
 
-    /// Submits a job exactly once. The intent is recorded before the call; if an earlier attempt's
-    /// outcome is unknown (a crash, a timeout), the provider's list is searched for the video
-    /// first and a found one is adopted instead of creating another.
-    async fn submit(
-        &self,
-        partition: u16,
-        job: &ClaimedJob,
-        token: &str,
-        now_ms: i64,
-    ) -> Option<Outcome> {
-        let store = &self.inner.store;
-        let provider = &self.inner.provider;
-        let unavailable = |message: String| {
-            Some(Outcome::CreateFailed(ProviderError::Unavailable {
-                retry_after: None,
-                message,
-            }))
-        };
-        let submission = match store.submission(partition, &job.id).await {
-            Ok(Some(submission)) => submission,
-            Ok(None) => return unavailable("the job's prompt is missing".into()),
-            Err(e) => return unavailable(format!("could not read the job's prompt: {e}")),
-        };
-        let prompt = &submission.prompt;
-        if let Err(wait) = self.admit(&job.id, job.claimed.created_ms).await {
-            debug!(job = %job.id, "waiting for a provider slot (SORA_MAX_IN_FLIGHT)");
-            return Some(Outcome::Deferred(wait));
+    /// A job that ends before its provider is known leaves the waiting line of every provider
+    /// with an in-flight cap (a job is in at most one).
+    async fn leave_every_line(&self, job_id: &str) {
+        for provider in &self.inner.providers {
+            provider.gate.account(job_id, true, 0).await;
         }
-        if let Some(intent_ms) = submission.submit_at_ms {
-            let lost = Lost {
-                partition,
-                job_id: &job.id,
-                token,
-                intent_ms,
-            };
-            match self.recover_submission(&lost, &submission, now_ms).await? {
-                Recovery::Settled(outcome) => return Some(outcome),
-                Recovery::SubmitAgain => {}
-            }
-        }
-        if let Err(wait) = self.budget(CallKind::Create).await {
-            return Some(Outcome::Deferred(wait));
-        }
-        let intent = now_ms.to_string();
-        match store
-            .set_claimed(partition, &job.id, token, &[(field::SUBMIT_AT, &intent)])
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => return None,
-            Err(e) => return unavailable(format!("could not record the submission intent: {e}")),
-        }
-        // REDIS_WAIT_REPLICAS: a failover must not lose the intent of a call that creates a video.
-        if let Err(e) = store.replicated().await {
-            return unavailable(format!("the submission intent is not safe yet: {e}"));
-        }
-        let settings = &self.inner.settings;
-        let request = CreateVideo {
-            idempotency_key: &job.id,
-            prompt,
-            model: submission.model.as_deref().unwrap_or(&settings.sora_model),
-            // What the client left out, the deployment's defaults fill (gateways often need both).
-            seconds: submission
-                .seconds
-                .as_deref()
-                .or(Some(settings.sora_default_seconds.as_str()).filter(|s| !s.is_empty())),
-            size: submission
-                .size
-                .as_deref()
-                .or(Some(settings.sora_default_size.as_str()).filter(|s| !s.is_empty())),
-        };
-        Some(match provider.create(&request).await {
-            Ok(video) => {
-                info!(job = %job.id, "🎬 Submitted to provider: {}", video.id);
-                Outcome::Video(video)
-            }
-            Err(e) => {
-                match &e {
-                    ProviderError::Unauthorized { .. } => {
-                        error!(job = %job.id, "🚨 provider refuses our key: {e} — fix OPENAI_API_KEY; the job stays queued")
-                    }
-                    _ => warn!(job = %job.id, "provider create failed: {e}"),
-                }
-                self.note_provider_error(&e).await;
-                Outcome::CreateFailed(e)
-            }
-        })
     }
 }
 
 fn log_transition(job: &ClaimedJob, next: &JobState, error: Option<&str>) {
-    let video = next.sora_id.as_deref().unwrap_or("-");
+    let video = next
+        .provider_job
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), |v| v.encode());
     if (job.state.status, job.state.progress) == (next.status, next.progress) {
         return; // only the provider id is new: "Submitted to provider" said it
     }
@@ -313,11 +247,11 @@ fn log_transition(job: &ClaimedJob, next: &JobState, error: Option<&str>) {
         job.state.status, next.status, job.state.progress, next.progress
     );
     match next.status {
-        JobStatus::Completed => info!(job = %job.id, "✅ Sora job completed: {video}"),
+        JobStatus::Completed => info!(job = %job.id, "✅ Video job completed: {video}"),
         JobStatus::Failed => {
-            info!(job = %job.id, "❌ Sora job failed: {video} - {}", error.unwrap_or("unknown error"))
+            info!(job = %job.id, "❌ Video job failed: {video} - {}", error.unwrap_or("unknown error"))
         }
-        JobStatus::Timeout => info!(job = %job.id, "⏱️ Sora job timed out: {video}"),
+        JobStatus::Timeout => info!(job = %job.id, "⏱️ Video job timed out: {video}"),
         _ => {}
     }
 }

@@ -3,7 +3,7 @@
 //! A claim lasts one lease (`JOB_LEASE_MS`). Work that may outlast it — a slow provider call, a
 //! slow receiver — runs under [`Worker::holding_lease`], which renews the lease every third of its
 //! length, so a live worker never loses a job to another one. What is still in flight when a
-//! worker stops is recorded in [`InFlight`] and handed back due at once.
+//! worker stops is recorded in [`Held`] and handed back due at once.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -18,13 +18,13 @@ pub(crate) type Key = (Queue, u16, String);
 
 /// The claims this process holds right now.
 #[derive(Default)]
-pub struct InFlight {
+pub struct Held {
     claims: Mutex<HashMap<Key, Arc<str>>>,
 }
 
-/// Removes its claim from [`InFlight`] when the work ends, however it ends.
+/// Removes its claim from [`Held`] when the work ends, however it ends.
 pub struct Tracked {
-    registry: Arc<InFlight>,
+    registry: Arc<Held>,
     key: Key,
 }
 
@@ -34,7 +34,7 @@ impl Drop for Tracked {
     }
 }
 
-impl InFlight {
+impl Held {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Arc<str>>> {
         self.claims.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -94,7 +94,7 @@ impl Worker {
 
     /// Forgets the claims still held on `queue`, for [`Worker::hand_back`] once their work stopped.
     pub(crate) fn take_claims(&self, queue: Queue) -> Vec<(Key, Arc<str>)> {
-        self.inner.in_flight.take(queue)
+        self.inner.held.take(queue)
     }
 
     /// Hands claims back to their queues, due now.

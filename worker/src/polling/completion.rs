@@ -3,29 +3,40 @@
 //! before a job becomes `completed` its content is asked for one byte
 //! ([`relay_shared::provider::VideoProvider::check_content`]).
 
-use relay_shared::provider::ProviderError;
+use relay_shared::provider::{Lifecycle, ProviderError, ProviderJob};
 use relay_shared::store::CallKind;
 use tracing::warn;
 
-use crate::transition::{provider_status, Outcome, ProviderStatus};
+use super::transition::Outcome;
+use super::GatedProvider;
 use crate::Worker;
 
 impl Worker {
     /// A video the provider calls finished is announced `completed` only once its content
     /// answers: a 4xx fails the job (the content will never be there), anything else counts as a
     /// failed provider call (retried; `PROVIDER_FAILURE_MAX_SECS` ends it).
-    pub(crate) async fn confirm_content(&self, job_id: &str, outcome: Outcome) -> Outcome {
-        let Outcome::Video(video) = &outcome else {
+    pub(super) async fn confirm_content(
+        &self,
+        job_id: &str,
+        provider: &GatedProvider,
+        outcome: Outcome,
+    ) -> Outcome {
+        let Outcome::Video(answer) = &outcome else {
             return outcome;
         };
-        if provider_status(&video.status) != ProviderStatus::Done {
+        if !matches!(answer.lifecycle, Lifecycle::Succeeded { .. }) {
             return outcome;
         }
-        if let Err(wait) = self.budget(CallKind::Read).await {
+        let gate = &provider.gate;
+        if let Err(wait) = gate.budget(CallKind::Read).await {
             return Outcome::Deferred(wait);
         }
         let said = "the provider reports the video completed, but its content";
-        match self.inner.provider.check_content(&video.id).await {
+        let video = ProviderJob {
+            id: answer.video.id.clone(),
+            lifecycle: answer.lifecycle.clone(),
+        };
+        match provider.provider.adapter.check_content(&video).await {
             Ok(()) => outcome,
             Err(ProviderError::Rejected { status, message }) => {
                 warn!(job = job_id, "{said} answers {status}: {message}");
@@ -33,7 +44,7 @@ impl Worker {
             }
             Err(e) => {
                 warn!(job = job_id, "{said} could not be fetched: {e}");
-                self.note_provider_error(&e).await;
+                gate.note_error(&e).await;
                 Outcome::RetrieveFailed(match e {
                     ProviderError::Unavailable {
                         retry_after,

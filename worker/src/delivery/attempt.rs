@@ -14,7 +14,7 @@ use relay_shared::time::now_iso8601;
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::{info, warn};
 
-use crate::sender::Destination;
+use super::sender::Destination;
 use crate::Worker;
 
 /// The outbox fields a claim returns, in this order.
@@ -139,7 +139,7 @@ impl Worker {
             Err(e) => warn!("could not check whether {shown} is gone: {e}"),
         }
         let tenant_keys = match &head.tenant {
-            Some(tenant) => match self.tenant_signing_keys(tenant).await {
+            Some(tenant) => match self.inner.signing_keys.get(tenant).await {
                 Ok(keys) => keys,
                 Err(e) => {
                     // Never sign a tenant's event with the wrong secret: try again later.

@@ -1,0 +1,240 @@
+//! A job's poll state: everything a poll reads of a job, in one hash field.
+
+use super::JobStatus;
+
+/// Progress seen at a moment (Redis time, ms): where a job's progress rate is measured from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sample {
+    pub at_ms: i64,
+    pub progress: u8,
+}
+
+impl Sample {
+    /// Stored as `<ms>:<progress>`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (at, progress) = text.split_once(':')?;
+        Some(Self {
+            at_ms: at.parse().ok()?,
+            progress: progress.parse().ok()?,
+        })
+    }
+
+    pub fn to_field(self) -> String {
+        format!("{}:{}", self.at_ms, self.progress)
+    }
+}
+
+/// Everything a poll reads of a job, stored in the one field `state`, so that a claim reads one
+/// field per job and a commit writes one: every hash field a script reads or writes costs Redis a
+/// lookup in the hash and a conversion to and from Lua, and these were most of a poll cycle's cost
+/// (W1 in BENCHMARKS.md). The API reads the status, progress, provider id and creation time from
+/// it too, so each lives in one place.
+///
+/// Stored form: `<status> <progress> <created ms> <interval ms | -> <since | -> <own webhook 0|1>
+/// [@<failing since ms>] <provider>:<provider id>`, the video at its provider last (empty before
+/// the submission) so that the id may hold any character (see [`ProviderRef`]). The failure streak rides on the webhook flag's token (`1@1764…`), so states
+/// written before it existed read as they are.
+/// `create_job.lua` writes the first one; `force_poll.lua` reads the status (the first word).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PollState {
+    pub status: JobStatus,
+    pub progress: u8,
+    /// Redis time of the submission to the API.
+    pub created_ms: i64,
+    /// Current wait between polls (the adaptive backoff's state); `None` before the first poll.
+    pub interval_ms: Option<u64>,
+    /// The first `in_progress` observation (see [`Sample`]).
+    pub since: Option<Sample>,
+    /// The job has its own webhook URL.
+    pub own_webhook: bool,
+    /// Redis time of the first of the provider calls that have failed since the last answer
+    /// (`PROVIDER_FAILURE_MAX_SECS` ends the job when the streak lasts that long).
+    pub failing_since: Option<i64>,
+    /// The job's video at its provider, once submitted.
+    pub provider_job: Option<ProviderRef>,
+}
+
+/// A job's video at its provider: which provider made it, and the provider's id for it (what the
+/// webhook calls `soraJobId`).
+///
+/// Stored as `<provider>:<id>`. States written before jobs named their provider hold the bare id
+/// of an OpenAI video (`video_…`, no colon): they read as `openai`'s. A provider name is lower-case
+/// letters, digits and `_`, so an id with a colon of its own still reads back whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderRef {
+    pub provider: String,
+    pub id: String,
+}
+
+impl ProviderRef {
+    pub fn new(provider: &str, id: &str) -> Self {
+        Self {
+            provider: provider.to_owned(),
+            id: id.to_owned(),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        format!("{}:{}", self.provider, self.id)
+    }
+
+    /// `None` for an empty text.
+    pub fn decode(text: &str) -> Option<Self> {
+        if text.is_empty() {
+            return None;
+        }
+        let is_name = |n: &str| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
+        Some(match text.split_once(':') {
+            Some((provider, id)) if is_name(provider) && !id.is_empty() => Self::new(provider, id),
+            _ => Self::new(crate::provider::registry::DEFAULT, text),
+        })
+    }
+}
+
+impl PollState {
+    pub fn encode(&self) -> String {
+        let dash = || "-".to_owned();
+        format!(
+            "{} {} {} {} {} {} {}",
+            self.status,
+            self.progress,
+            self.created_ms,
+            self.interval_ms.map_or_else(dash, |i| i.to_string()),
+            self.since.map_or_else(dash, Sample::to_field),
+            match self.failing_since {
+                Some(ms) => format!("{}@{ms}", u8::from(self.own_webhook)),
+                None => u8::from(self.own_webhook).to_string(),
+            },
+            self.provider_job
+                .as_ref()
+                .map(ProviderRef::encode)
+                .unwrap_or_default()
+        )
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(7, ' ');
+        let mut next = || parts.next();
+        let status = next()?.parse().ok()?;
+        let progress = next()?.parse().ok()?;
+        let created_ms = next()?.parse().ok()?;
+        let interval_ms = match next()? {
+            "-" => None,
+            ms => Some(ms.parse().ok()?),
+        };
+        let since = match next()? {
+            "-" => None,
+            sample => Some(Sample::parse(sample)?),
+        };
+        let flag = next()?;
+        let (own_webhook, failing_since) = match flag.split_once('@') {
+            Some((flag, ms)) => (flag == "1", Some(ms.parse().ok()?)),
+            None => (flag == "1", None),
+        };
+        let provider_job = ProviderRef::decode(next()?);
+        Some(Self {
+            status,
+            progress,
+            created_ms,
+            interval_ms,
+            since,
+            own_webhook,
+            failing_since,
+            provider_job,
+        })
+    }
+
+    /// The state of a job stored before `state` existed, from its [`super::field::legacy::POLL_FIELDS`]
+    /// values (empty as absent). `None` when it has no status either: there is no such job.
+    pub fn from_legacy(values: &[Option<String>]) -> Option<Self> {
+        let value = |i: usize| {
+            values
+                .get(i)
+                .and_then(Option::as_deref)
+                .filter(|v| !v.is_empty())
+        };
+        Some(Self {
+            status: value(0)?.parse().unwrap_or(JobStatus::Queued),
+            progress: value(1).and_then(|p| p.parse().ok()).unwrap_or(0),
+            provider_job: value(2).and_then(ProviderRef::decode),
+            created_ms: value(3).and_then(|c| c.parse().ok()).unwrap_or(0),
+            interval_ms: value(4).and_then(|i| i.parse().ok()),
+            own_webhook: value(5).is_some(),
+            failing_since: None,
+            since: value(6).and_then(Sample::parse),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_poll_state_round_trips_and_its_provider_id_may_hold_anything() {
+        let state = PollState {
+            status: JobStatus::Processing,
+            progress: 45,
+            created_ms: 1_733_130_000_000,
+            interval_ms: Some(2_500),
+            since: Some(Sample {
+                at_ms: 1_733_130_001_000,
+                progress: 5,
+            }),
+            own_webhook: true,
+            failing_since: None,
+            provider_job: Some(ProviderRef::new("openai", "video 1 - odd:id")),
+        };
+        assert_eq!(PollState::decode(&state.encode()), Some(state.clone()));
+        let failing = PollState {
+            failing_since: Some(1_733_130_002_000),
+            ..state
+        };
+        assert!(failing.encode().contains(" 1@1733130002000 openai:video 1"));
+        assert_eq!(PollState::decode(&failing.encode()), Some(failing));
+        // As create_job.lua writes it: nothing polled yet, no provider id.
+        let fresh = PollState::decode("queued 0 1733130000000 - - 0 ").unwrap();
+        assert_eq!(
+            (
+                fresh.status,
+                fresh.interval_ms,
+                fresh.since,
+                fresh.provider_job.clone()
+            ),
+            (JobStatus::Queued, None, None, None)
+        );
+        assert_eq!(fresh.encode(), "queued 0 1733130000000 - - 0 ");
+        for garbage in ["", "queued", "done 0 1 - - 0 ", "queued x 1 - - 0 "] {
+            assert_eq!(PollState::decode(garbage), None, "{garbage:?}");
+        }
+    }
+
+    #[test]
+    fn a_state_written_before_jobs_named_their_provider_belongs_to_openai() {
+        let old = PollState::decode("processing 40 1733130000000 5000 - 0 video_69160896").unwrap();
+        assert_eq!(
+            old.provider_job,
+            Some(ProviderRef::new("openai", "video_69160896"))
+        );
+        assert_eq!(
+            old.encode(),
+            "processing 40 1733130000000 5000 - 0 openai:video_69160896"
+        );
+        for (text, provider, id) in [
+            ("fal:a1b2-c3", "fal", "a1b2-c3"),
+            ("odd id:with colon", "openai", "odd id:with colon"),
+            ("Upper:x", "openai", "Upper:x"),
+            ("replicate:", "openai", "replicate:"),
+        ] {
+            assert_eq!(
+                ProviderRef::decode(text),
+                Some(ProviderRef::new(provider, id)),
+                "{text}"
+            );
+        }
+    }
+}

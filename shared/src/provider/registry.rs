@@ -1,0 +1,118 @@
+//! The providers a deployment can use, built from the settings by one function
+//! ([`Providers::from_settings`]); each with its adapter, default model, request defaults and
+//! limits. Jobs name their provider; a job stored before jobs named one belongs to `openai`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Frame, VideoProvider};
+use crate::Settings;
+
+/// The provider of jobs that name none: the only one there was before jobs named one.
+pub const DEFAULT: &str = "openai";
+
+/// How each known provider is built from the settings: `Ok(None)` when it is not configured.
+/// Adding a provider is a module and one line here.
+type Build = fn(&Settings) -> anyhow::Result<Option<Provider>>;
+pub const ADAPTERS: &[(&str, Build)] = &[("openai", super::openai::from_settings)];
+
+/// One configured provider.
+#[derive(Clone)]
+pub struct Provider {
+    /// As jobs and settings name it: `openai`.
+    pub name: &'static str,
+    pub adapter: Arc<dyn VideoProvider>,
+    /// For jobs that name no model.
+    pub default_model: String,
+    /// What a job leaves out, the deployment's defaults fill (gateways often need both).
+    pub default_seconds: Option<u32>,
+    pub default_frame: Option<Frame>,
+    pub limits: ProviderLimits,
+}
+
+/// A provider's limits, shared by every worker through Redis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProviderLimits {
+    /// Requests per minute to this provider (0: no limit).
+    pub max_rpm: u32,
+    /// Videos running at this provider at once (0: no cap).
+    pub max_in_flight: u32,
+    /// How long submissions pause after the provider says the quota is exhausted.
+    pub quota_pause: Duration,
+}
+
+impl Provider {
+    /// A provider with no defaults and no limits (tests and benchmarks).
+    pub fn unlimited(name: &'static str, adapter: Arc<dyn VideoProvider>, model: &str) -> Self {
+        Self {
+            name,
+            adapter,
+            default_model: model.to_owned(),
+            default_seconds: None,
+            default_frame: None,
+            limits: ProviderLimits {
+                max_rpm: 0,
+                max_in_flight: 0,
+                quota_pause: Duration::from_secs(300),
+            },
+        }
+    }
+}
+
+/// The configured providers, the default first.
+#[derive(Clone)]
+pub struct Providers {
+    all: Vec<Provider>,
+}
+
+impl Providers {
+    /// Every provider the settings configure.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let mut all = Vec::new();
+        for (name, build) in ADAPTERS {
+            if let Some(provider) = build(settings)
+                .map_err(|e| anyhow::anyhow!("building the {name} provider: {e:#}"))?
+            {
+                all.push(provider);
+            }
+        }
+        Self::new(all)
+    }
+
+    /// These providers; the first is the default. An error when there is none or two share a name.
+    pub fn new(all: Vec<Provider>) -> anyhow::Result<Self> {
+        anyhow::ensure!(!all.is_empty(), "no provider is configured");
+        for (i, p) in all.iter().enumerate() {
+            anyhow::ensure!(
+                !all[..i].iter().any(|q| q.name == p.name),
+                "the provider {} is configured twice",
+                p.name
+            );
+        }
+        Ok(Self { all })
+    }
+
+    /// One provider, the default.
+    pub fn single(provider: Provider) -> Self {
+        Self {
+            all: vec![provider],
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Provider> {
+        self.all.iter().find(|p| p.name == name)
+    }
+
+    /// The provider of jobs that name none.
+    pub fn default_provider(&self) -> &Provider {
+        &self.all[0]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Provider> {
+        self.all.iter()
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.all.iter().map(|p| p.name).collect()
+    }
+}

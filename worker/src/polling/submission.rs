@@ -1,0 +1,154 @@
+//! Submitting a job to its provider exactly once. The intent is recorded before the call; if an
+//! earlier attempt's outcome is unknown (a crash, a timeout), the lost submission is recovered
+//! first ([`super::recovery`]) and a video found there is adopted instead of creating another.
+
+use relay_shared::job::{field, ProviderRef};
+use relay_shared::provider::{registry, Frame, ProviderError, VideoRequest};
+use relay_shared::store::{CallKind, Submission};
+use tracing::{debug, error, info, warn};
+
+use super::job::ClaimedJob;
+use super::recovery::{Lost, Recovery};
+use super::transition::{Answer, Outcome};
+use super::GatedProvider;
+use crate::Worker;
+
+impl Worker {
+    /// `None` when the claim was lost before anything was sent; with the outcome, the provider
+    /// asked (none when the job's provider is not configured here).
+    pub(super) async fn submit(
+        &self,
+        partition: u16,
+        job: &ClaimedJob,
+        token: &str,
+        now_ms: i64,
+    ) -> Option<(Outcome, Option<&GatedProvider>)> {
+        let store = &self.inner.store;
+        let unavailable =
+            |message: String| Some(Outcome::CreateFailed(ProviderError::unavailable(message)));
+        let submission = match store.submission(partition, &job.id).await {
+            Ok(Some(submission)) => submission,
+            Ok(None) => {
+                return unavailable("the job's prompt is missing".into()).map(|o| (o, None))
+            }
+            Err(e) => {
+                return unavailable(format!("could not read the job's prompt: {e}"))
+                    .map(|o| (o, None))
+            }
+        };
+        let name = submission.provider.as_deref().unwrap_or(registry::DEFAULT);
+        let Some(provider) = self.provider(name) else {
+            return unavailable(format!(
+                "the job's provider {name:?} is not configured on this worker"
+            ))
+            .map(|o| (o, None));
+        };
+        let outcome = self
+            .submit_to(provider, partition, job, &submission, token, now_ms)
+            .await?;
+        Some((
+            self.confirm_content(&job.id, provider, outcome).await,
+            Some(provider),
+        ))
+    }
+
+    async fn submit_to(
+        &self,
+        provider: &GatedProvider,
+        partition: u16,
+        job: &ClaimedJob,
+        submission: &Submission,
+        token: &str,
+        now_ms: i64,
+    ) -> Option<Outcome> {
+        let store = &self.inner.store;
+        let gate = &provider.gate;
+        let unavailable =
+            |message: String| Some(Outcome::CreateFailed(ProviderError::unavailable(message)));
+        if let Err(wait) = gate.admit(&job.id, job.claimed.created_ms).await {
+            debug!(job = %job.id, "waiting for a slot at {}", provider.provider.name);
+            return Some(Outcome::Deferred(wait));
+        }
+        if let Some(intent_ms) = submission.submit_at_ms {
+            let lost = Lost {
+                partition,
+                job_id: &job.id,
+                token,
+                intent_ms,
+            };
+            match self
+                .recover_submission(provider, &lost, submission, now_ms)
+                .await?
+            {
+                Recovery::Settled(outcome) => return Some(outcome),
+                Recovery::SubmitAgain => {}
+            }
+        }
+        if let Err(wait) = gate.budget(CallKind::Create).await {
+            return Some(Outcome::Deferred(wait));
+        }
+        let intent = now_ms.to_string();
+        match store
+            .set_claimed(partition, &job.id, token, &[(field::SUBMIT_AT, &intent)])
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(e) => return unavailable(format!("could not record the submission intent: {e}")),
+        }
+        // REDIS_WAIT_REPLICAS: a failover must not lose the intent of a call that creates a video.
+        if let Err(e) = store.replicated().await {
+            return unavailable(format!("the submission intent is not safe yet: {e}"));
+        }
+        let request = request_for(provider, &job.id, submission);
+        let name = provider.provider.name;
+        Some(match provider.provider.adapter.create(&request).await {
+            Ok(created) => {
+                info!(job = %job.id, "🎬 Submitted to provider {name}: {}", created.id);
+                Outcome::Video(Answer {
+                    video: ProviderRef::new(name, &created.id),
+                    lifecycle: created.lifecycle,
+                })
+            }
+            Err(e) => {
+                match &e {
+                    ProviderError::Unauthorized { .. } => {
+                        error!(job = %job.id, "🚨 {name} refuses our key: {e} — fix its API key; the job stays queued")
+                    }
+                    _ => warn!(job = %job.id, "{name} create failed: {e}"),
+                }
+                gate.note_error(&e).await;
+                Outcome::CreateFailed(e)
+            }
+        })
+    }
+}
+
+/// The create request for a job: what the client asked for, the provider's defaults for what it
+/// left out.
+fn request_for<'a>(
+    provider: &'a GatedProvider,
+    job_id: &'a str,
+    submission: &'a Submission,
+) -> VideoRequest<'a> {
+    let defaults = &provider.provider;
+    VideoRequest {
+        idempotency_key: job_id,
+        prompt: &submission.prompt,
+        model: submission
+            .model
+            .as_deref()
+            .unwrap_or(&defaults.default_model),
+        seconds: submission
+            .seconds
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .or(defaults.default_seconds),
+        frame: submission
+            .size
+            .as_deref()
+            .and_then(Frame::parse_size)
+            .or(defaults.default_frame),
+        extra: Default::default(),
+    }
+}

@@ -1,0 +1,256 @@
+//! What one poll means for a job: a pure function from the job as claimed and what the provider
+//! said to the job's next state, its next poll and whether clients must hear of it.
+//!
+//! When to poll next, in order of preference:
+//! - **Predicted completion.** A running video's progress rate since its first `in_progress`
+//!   observation predicts when it will finish. The next poll lands just before that
+//!   (see [`crate::pacing`]), so a
+//!   video is polled a handful of times however long it runs, and its completion is seen soon after
+//!   it happens (W6 in BENCHMARKS.md: a fraction of fixed-interval polling's requests at a shorter
+//!   delay). Progress webhooks become as sparse as the polls.
+//! - **Backoff.** Without a rate (queued, or progress not moving) the wait starts from the initial
+//!   one after every change and doubles while nothing changes, up to the maximum.
+//!
+//! Provider trouble (timeouts, 5xx, 429, bad credentials) never changes a job's status: it only
+//! pushes the next poll back, honouring Retry-After — until the provider has failed every call
+//! for `PROVIDER_FAILURE_MAX_SECS` (timeouts, 5xx, 429 without Retry-After, content that cannot
+//! be fetched): then the job ends `failed` with the last error rather than retrying for a day.
+//!
+//! What the provider said arrives as a normalized [`Lifecycle`]: each adapter translates its own
+//! words, so nothing here knows any provider's vocabulary.
+
+use std::time::Duration;
+
+use relay_shared::job::{JobStatus, ProviderRef};
+use relay_shared::provider::{Lifecycle, ProviderError};
+
+use super::pacing::predicted_wait;
+pub use super::pacing::{Backoff, Sample};
+
+/// The job as the worker claimed it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobState {
+    pub status: JobStatus,
+    pub progress: u8,
+    /// The job's video at its provider, once submitted.
+    pub provider_job: Option<ProviderRef>,
+    /// Current wait between polls.
+    pub interval: Duration,
+    /// The first `in_progress` observation: where the progress rate is measured from.
+    pub since: Option<Sample>,
+    /// When the current streak of failed provider calls began (Redis ms).
+    pub failing_since: Option<i64>,
+}
+
+/// What happened when the job was polled.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The provider answered with the video (after a create or a retrieve).
+    Video(Answer),
+    /// The create call failed.
+    CreateFailed(ProviderError),
+    /// The retrieve call failed.
+    RetrieveFailed(ProviderError),
+    /// The job outlived the maximum age; the provider was not asked.
+    Expired { max_age: Duration },
+    /// Our own limits held the call back (request budget, pause, in-flight cap): try again after
+    /// the wait, without counting it as a poll that saw no change.
+    Deferred(Duration),
+    /// The provider says the video is done but will never deliver it (its content answers 4xx),
+    /// or nobody could tell in time whether it made one: the job fails with this message.
+    Undeliverable(String),
+    /// Nobody can tell yet whether a lost submission created a video (the provider's list could
+    /// not say, for this reason): look again later. `SUBMISSION_UNKNOWN_*` governs it; a failure
+    /// of the provider's own still counts toward `PROVIDER_FAILURE_MAX_SECS`.
+    Undecided(ProviderError),
+}
+
+/// What a provider said of the job's video.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub video: ProviderRef,
+    pub lifecycle: Lifecycle,
+}
+
+/// The job after the poll.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Next {
+    pub state: JobState,
+    /// Where the finished video is fetched, once completed.
+    pub video_url: Option<String>,
+    pub content_expires_at: Option<i64>,
+    pub error: Option<String>,
+    /// `None` once the job is final.
+    pub next_poll: Option<Duration>,
+    /// Status, progress or provider id changed: clients get a webhook.
+    pub changed: bool,
+}
+
+/// What the polling policy is given: the waits, and how long the provider may fail every call.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    pub backoff: Backoff,
+    /// `PROVIDER_FAILURE_MAX_SECS`.
+    pub failure_limit: Duration,
+}
+
+/// The job after `outcome`, observed at `now_ms` (Redis time).
+pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Next {
+    let backoff = policy.backoff;
+    // Nothing changed: the wait grows (at least `wait`, the provider's Retry-After).
+    let unchanged = |wait: Duration, failing_since: Option<i64>| {
+        let interval = backoff.grow(job.interval);
+        Next {
+            state: JobState {
+                interval,
+                failing_since,
+                ..job.clone()
+            },
+            video_url: None,
+            content_expires_at: None,
+            error: None,
+            next_poll: Some(wait.max(interval)),
+            changed: false,
+        }
+    };
+    let final_state = |status: JobStatus, progress: u8, error: String| Next {
+        state: JobState {
+            status,
+            progress,
+            interval: job.interval,
+            provider_job: job.provider_job.clone(),
+            since: job.since,
+            failing_since: None,
+        },
+        video_url: None,
+        content_expires_at: None,
+        error: Some(error),
+        next_poll: None,
+        changed: true,
+    };
+    match outcome {
+        Outcome::Expired { max_age } => final_state(
+            JobStatus::Timeout,
+            job.progress,
+            format!(
+                "job did not finish within {} s (JOB_MAX_AGE_SECS)",
+                max_age.as_secs()
+            ),
+        ),
+        Outcome::CreateFailed(ProviderError::Rejected { message, .. }) => {
+            final_state(JobStatus::Failed, job.progress, message)
+        }
+        Outcome::RetrieveFailed(ProviderError::Rejected {
+            status: 404,
+            message,
+        }) => final_state(
+            JobStatus::Failed,
+            job.progress,
+            format!("the provider no longer knows this video: {message}"),
+        ),
+        Outcome::Undeliverable(message) => final_state(JobStatus::Failed, job.progress, message),
+        Outcome::CreateFailed(error)
+        | Outcome::RetrieveFailed(error)
+        | Outcome::Undecided(error) => {
+            let wait = error.retry_after().unwrap_or_default();
+            // A failure of the provider's extends the streak; the streak's length ends the job.
+            let failing_since = error
+                .is_provider_failure()
+                .then(|| job.failing_since.unwrap_or(now_ms));
+            if let Some(since) = failing_since {
+                let failing_for = Duration::from_millis(now_ms.saturating_sub(since).max(0) as u64);
+                if failing_for >= policy.failure_limit {
+                    return final_state(
+                        JobStatus::Failed,
+                        job.progress,
+                        format!(
+                            "the provider failed every call for {} s (PROVIDER_FAILURE_MAX_SECS); the last: {error}",
+                            failing_for.as_secs()
+                        ),
+                    );
+                }
+            }
+            unchanged(wait, failing_since.or(job.failing_since))
+        }
+        Outcome::Deferred(wait) => Next {
+            state: job.clone(),
+            video_url: None,
+            content_expires_at: None,
+            error: None,
+            next_poll: Some(wait),
+            changed: false,
+        },
+        Outcome::Video(video) => from_video(job, video, backoff, now_ms),
+    }
+}
+
+fn from_video(job: &JobState, answer: Answer, backoff: Backoff, now_ms: i64) -> Next {
+    let Answer { video, lifecycle } = answer;
+    let (status, progress) = match &lifecycle {
+        Lifecycle::Queued => (JobStatus::Queued, 0),
+        // A provider that reports no progress leaves it where it was.
+        Lifecycle::Running { progress } => {
+            (JobStatus::Processing, progress.unwrap_or(job.progress))
+        }
+        Lifecycle::Succeeded { .. } => (JobStatus::Completed, 100),
+        Lifecycle::Failed { .. } | Lifecycle::Cancelled | Lifecycle::Expired => {
+            (JobStatus::Failed, job.progress)
+        }
+    };
+    let provider_job = Some(video);
+    let changed =
+        status != job.status || progress != job.progress || provider_job != job.provider_job;
+    let here = Sample {
+        at_ms: now_ms,
+        progress,
+    };
+    let since = match (status, job.since) {
+        (JobStatus::Processing, None) => Some(here),
+        (_, since) => since,
+    };
+    let prediction = (status == JobStatus::Processing)
+        .then_some(since)
+        .flatten()
+        .and_then(|since| predicted_wait(since, here, backoff));
+    let interval = match prediction {
+        Some(wait) => wait,
+        None if changed => backoff.initial,
+        None => backoff.grow(job.interval),
+    };
+    let (error, video_url, content_expires_at) = match lifecycle {
+        Lifecycle::Failed { message, .. } => (Some(message), None, None),
+        Lifecycle::Cancelled => (
+            Some("the provider cancelled the video".to_owned()),
+            None,
+            None,
+        ),
+        Lifecycle::Expired => (
+            Some("the provider no longer has the video (expired)".to_owned()),
+            None,
+            None,
+        ),
+        Lifecycle::Succeeded {
+            outputs,
+            expires_at,
+        } => (None, outputs.into_iter().next().map(|o| o.url), expires_at),
+        Lifecycle::Queued | Lifecycle::Running { .. } => (None, None, None),
+    };
+    Next {
+        state: JobState {
+            status,
+            progress,
+            provider_job,
+            interval,
+            since,
+            failing_since: None,
+        },
+        video_url,
+        content_expires_at,
+        error,
+        next_poll: (!status.is_terminal()).then_some(interval),
+        changed,
+    }
+}
+
+#[cfg(test)]
+mod tests;
