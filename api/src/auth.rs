@@ -9,12 +9,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use relay_shared::access;
 use relay_shared::job::{field, Job};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,8 +46,7 @@ impl Caller {
         match self {
             Caller::Operator => Ok(()),
             Caller::Tenant(_) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorCode::Forbidden,
                 "this endpoint needs the administrator's key",
             )),
         }

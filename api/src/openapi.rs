@@ -15,24 +15,8 @@ use crate::routes;
         title = "sora-relay",
         description = "Runs long video-generation jobs at an OpenAI Videos API provider and tells clients about them with signed webhooks."
     ),
-    paths(
-        routes::generate::generate,
-        routes::jobs::status,
-        routes::jobs::stats,
-        routes::jobs::force_poll,
-        routes::submission::settle,
-        routes::deliveries::list,
-        routes::deliveries::redeliver,
-        routes::deliveries::recover,
-        routes::admin::create_tenant,
-        routes::admin::rotate_key,
-        routes::admin::revoke_key,
-        routes::health::alive,
-        routes::health::ready,
-        document,
-    ),
     components(schemas(
-        GenerateBody, SettleBody, Accepted, ErrorBody, ErrorDetail, DeliveryList, Redelivered, RecoverBody,
+        GenerateBody, SettleBody, Accepted, ErrorBody, ErrorDetail, crate::error::ErrorCode, DeliveryList, Redelivered, RecoverBody,
         Recovered, TenantBody, TenantCreated, RotateBody, KeyIssued, Health,
         relay_shared::job::JobView, relay_shared::job::JobStatus, relay_shared::job::Stats,
     )),
@@ -53,11 +37,27 @@ impl Modify for BearerAuth {
     }
 }
 
+const DOCUMENT: &str = "/api/openapi.json";
+
+crate::routes::endpoints! {
+    GET DOCUMENT => document;
+}
+
+/// The whole document: this module's header and shared schemas, with every route module's paths.
+pub fn api_document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for module in routes::MODULES {
+        doc.merge((module.doc)());
+    }
+    doc
+}
+
 /// `GET /api/openapi.json`: this document.
-#[utoipa::path(get, path = "/api/openapi.json", security(()),
+#[utoipa::path(get, path = DOCUMENT, security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    HttpResponse::Ok().json(DOCUMENT.get_or_init(api_document))
 }
 
 /// A video job, as the original clients send it.
@@ -110,8 +110,7 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable and machine-readable, e.g. `job_not_found`.
-    pub code: String,
+    pub code: crate::error::ErrorCode,
     pub message: String,
 }
 
@@ -180,4 +179,44 @@ pub struct KeyIssued {
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_has_every_route_once_and_the_error_codes_as_an_enum() {
+        let doc = serde_json::to_value(api_document()).unwrap();
+        let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+        assert_eq!(paths.len(), 14, "{paths:?}");
+        for path in [
+            "/api/generate",
+            "/api/videos/status/{job_id}",
+            "/readyz",
+            DOCUMENT,
+        ] {
+            assert!(
+                paths.iter().any(|p| *p == path),
+                "{path} missing: {paths:?}"
+            );
+        }
+        let code = &doc["components"]["schemas"]["ErrorCode"];
+        let names: Vec<&str> = code["enum"]
+            .as_array()
+            .or_else(|| code["oneOf"].as_array())
+            .unwrap_or_else(|| panic!("{code}"))
+            .iter()
+            .map(|v| v.as_str().or_else(|| v["enum"][0].as_str()).unwrap())
+            .collect();
+        let want: Vec<&str> = crate::error::ErrorCode::ALL
+            .iter()
+            .map(|c| c.name())
+            .collect();
+        assert_eq!(names, want);
+        assert_eq!(
+            doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["$ref"],
+            "#/components/schemas/ErrorCode"
+        );
+    }
 }

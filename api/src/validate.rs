@@ -3,8 +3,7 @@
 use relay_shared::job::NewJob;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
-use actix_web::http::StatusCode;
+use crate::error::{ApiError, ErrorCode};
 
 pub const SUPPORTED_RENDER_VERSIONS: &[&str] = &["v3"];
 pub const SECONDS: &[&str] = &["4", "8", "12"];
@@ -20,8 +19,7 @@ pub struct Limits {
 pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("request body is not valid JSON: {e}"),
         )
     })?;
@@ -48,8 +46,7 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
     let render_version = optional_string(&fields, "renderVersion")?.unwrap_or_else(|| "v3".into());
     if !SUPPORTED_RENDER_VERSIONS.contains(&render_version.as_str()) {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unsupported_render_version",
+            ErrorCode::UnsupportedRenderVersion,
             format!(
                 "renderVersion {render_version:?} is not supported; supported versions: {}",
                 SUPPORTED_RENDER_VERSIONS.join(", ")
@@ -247,14 +244,14 @@ mod tests {
         ];
         for (body, status, mention) in cases {
             let err = parse(body).unwrap_err();
-            assert_eq!(err.status.as_u16(), status, "{body}");
+            assert_eq!(err.status().as_u16(), status, "{body}");
             assert!(err.message.contains(mention), "{body}: {}", err.message);
         }
         assert_eq!(
             parse(r#"{"walletAddress":"w","script":"s","renderVersion":"v2"}"#)
                 .unwrap_err()
                 .code,
-            "unsupported_render_version"
+            ErrorCode::UnsupportedRenderVersion
         );
     }
 }

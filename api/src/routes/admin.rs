@@ -1,7 +1,6 @@
 //! Tenants and their keys, for the administrator. A key is shown once, when it is issued; only its
 //! hash is stored.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
@@ -9,14 +8,24 @@ use tracing::info;
 
 use super::body::read_body;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
+
+const TENANTS: &str = "/api/admin/tenants";
+const TENANT_KEYS: &str = "/api/admin/tenants/{tenant_id}/keys";
+const TENANT_KEY: &str = "/api/admin/tenants/{tenant_id}/keys/{key_id}";
+
+crate::routes::endpoints! {
+    POST TENANTS => create_tenant;
+    POST TENANT_KEYS => rotate_key;
+    DELETE TENANT_KEY => revoke_key;
+}
 
 const NAME_MAX_CHARS: usize = 200;
 
 /// `POST /api/admin/tenants` with `{"name", "webhookUrl"?, "webhookSecret"?}`:
 /// `{"tenantId", "keyId", "apiKey"}`.
-#[utoipa::path(post, path = "/api/admin/tenants", request_body = crate::openapi::TenantBody,
+#[utoipa::path(post, path = TENANTS, request_body = crate::openapi::TenantBody,
     responses((status = 201, description = "The tenant and its first key (shown once)", body = crate::openapi::TenantCreated), (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorBody), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 403, description = "Needs the administrator's key", body = crate::openapi::ErrorBody), (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody), (status = 422, description = "Invalid field", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn create_tenant(
     state: web::Data<AppState>,
@@ -46,8 +55,7 @@ pub async fn create_tenant(
                 .await
                 .map_err(|why| {
                     ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "webhook_url_refused",
+                        ErrorCode::WebhookUrlRefused,
                         format!("webhookUrl refused: {why}"),
                     )
                 })?
@@ -75,7 +83,7 @@ pub async fn create_tenant(
 
 /// `POST /api/admin/tenants/{tenantId}/keys`: a new key; every earlier key of the tenant stops
 /// working at once unless the body says `{"revokeOthers": false}` (then revoke them one by one).
-#[utoipa::path(post, path = "/api/admin/tenants/{tenant_id}/keys", params(("tenant_id" = String, Path)),
+#[utoipa::path(post, path = TENANT_KEYS, params(("tenant_id" = String, Path)),
     request_body(content = Option<crate::openapi::RotateBody>),
     responses((status = 201, description = "A new key (shown once)", body = crate::openapi::KeyIssued), (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorBody), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 403, description = "Needs the administrator's key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody), (status = 422, description = "Invalid field", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn rotate_key(
@@ -109,7 +117,7 @@ pub async fn rotate_key(
 }
 
 /// `DELETE /api/admin/tenants/{tenantId}/keys/{keyId}`: the key stops working at once.
-#[utoipa::path(delete, path = "/api/admin/tenants/{tenant_id}/keys/{key_id}", params(("tenant_id" = String, Path), ("key_id" = String, Path)),
+#[utoipa::path(delete, path = TENANT_KEY, params(("tenant_id" = String, Path), ("key_id" = String, Path)),
     responses((status = 204, description = "Revoked"), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 403, description = "Needs the administrator's key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn revoke_key(
     state: web::Data<AppState>,
@@ -123,8 +131,7 @@ pub async fn revoke_key(
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "key_not_found",
+            ErrorCode::KeyNotFound,
             format!("tenant {tenant_id:?} has no key {key_id:?}"),
         ))
     }
@@ -132,8 +139,7 @@ pub async fn revoke_key(
 
 fn tenant_not_found(tenant_id: &str) -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "tenant_not_found",
+        ErrorCode::TenantNotFound,
         format!("no tenant with id {tenant_id:?}"),
     )
 }
@@ -142,13 +148,11 @@ fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> 
     match serde_json::from_slice(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "request body must be a JSON object",
         )),
         Err(e) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("request body is not valid JSON: {e}"),
         )),
     }

@@ -1,10 +1,9 @@
 //! Request bodies, read with a bound: anything larger is a JSON 413, whatever the endpoint.
 
-use actix_web::http::StatusCode;
 use actix_web::web;
 use futures_util::StreamExt;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -14,8 +13,7 @@ pub async fn read_json(payload: web::Payload) -> Result<serde_json::Value, ApiEr
     let body = read_body(payload).await?;
     serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("request body is not valid JSON: {e}"),
         )
     })
@@ -26,15 +24,13 @@ pub async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiEr
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 format!("could not read the request body: {e}"),
             )
         })?;
         if body.len() + chunk.len() > BODY_LIMIT {
             return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("request body is larger than {BODY_LIMIT} bytes"),
             ));
         }

@@ -1,6 +1,5 @@
 //! The webhook attempt log, redelivery of one event, and recovery of dead letters.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::DateTime;
 use relay_shared::job::field;
@@ -10,11 +9,21 @@ use relay_shared::webhook::event_id;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 
+const LIST: &str = "/api/videos/{job_id}/deliveries";
+const RECOVER: &str = "/api/deliveries/recover";
+const REDELIVER: &str = "/api/deliveries/{delivery_id}/redeliver";
+
+crate::routes::endpoints! {
+    GET LIST => list;
+    POST RECOVER => recover;
+    POST REDELIVER => redeliver;
+}
+
 /// `GET /api/videos/{jobId}/deliveries`: every event of the job with every attempt.
-#[utoipa::path(get, path = "/api/videos/{job_id}/deliveries", params(("job_id" = String, Path)),
+#[utoipa::path(get, path = LIST, params(("job_id" = String, Path)),
     responses((status = 200, description = "Every event with every attempt", body = crate::openapi::DeliveryList), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -89,7 +98,7 @@ fn at_operator(attempt: &Value, operator_url: Option<&str>) -> bool {
 
 /// `POST /api/deliveries/{deliveryId}/redeliver`: send one event again (out of the dead letters
 /// if it is there).
-#[utoipa::path(post, path = "/api/deliveries/{delivery_id}/redeliver", params(("delivery_id" = String, Path)),
+#[utoipa::path(post, path = REDELIVER, params(("delivery_id" = String, Path)),
     responses((status = 202, description = "Queued again", body = crate::openapi::Redelivered), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn redeliver(
     state: web::Data<AppState>,
@@ -98,8 +107,7 @@ pub async fn redeliver(
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || {
         ApiError::new(
-            StatusCode::NOT_FOUND,
-            "delivery_not_found",
+            ErrorCode::DeliveryNotFound,
             format!("no delivery with id {:?}", delivery_id.as_str()),
         )
     };
@@ -123,7 +131,7 @@ pub async fn redeliver(
 
 /// `POST /api/deliveries/recover` with `{"since", "until"}` (ISO-8601 or unix seconds): every
 /// dead letter that died in that window goes back to its job's outbox.
-#[utoipa::path(post, path = "/api/deliveries/recover", request_body = crate::openapi::RecoverBody,
+#[utoipa::path(post, path = RECOVER, request_body = crate::openapi::RecoverBody,
     responses((status = 202, description = "Dead letters requeued", body = crate::openapi::Recovered), (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorBody), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 403, description = "Needs the administrator's key", body = crate::openapi::ErrorBody), (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody), (status = 422, description = "Invalid field", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn recover(
     state: web::Data<AppState>,

@@ -1,4 +1,4 @@
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use relay_shared::store::{Bound, Created, Idempotency};
 use serde_json::json;
@@ -6,12 +6,18 @@ use tracing::{info, warn};
 
 use super::body::read_body;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::validate;
 use crate::AppState;
 
+const GENERATE: &str = "/api/generate";
+
+crate::routes::endpoints! {
+    POST GENERATE => generate;
+}
+
 /// `POST /api/generate`: validate, store the job due now, answer at once.
-#[utoipa::path(post, path = "/api/generate", request_body = crate::openapi::GenerateBody,
+#[utoipa::path(post, path = GENERATE, request_body = crate::openapi::GenerateBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "The same key within 24 h returns the same job")),
     responses((status = 202, description = "Accepted, due at once", body = crate::openapi::Accepted), (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorBody), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody), (status = 415, description = "Content-Type is not application/json", body = crate::openapi::ErrorBody), (status = 422, description = "Invalid field", body = crate::openapi::ErrorBody), (status = 429, description = "Rate or active-jobs limit; see Retry-After", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn generate(
@@ -29,8 +35,7 @@ pub async fn generate(
     if let Some(url) = &job.webhook_url {
         let vetted = state.url_guard.vet(url).await.map_err(|why| {
             ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "webhook_url_refused",
+                ErrorCode::WebhookUrlRefused,
                 format!("webhookUrl refused: {why}"),
             )
         })?;
@@ -91,8 +96,7 @@ async fn replay(
 ) -> Result<HttpResponse, ApiError> {
     if bound.fingerprint != fingerprint {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
+            ErrorCode::IdempotencyKeyReused,
             "this Idempotency-Key was used with a different request body in the last 24 hours",
         ));
     }
@@ -121,8 +125,7 @@ fn require_json(request: &HttpRequest) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             format!("Content-Type must be application/json, not {content_type:?}"),
         ))
     }
@@ -140,7 +143,7 @@ async fn submission_rate(state: &AppState, tenant: &str) -> Result<(), ApiError>
         .await?;
     taken.map_err(|wait| {
         ApiError::too_many(
-            "rate_limited",
+            ErrorCode::RateLimited,
             format!(
                 "more than {} submissions a minute (burst {}); retry after the Retry-After seconds",
                 limits.rate_per_min, limits.rate_burst
@@ -164,7 +167,7 @@ async fn active_jobs_cap(state: &AppState, tenant: &str, job_id: &str) -> Result
         .await?;
     if !reserved {
         return Err(ApiError::too_many(
-            "too_many_active_jobs",
+            ErrorCode::TooManyActiveJobs,
             format!("{cap} jobs are still running; at most {cap} may be at once"),
             std::time::Duration::from_secs(5),
         ));

@@ -1,14 +1,23 @@
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use relay_shared::store::ForcePoll;
 use tracing::info;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 
+const STATUS: &str = "/api/videos/status/{job_id}";
+const STATS: &str = "/api/sora/stats";
+const FORCE_POLL: &str = "/api/sora/poll/{job_id}";
+
+crate::routes::endpoints! {
+    GET STATUS => status;
+    GET STATS => stats;
+    POST FORCE_POLL => force_poll;
+}
+
 /// `GET /api/videos/status/{jobId}`: the fallback for clients whose webhook did not arrive.
-#[utoipa::path(get, path = "/api/videos/status/{job_id}", params(("job_id" = String, Path)),
+#[utoipa::path(get, path = STATUS, params(("job_id" = String, Path)),
     responses((status = 200, description = "The job", body = relay_shared::job::JobView), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn status(
     state: web::Data<AppState>,
@@ -23,14 +32,14 @@ pub async fn status(
 
 /// `GET /api/sora/stats`: counters kept in step with every transition; no scan.
 /// A tenant gets its own jobs' counters.
-#[utoipa::path(get, path = "/api/sora/stats",
+#[utoipa::path(get, path = STATS,
     responses((status = 200, description = "Counts by status (a tenant's own)", body = relay_shared::job::Stats), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn stats(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.store.stats_of(caller.tenant()).await?))
 }
 
 /// `POST /api/sora/poll/{jobId}`: make the job due now; a worker is woken to poll it.
-#[utoipa::path(post, path = "/api/sora/poll/{job_id}", params(("job_id" = String, Path)),
+#[utoipa::path(post, path = FORCE_POLL, params(("job_id" = String, Path)),
     responses((status = 202, description = "Due now", body = relay_shared::job::JobView), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 409, description = "Already final", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn force_poll(
     state: web::Data<AppState>,
@@ -47,8 +56,7 @@ pub async fn force_poll(
     match state.store.force_poll(&job_id).await? {
         ForcePoll::Unknown => Err(ApiError::job_not_found(&job_id)),
         ForcePoll::Terminal(job) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "job_terminal",
+            ErrorCode::JobTerminal,
             format!(
                 "job {} is already {}; there is nothing left to poll",
                 job.id,

@@ -8,86 +8,62 @@ pub(crate) mod health;
 pub(crate) mod jobs;
 pub(crate) mod submission;
 
-use actix_web::http::{header, Method, StatusCode};
+use actix_web::http::{header, Method};
 use actix_web::{web, HttpResponse, Resource, ResponseError, Route};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(endpoint(
-        "/api/generate",
-        Method::POST,
-        web::post().to(generate::generate),
-    ))
-    .service(endpoint(
-        "/api/videos/status/{job_id}",
-        Method::GET,
-        web::get().to(jobs::status),
-    ))
-    .service(endpoint(
-        "/api/sora/stats",
-        Method::GET,
-        web::get().to(jobs::stats),
-    ))
-    .service(endpoint(
-        "/api/sora/poll/{job_id}",
-        Method::POST,
-        web::post().to(jobs::force_poll),
-    ))
-    .service(endpoint(
-        "/api/videos/{job_id}/submission",
-        Method::POST,
-        web::post().to(submission::settle),
-    ))
-    .service(endpoint(
-        "/api/videos/{job_id}/deliveries",
-        Method::GET,
-        web::get().to(deliveries::list),
-    ))
-    .service(endpoint(
-        "/api/deliveries/recover",
-        Method::POST,
-        web::post().to(deliveries::recover),
-    ))
-    .service(endpoint(
-        "/api/deliveries/{delivery_id}/redeliver",
-        Method::POST,
-        web::post().to(deliveries::redeliver),
-    ))
-    .service(endpoint(
-        "/api/admin/tenants",
-        Method::POST,
-        web::post().to(admin::create_tenant),
-    ))
-    .service(endpoint(
-        "/api/admin/tenants/{tenant_id}/keys",
-        Method::POST,
-        web::post().to(admin::rotate_key),
-    ))
-    .service(endpoint(
-        "/api/admin/tenants/{tenant_id}/keys/{key_id}",
-        Method::DELETE,
-        web::delete().to(admin::revoke_key),
-    ))
-    .service(endpoint(
-        "/api/openapi.json",
-        Method::GET,
-        web::get().to(crate::openapi::document),
-    ))
-    .service(endpoint(
-        "/healthz",
-        Method::GET,
-        web::get().to(health::alive),
-    ))
-    .service(endpoint(
-        "/readyz",
-        Method::GET,
-        web::get().to(health::ready),
-    ));
+/// One module of routes: how it registers its endpoints, and its part of the OpenAPI document.
+/// Both come from one [`endpoints!`] list in the module.
+pub struct Module {
+    pub configure: fn(&mut web::ServiceConfig),
+    pub doc: fn() -> utoipa::openapi::OpenApi,
 }
 
+/// Every module of routes, the OpenAPI document's own route included.
+pub const MODULES: &[Module] = &[
+    generate::ROUTES,
+    jobs::ROUTES,
+    submission::ROUTES,
+    deliveries::ROUTES,
+    admin::ROUTES,
+    crate::openapi::ROUTES,
+    health::ROUTES,
+];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    for module in MODULES {
+        (module.configure)(cfg);
+    }
+}
+
+/// Declares a module's endpoints once — method, path (a constant the handler's `#[utoipa::path]`
+/// names too) and handler — and gives the module its [`Module`], `ROUTES`.
+macro_rules! endpoints {
+    ($($method:ident $path:ident => $handler:ident;)*) => {
+        /// The OpenAPI paths of this module.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($handler),*))]
+        struct Doc;
+
+        fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+            $(cfg.service($crate::routes::endpoint(
+                $path,
+                actix_web::http::Method::$method,
+                actix_web::web::route().to($handler),
+            ));)*
+        }
+
+        pub const ROUTES: $crate::routes::Module = $crate::routes::Module {
+            configure,
+            doc: <Doc as utoipa::OpenApi>::openapi,
+        };
+    };
+}
+pub(crate) use endpoints;
+
 /// A path served by one method; any other method on it is a JSON 405 naming it in `Allow`.
-fn endpoint(path: &str, method: Method, route: Route) -> Resource {
+pub(crate) fn endpoint(path: &str, method: Method, route: Route) -> Resource {
     web::resource(path)
         .route(route.method(method.clone()))
         .default_service(web::to(move || {
@@ -98,8 +74,7 @@ fn endpoint(path: &str, method: Method, route: Route) -> Resource {
 
 fn method_not_allowed(allowed: Method) -> HttpResponse {
     let mut response = ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         format!("this path only answers {allowed}"),
     )
     .error_response();
@@ -110,5 +85,5 @@ fn method_not_allowed(allowed: Method) -> HttpResponse {
 }
 
 pub async fn not_found() -> HttpResponse {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint").error_response()
+    ApiError::new(ErrorCode::NotFound, "no such endpoint").error_response()
 }

@@ -3,22 +3,27 @@
 //! made): adopt a video the operator found at the provider, or submit again. The decision is
 //! recorded on the job and carried out by the worker that next claims it.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use relay_shared::store::Settle;
 use serde_json::Value;
 use tracing::info;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
+
+const SETTLE: &str = "/api/videos/{job_id}/submission";
+
+crate::routes::endpoints! {
+    POST SETTLE => settle;
+}
 
 /// Longest provider job id accepted.
 const PROVIDER_ID_MAX_CHARS: usize = 256;
 
 /// Only the operator may settle: a provider account is shared by every tenant, so adopting a
 /// video by id is the operator's call, not a tenant's.
-#[utoipa::path(post, path = "/api/videos/{job_id}/submission", params(("job_id" = String, Path)),
+#[utoipa::path(post, path = SETTLE, params(("job_id" = String, Path)),
     request_body = crate::openapi::SettleBody,
     responses((status = 202, description = "Recorded; the job is due now and its worker carries it out", body = relay_shared::job::JobView), (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorBody), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 403, description = "Needs the administrator's key", body = crate::openapi::ErrorBody), (status = 404, description = "No such job", body = crate::openapi::ErrorBody), (status = 409, description = "The job's submission is not unknown", body = crate::openapi::ErrorBody), (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody), (status = 422, description = "Invalid field", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn settle(
@@ -33,8 +38,7 @@ pub async fn settle(
     match state.store.settle_submission(&job_id, &decision).await? {
         None => Err(ApiError::job_not_found(&job_id)),
         Some(false) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "submission_known",
+            ErrorCode::SubmissionKnown,
             format!("job {job_id:?} has no submission of unknown outcome to settle"),
         )),
         Some(true) => {
