@@ -119,7 +119,35 @@ pub struct ErrorDetail {
 pub struct DeliveryList {
     pub job_id: String,
     /// Every event of the job with every attempt.
-    pub deliveries: Vec<serde_json::Value>,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// One event of a job and every attempt at delivering it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// `<jobId>:<sequence>`, for redelivery.
+    pub delivery_id: String,
+    pub sequence: u64,
+    /// The Standard Webhooks `webhook-id` of every attempt.
+    pub webhook_id: String,
+    pub created_at: String,
+    pub state: DeliveryState,
+    /// The webhook body.
+    pub event: serde_json::Value,
+    pub attempts: Vec<relay_shared::webhook::AttemptEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Not delivered yet; attempts go on.
+    Pending,
+    Delivered,
+    /// Given up after every retry: a dead letter (redeliver it).
+    Dead,
+    /// A later event of the job was delivered first; this one is no longer sent.
+    Superseded,
 }
 
 #[derive(Serialize, ToSchema)]

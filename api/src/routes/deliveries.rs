@@ -5,11 +5,12 @@ use chrono::DateTime;
 use relay_shared::job::field;
 use relay_shared::store::Requeued;
 use relay_shared::time::iso8601_from_ms;
-use relay_shared::webhook::event_id;
+use relay_shared::webhook::{event_id, AttemptEntry, AttemptOutcome};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
+use crate::openapi::{Delivery, DeliveryList, DeliveryState};
 use crate::AppState;
 
 const LIST: &str = "/api/videos/{job_id}/deliveries";
@@ -42,58 +43,54 @@ pub async fn list(
         .await?
         .unwrap_or_default();
     let tenant = caller.tenant().is_some();
-    let attempts: Vec<Value> = history
+    let operator_url = state.operator_webhook_url.as_deref();
+    let attempts: Vec<AttemptEntry> = history
         .attempts
         .iter()
-        .filter_map(|entry| serde_json::from_str(entry).ok())
-        .map(|mut attempt: Value| {
-            if tenant && at_operator(&attempt, state.operator_webhook_url.as_deref()) {
+        .filter_map(|line| AttemptEntry::parse(line))
+        .map(|mut attempt| {
+            if tenant && attempt.at_operator(operator_url) {
                 // A tenant sees that and when its event was sent, not the operator's endpoint
                 // (its URL carries the operator's tokens) nor what it answered.
-                attempt["url"] = Value::Null;
-                attempt["response"] = Value::Null;
+                attempt.url = None;
+                attempt.response = None;
             }
             attempt
         })
         .collect();
-    let deliveries: Vec<Value> = history
+    let deliveries: Vec<Delivery> = history
         .events
         .iter()
         .map(|(seq, body, created)| {
-            let tried: Vec<&Value> = attempts
+            let tried: Vec<AttemptEntry> = attempts
                 .iter()
-                .filter(|a| a["sequence"].as_u64() == Some(*seq))
+                .filter(|a| a.sequence == *seq)
+                .cloned()
                 .collect();
             let state = if history.pending.contains(seq) {
-                "pending"
+                DeliveryState::Pending
             } else if history.dead.contains(seq) {
-                "dead"
-            } else if tried.iter().any(|a| a["outcome"] == "delivered") {
-                "delivered"
+                DeliveryState::Dead
+            } else if tried.iter().any(|a| a.outcome == AttemptOutcome::Delivered) {
+                DeliveryState::Delivered
             } else {
-                "superseded"
+                DeliveryState::Superseded
             };
-            json!({
-                "deliveryId": format!("{job_id}:{seq}"),
-                "sequence": seq,
-                "webhookId": event_id(&job_id, *seq),
-                "createdAt": iso8601_from_ms(*created),
-                "state": state,
-                "event": serde_json::from_str::<Value>(body).unwrap_or(Value::Null),
-                "attempts": tried,
-            })
+            Delivery {
+                delivery_id: format!("{job_id}:{seq}"),
+                sequence: *seq,
+                webhook_id: event_id(&job_id, *seq),
+                created_at: iso8601_from_ms(*created),
+                state,
+                event: serde_json::from_str::<Value>(body).unwrap_or(Value::Null),
+                attempts: tried,
+            }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "jobId": job_id.as_str(), "deliveries": deliveries })))
-}
-
-/// Whether an attempt went to the operator's endpoint (entries written before they said so are
-/// matched by the operator's URL).
-fn at_operator(attempt: &Value, operator_url: Option<&str>) -> bool {
-    match attempt["destination"].as_str() {
-        Some(whose) => whose == "operator",
-        None => operator_url.is_some_and(|url| attempt["url"] == url),
-    }
+    Ok(HttpResponse::Ok().json(DeliveryList {
+        job_id: job_id.into_inner(),
+        deliveries,
+    }))
 }
 
 /// `POST /api/deliveries/{deliveryId}/redeliver`: send one event again (out of the dead letters

@@ -11,6 +11,7 @@ use rand::Rng;
 use relay_shared::redact;
 use relay_shared::store::{ClaimFields, Claimed, DeliveryOutcome, Queue};
 use relay_shared::time::now_iso8601;
+use relay_shared::webhook::{AttemptEntry, AttemptOutcome, Whose};
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::{info, warn};
 
@@ -82,12 +83,14 @@ impl Worker {
                 |((head, event), slot)| async move {
                     let (outcome, entry) = match event {
                         Some((body, created_ms)) => {
-                            self.attempt(&head, &body, created_ms, token, now_ms).await
+                            let (outcome, entry) =
+                                self.attempt(&head, &body, created_ms, token, now_ms).await;
+                            (outcome, Some(entry))
                         }
                         // An empty outbox (its events were superseded or already delivered): clear it.
-                        None => (DeliveryOutcome::Delivered, String::new()),
+                        None => (DeliveryOutcome::Delivered, None),
                     };
-                    self.record(&head, token, &outcome, &entry).await;
+                    self.record(&head, token, &outcome, entry.as_ref()).await;
                     drop(slot);
                 },
             )
@@ -104,14 +107,22 @@ impl Worker {
         created_ms: i64,
         token: &str,
         now_ms: i64,
-    ) -> (DeliveryOutcome, String) {
+    ) -> (DeliveryOutcome, AttemptEntry) {
         let settings = &self.inner.settings;
         let destination = match (&head.url, settings.webhook_url()) {
             (Some(own), _) => Destination::Client(own),
             (None, Some(operator)) => Destination::Operator(operator),
             (None, None) => {
                 let error = "no webhook URL configured".to_owned();
-                let entry = log_entry(head, None, None, Duration::ZERO, Some(&error), "", "dead");
+                let entry = log_entry(
+                    head,
+                    None,
+                    None,
+                    Duration::ZERO,
+                    Some(&error),
+                    "",
+                    AttemptOutcome::Dead,
+                );
                 return (DeliveryOutcome::Dead { error }, entry);
             }
         };
@@ -131,7 +142,7 @@ impl Worker {
                     Duration::ZERO,
                     Some(&error),
                     "",
-                    "dead",
+                    AttemptOutcome::Dead,
                 );
                 return (DeliveryOutcome::Dead { error }, entry);
             }
@@ -151,7 +162,7 @@ impl Worker {
                         Duration::ZERO,
                         Some(&error),
                         "",
-                        "retry",
+                        AttemptOutcome::Retry,
                     );
                     let after = Duration::from_millis(settings.webhook_retry_initial_ms);
                     let retry = DeliveryOutcome::Retry {
@@ -185,7 +196,7 @@ impl Worker {
                     took,
                     None,
                     &sent.response,
-                    "delivered",
+                    AttemptOutcome::Delivered,
                 );
                 return (DeliveryOutcome::Delivered, entry);
             }
@@ -205,7 +216,7 @@ impl Worker {
         let (outcome, verdict) = if out_of_attempts || gone || age >= window {
             let error = format!("{} after {attempts} attempt(s)", failure.reason);
             warn!(job = %head.job, seq = head.seq, "   ☠️ Webhook given up: {shown}: {error}");
-            (DeliveryOutcome::Dead { error }, "dead")
+            (DeliveryOutcome::Dead { error }, AttemptOutcome::Dead)
         } else {
             // The receiver's own Retry-After wins over our schedule (bounded by the retry window).
             let after = match failure.retry_after {
@@ -217,7 +228,7 @@ impl Worker {
                 after,
                 asked_by_receiver: failure.retry_after.is_some(),
             };
-            (retry, "retry")
+            (retry, AttemptOutcome::Retry)
         };
         let entry = log_entry(
             head,
@@ -242,10 +253,17 @@ impl Worker {
         Duration::from_millis((base as f64 * jitter) as u64)
     }
 
-    async fn record(&self, head: &Head, token: &str, outcome: &DeliveryOutcome, entry: &str) {
+    async fn record(
+        &self,
+        head: &Head,
+        token: &str,
+        outcome: &DeliveryOutcome,
+        entry: Option<&AttemptEntry>,
+    ) {
         let store = &self.inner.store;
+        let entry = entry.map(AttemptEntry::to_json).unwrap_or_default();
         match store
-            .finish_delivery(head.partition, &head.job, token, head.seq, outcome, entry)
+            .finish_delivery(head.partition, &head.job, token, head.seq, outcome, &entry)
             .await
         {
             Ok(true) => {}
@@ -259,9 +277,8 @@ impl Worker {
     }
 }
 
-/// One line of the attempt log (`GET /api/videos/{jobId}/deliveries`).
-/// `destination` tells whose endpoint it was: the operator's (`WEBHOOK_URL`), whose URL and
-/// answers a tenant must not see, or the job's own.
+/// The attempt log's entry for an attempt. `destination` tells whose endpoint it was: the
+/// operator's (`WEBHOOK_URL`), whose URL and answers a tenant must not see, or the job's own.
 fn log_entry(
     head: &Head,
     destination: Option<Destination<'_>>,
@@ -269,23 +286,22 @@ fn log_entry(
     took: Duration,
     error: Option<&str>,
     response: &str,
-    outcome: &str,
-) -> String {
+    outcome: AttemptOutcome,
+) -> AttemptEntry {
     let (url, whose) = match destination {
-        Some(Destination::Operator(url)) => (url, "operator"),
-        Some(Destination::Client(url)) => (url, "own"),
-        None => ("", "none"),
+        Some(Destination::Operator(url)) => (url, Whose::Operator),
+        Some(Destination::Client(url)) => (url, Whose::Own),
+        None => ("", Whose::None),
     };
-    serde_json::json!({
-        "sequence": head.seq,
-        "at": now_iso8601(),
-        "url": url,
-        "statusCode": status,
-        "durationMs": took.as_millis() as u64,
-        "error": error,
-        "response": response,
-        "outcome": outcome,
-        "destination": whose,
-    })
-    .to_string()
+    AttemptEntry {
+        sequence: head.seq,
+        at: now_iso8601(),
+        url: Some(url.to_owned()),
+        status_code: status,
+        duration_ms: took.as_millis() as u64,
+        error: error.map(str::to_owned),
+        response: Some(response.to_owned()),
+        outcome,
+        destination: Some(whose),
+    }
 }

@@ -21,6 +21,16 @@ use tokio::sync::{mpsc, oneshot};
 /// Most commits in one script call, so that no call holds Redis for long.
 const MAX_BATCH: usize = 256;
 
+/// Why a commit was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// The committer's task has ended (the runtime is shutting down): nothing was sent.
+    #[error("the committer stopped")]
+    Stopped,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 pub struct Committer {
     waiting: mpsc::UnboundedSender<Pending>,
 }
@@ -40,17 +50,20 @@ impl Committer {
     }
 
     /// Commits one poll's outcome with whatever other commits are ready at the same time.
-    pub async fn commit(&self, partition: u16, commit: PollCommit) -> StoreResult<Committed> {
+    pub async fn commit(
+        &self,
+        partition: u16,
+        commit: PollCommit,
+    ) -> Result<Committed, CommitError> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || StoreError::Corrupt("the committer stopped".into());
         self.waiting
             .send(Pending {
                 partition,
                 commit,
                 reply,
             })
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+            .map_err(|_| CommitError::Stopped)?;
+        Ok(answer.await.map_err(|_| CommitError::Stopped)??)
     }
 }
 

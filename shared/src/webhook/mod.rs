@@ -10,6 +10,12 @@
 //! shows them. A receiver that parses it and re-serialises it (`JSON.stringify(req.body)`, as the
 //! original client example does before computing the HMAC) therefore gets the very same bytes,
 //! and the signature checks out.
+//!
+//! What became of each attempt is an [`AttemptEntry`] in the job's attempt log.
+
+mod attempt;
+
+pub use attempt::{AttemptEntry, AttemptOutcome, Whose};
 
 use hmac::{Hmac, Mac};
 use serde::Serialize;
