@@ -49,30 +49,32 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `settings.host:settings.port` (port 0 picks a free one) and prepares the server.
+    /// Binds `settings.api.host:settings.api.port` (port 0 picks a free one) and prepares the server.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let auth = settings.api_auth()?;
-        let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
+        let api = &settings.api;
+        let polling = &settings.polling;
+        let auth = api.requires_keys()?;
+        let listener = TcpListener::bind((api.host.as_str(), api.port))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             store: Store::connect(settings)?,
             auth,
-            admin_key_hash: relay_shared::access::admin_key_hash(&settings.admin_api_key),
+            admin_key_hash: relay_shared::access::admin_key_hash(&api.admin_api_key),
             tenant_limits: TenantLimits {
-                rate_per_min: settings.tenant_rate_per_min,
-                rate_burst: settings.tenant_rate_burst,
-                max_active_jobs: settings.tenant_max_active_jobs,
-                active_place_lifetime: std::time::Duration::from_secs(settings.job_max_age_secs)
-                    + std::time::Duration::from_millis(settings.job_lease_ms)
-                    + settings.poll_max(),
+                rate_per_min: api.tenant_rate_per_min,
+                rate_burst: api.tenant_rate_burst,
+                max_active_jobs: api.tenant_max_active_jobs,
+                active_place_lifetime: polling.job_max_age
+                    + polling.job_lease
+                    + polling.max_interval,
             },
             limits: validate::Limits {
-                script_max_chars: settings.script_max_chars,
-                metadata_max_bytes: settings.metadata_max_bytes,
-                default_model: settings.sora_model.clone(),
+                script_max_chars: api.script_max_chars,
+                metadata_max_bytes: api.metadata_max_bytes,
+                default_model: settings.openai.model.clone(),
             },
-            operator_webhook_url: settings.webhook_url().map(str::to_owned),
-            url_guard: UrlGuard::new(&settings.webhook_allowed_nets)
+            operator_webhook_url: settings.webhooks.url.clone(),
+            url_guard: UrlGuard::new(&settings.webhooks.allowed_nets)
                 .map_err(|why| anyhow::anyhow!("webhook_allowed_nets: {why}"))?,
         });
         // The access log formats every request before the logger decides to drop the line, so it

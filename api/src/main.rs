@@ -11,14 +11,14 @@ async fn main() -> anyhow::Result<()> {
     let _log = telemetry::init("info");
     let settings = Settings::load()?;
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return healthcheck(settings.port).await;
+        return healthcheck(settings.api.port).await;
     }
     let app = Application::build(&settings)?;
     tracing::info!(
         "🚀 relay-api listening on http://{}:{} (redis {})",
-        settings.host,
+        settings.api.host,
         app.port(),
-        redact(&settings.redis_url)
+        redact(&settings.redis.url)
     );
     app.run_until_stopped(shutdown::signal()).await?;
     Ok(())

@@ -128,8 +128,8 @@ impl Stack {
     /// The Redis key layout the stack's processes use.
     pub fn keys(&self) -> relay_shared::keys::Keyspace {
         relay_shared::keys::Keyspace::new(
-            self.settings.redis_key_prefix.clone(),
-            self.settings.job_partitions,
+            self.settings.redis.key_prefix.clone(),
+            self.settings.redis.partitions,
         )
     }
 

@@ -11,8 +11,8 @@ use crate::Worker;
 
 impl Worker {
     pub(crate) async fn housekeeping_loop(self, shutdown: CancellationToken) {
-        let settings = &self.inner.settings;
-        let kept = Duration::from_secs(settings.job_max_age_secs + settings.job_retention_secs);
+        let polling = &self.inner.settings.polling;
+        let kept = polling.job_max_age + polling.job_retention;
         // Often enough that the count follows within a quarter of the time a letter is kept.
         let every = (kept / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
         loop {

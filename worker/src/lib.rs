@@ -22,7 +22,6 @@ use anyhow::Context;
 use relay_shared::provider::{openai, Providers, VideoProvider};
 use relay_shared::store::{Queue, Store};
 use relay_shared::Settings;
-use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -88,25 +87,17 @@ impl Worker {
     /// A worker driving jobs at these providers.
     pub fn with_providers(settings: Settings, providers: Providers) -> anyhow::Result<Self> {
         let store = Store::connect(&settings)?;
-        let webhooks = WebhookSender::new(
-            settings.webhook_secret.expose_secret(),
-            &settings.webhook_allowed_nets,
-            Duration::from_millis(settings.webhook_timeout_ms),
-        )
-        .context("building the webhook sender")?;
+        let webhooks = WebhookSender::from_settings(&settings.webhooks)
+            .context("building the webhook sender")?;
+        let polling = &settings.polling;
         let policy = Policy {
             backoff: Backoff {
-                initial: settings.poll_initial(),
-                max: settings.poll_max(),
+                initial: polling.initial_interval,
+                max: polling.max_interval,
             },
-            failure_limit: Duration::from_secs(settings.provider_failure_max_secs),
+            failure_limit: settings.providers.failure_max,
         };
-        let lease = Duration::from_millis(settings.job_lease_ms);
-        let in_flight_times = InFlightTimes {
-            retry: settings.poll_initial().min(Duration::from_secs(1)),
-            forget_waiting: Duration::from_secs(settings.job_max_age_secs) + lease,
-            forget_in_flight: settings.poll_max() * 3 + lease,
-        };
+        let in_flight_times = InFlightTimes::from_settings(polling);
         let worker_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         Ok(Self {
             inner: Arc::new(Inner {
@@ -150,7 +141,7 @@ impl Worker {
     }
 
     fn lease(&self) -> Duration {
-        Duration::from_millis(self.inner.settings.job_lease_ms)
+        self.inner.settings.polling.job_lease
     }
 
     /// Polls every job due now once, then delivers every webhook due now. For tests and tools
@@ -188,9 +179,9 @@ impl Worker {
             .collect();
         info!(
             "✅ Video polling service started (interval: {}ms, max {}ms, concurrency {}, providers: {}; openai at {})",
-            s.poll_initial_interval_ms, s.poll_max_interval_ms, s.worker_concurrency, providers.join(", "), relay_shared::redact::url(&s.openai_base_url)
+            s.polling.initial_interval.as_millis(), s.polling.max_interval.as_millis(), s.polling.concurrency, providers.join(", "), relay_shared::redact::url(&s.openai.base_url)
         );
-        match s.webhook_url() {
+        match &s.webhooks.url {
             Some(url) => info!("📮 Webhooks go to {}", relay_shared::redact::url(url)),
             None => warn!("WEBHOOK_URL is not set: no webhooks will be sent"),
         }

@@ -101,8 +101,8 @@ async fn the_relay_works_behind_a_real_litellm_proxy() {
     // The stack's simulator is the gateway's upstream; the worker talks to the gateway only.
     let gateway = Gateway::start(&stack.sim_url).await;
     let mut settings = stack.settings.clone();
-    settings.openai_base_url = gateway.url.clone();
-    settings.openai_api_key = GATEWAY_KEY.to_owned().into();
+    settings.openai.base_url = gateway.url.clone();
+    settings.openai.api_key = GATEWAY_KEY.to_owned().into();
 
     // A worker killed mid-create (its intent recorded, no answer stored), before any worker runs.
     let lost = stack.submit("lost in the gateway", json!({})).await;

@@ -186,7 +186,7 @@ async fn dead_letters_expire_and_the_set_and_counter_follow() {
             > 0
     );
     let mut conn = redis_conn(&stack.redis.url()).await;
-    let dead_sets: Vec<String> = (0..stack.settings.job_partitions)
+    let dead_sets: Vec<String> = (0..stack.settings.redis.partitions)
         .map(|p| stack.keys().dead_letters(p))
         .collect();
     // A dead letter is kept as long as its job can live (max age + retention = 4 s).

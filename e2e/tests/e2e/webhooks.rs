@@ -274,7 +274,7 @@ async fn the_guard_checks_client_urls_again_at_delivery() {
     )
     .await;
     let mut strict = stack.settings.clone();
-    strict.webhook_allowed_nets = String::new();
+    strict.webhooks.allowed_nets = String::new();
     let worker = relay_worker::Worker::build(strict).unwrap();
     let id = stack
         .submit("rebinding", json!({"webhookUrl": own.url}))

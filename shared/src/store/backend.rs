@@ -26,7 +26,7 @@ use redis::{AsyncConnectionConfig, Client, Cmd, Pipeline, RedisFuture, Value};
 use tokio::sync::{Mutex, OnceCell};
 
 use super::StoreResult;
-use crate::config::Settings;
+use crate::config::RedisSettings;
 
 /// How long any reply may take before the connection is given up as broken. Blocking waits stay
 /// below it.
@@ -60,9 +60,9 @@ pub enum Conn {
 }
 
 impl Backend {
-    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
-        let urls: Vec<&str> = settings.redis_urls().collect();
-        if settings.is_redis_cluster() {
+    pub fn new(settings: &RedisSettings) -> anyhow::Result<Self> {
+        let urls: Vec<&str> = settings.urls().collect();
+        if settings.is_cluster() {
             let client = ClusterClient::builder(urls)
                 .connection_timeout(CONNECT_TIMEOUT)
                 .response_timeout(RESPONSE_TIMEOUT)

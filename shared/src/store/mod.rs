@@ -68,18 +68,21 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects (lazily) to `settings.redis_url`: one server, or a cluster with `redis_cluster`.
-    /// A process starts even while Redis is down and recovers by itself when it comes back.
+    /// Connects (lazily) to `settings.redis`: one server, or a cluster. A process starts even
+    /// while Redis is down and recovers by itself when it comes back. Besides its own group, the
+    /// store keeps what its scripts need of the jobs' lifetimes and the providers' caps.
     pub fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        let redis = &settings.redis;
+        let polling = &settings.polling;
         Ok(Self {
-            backend: Backend::new(settings)?,
-            keys: Keyspace::new(settings.redis_key_prefix.clone(), settings.job_partitions),
-            retention_secs: settings.job_retention_secs,
-            job_lifetime_secs: settings.job_max_age_secs + settings.job_retention_secs,
-            in_flight_cap: settings.sora_max_in_flight,
-            idempotency_window_secs: settings.idempotency_window_secs,
-            wait_replicas: settings.redis_wait_replicas,
-            wait_timeout: Duration::from_millis(settings.redis_wait_timeout_ms),
+            backend: Backend::new(redis)?,
+            keys: Keyspace::new(redis.key_prefix.clone(), redis.partitions),
+            retention_secs: polling.job_retention.as_secs(),
+            job_lifetime_secs: (polling.job_max_age + polling.job_retention).as_secs(),
+            in_flight_cap: settings.openai.max_in_flight,
+            idempotency_window_secs: settings.api.idempotency_window.as_secs(),
+            wait_replicas: redis.wait_replicas,
+            wait_timeout: redis.wait_timeout,
         })
     }
 

@@ -1,8 +1,6 @@
 //! A stopping worker's claims: in-flight work finishes within the shutdown grace; what is left is
 //! stopped and its claims handed back, due now, for another worker.
 
-use std::time::Duration;
-
 use relay_shared::store::Queue;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
@@ -19,7 +17,7 @@ impl Worker {
             Queue::Deliveries => "webhook deliveries",
         };
         info!("waiting for {} in-flight {what}", running.len());
-        let grace = Duration::from_millis(self.inner.settings.worker_shutdown_grace_ms);
+        let grace = self.inner.settings.polling.shutdown_grace;
         let finished = tokio::time::timeout(grace, async {
             while running.join_next().await.is_some() {}
         })

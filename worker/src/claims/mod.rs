@@ -116,7 +116,7 @@ impl Worker {
         shutdown: &CancellationToken,
         wake: Wake,
     ) {
-        let cap = Duration::from_millis(self.inner.settings.worker_idle_max_ms);
+        let cap = self.inner.settings.polling.idle_max;
         let wait = next_due_in.unwrap_or(cap).min(cap);
         if wait.is_zero() {
             return;

@@ -79,7 +79,7 @@ impl Worker {
             .collect();
         stream::iter(heads.into_iter().zip(events).zip(slots))
             .for_each_concurrent(
-                self.inner.settings.webhook_concurrency,
+                self.inner.settings.webhooks.concurrency,
                 |((head, event), slot)| async move {
                     let (outcome, entry) = match event {
                         Some((body, created_ms)) => {
@@ -108,8 +108,8 @@ impl Worker {
         token: &str,
         now_ms: i64,
     ) -> (DeliveryOutcome, AttemptEntry) {
-        let settings = &self.inner.settings;
-        let destination = match (&head.url, settings.webhook_url()) {
+        let settings = &self.inner.settings.webhooks;
+        let destination = match (&head.url, settings.url.as_deref()) {
             (Some(own), _) => Destination::Client(own),
             (None, Some(operator)) => Destination::Operator(operator),
             (None, None) => {
@@ -164,7 +164,7 @@ impl Worker {
                         "",
                         AttemptOutcome::Retry,
                     );
-                    let after = Duration::from_millis(settings.webhook_retry_initial_ms);
+                    let after = settings.retry_initial;
                     let retry = DeliveryOutcome::Retry {
                         after,
                         asked_by_receiver: false,
@@ -203,10 +203,9 @@ impl Worker {
             Err(failure) => failure,
         };
         let attempts = head.attempts + 1;
-        let window = Duration::from_secs(settings.webhook_retry_window_secs);
+        let window = settings.retry_window;
         let age = Duration::from_millis(now_ms.saturating_sub(created_ms).max(0) as u64);
-        let out_of_attempts =
-            settings.webhook_max_attempts > 0 && attempts >= settings.webhook_max_attempts;
+        let out_of_attempts = settings.max_attempts > 0 && attempts >= settings.max_attempts;
         let gone = failure.status == Some(410) || failure.refused;
         if failure.status == Some(410) {
             if let Err(e) = self.inner.store.mark_gone(url, window).await {
@@ -244,11 +243,10 @@ impl Worker {
 
     /// Exponential backoff from `webhook_retry_initial_ms`, doubled per attempt, ±25% jitter.
     fn retry_wait(&self, previous_attempts: u32) -> Duration {
-        let settings = &self.inner.settings;
-        let base = settings
-            .webhook_retry_initial_ms
+        let settings = &self.inner.settings.webhooks;
+        let base = (settings.retry_initial.as_millis() as u64)
             .saturating_mul(1u64 << previous_attempts.min(32))
-            .min(settings.webhook_retry_max_ms);
+            .min(settings.retry_max.as_millis() as u64);
         let jitter = rand::rng().random_range(0.75..1.25);
         Duration::from_millis((base as f64 * jitter) as u64)
     }

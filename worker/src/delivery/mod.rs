@@ -26,7 +26,7 @@ impl Worker {
         let spec = Loop {
             queue: Queue::Deliveries,
             fields: CLAIM_FIELDS,
-            slots: self.inner.settings.webhook_concurrency,
+            slots: self.inner.settings.webhooks.concurrency,
         };
         self.claim_loop(
             spec,

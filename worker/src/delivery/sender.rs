@@ -4,12 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use relay_shared::config::WebhookSettings;
 use relay_shared::ssrf::{GuardedResolver, UrlGuard, UrlRefusal};
 use relay_shared::time::now_unix_secs;
 use relay_shared::webhook::{
     event_id, SigningKeys, ID_HEADER, SIGNATURE_HEADER, STANDARD_SIGNATURE_HEADER,
     STANDARD_TIMESTAMP_HEADER, TIMESTAMP_HEADER,
 };
+use secrecy::ExposeSecret;
 
 /// Header carrying the event's per-job sequence number: it only grows, so a receiver can drop
 /// an event older than one it already has.
@@ -54,6 +56,15 @@ pub struct WebhookSender {
 }
 
 impl WebhookSender {
+    /// The sender the webhook settings describe.
+    pub fn from_settings(settings: &WebhookSettings) -> anyhow::Result<Self> {
+        Self::new(
+            settings.secret.expose_secret(),
+            &settings.allowed_nets,
+            settings.timeout,
+        )
+    }
+
     pub fn new(secret: &str, allowed_nets: &str, timeout: Duration) -> anyhow::Result<Self> {
         let guard = UrlGuard::new(allowed_nets)
             .map_err(|why| anyhow::anyhow!("WEBHOOK_ALLOWED_NETS: {why}"))?;

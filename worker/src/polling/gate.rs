@@ -10,6 +10,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use relay_shared::config::PollingSettings;
 use relay_shared::provider::{ProviderError, ProviderLimits};
 use relay_shared::store::{Admission, CallKind, Pause, Store};
 use tracing::{error, warn};
@@ -32,6 +33,17 @@ pub struct InFlightTimes {
     /// An in-flight entry not refreshed for this long belonged to a job whose end went
     /// unrecorded.
     pub forget_in_flight: Duration,
+}
+
+impl InFlightTimes {
+    pub fn from_settings(polling: &PollingSettings) -> Self {
+        let lease = polling.job_lease;
+        Self {
+            retry: polling.initial_interval.min(Duration::from_secs(1)),
+            forget_waiting: polling.job_max_age + lease,
+            forget_in_flight: polling.max_interval * 3 + lease,
+        }
+    }
 }
 
 pub struct ProviderGate {

@@ -81,7 +81,7 @@ impl Worker {
     pub(crate) async fn poll_job(&self, partition: u16, item: Claimed, token: &str, now_ms: i64) {
         let settings = &self.inner.settings;
         let id = item.id.clone();
-        let Some(job) = ClaimedJob::parse(item, settings.poll_initial()) else {
+        let Some(job) = ClaimedJob::parse(item, settings.polling.initial_interval) else {
             error!(job = %id, "unreadable job state; the job is left to its lease");
             return;
         };
@@ -108,7 +108,7 @@ impl Worker {
         if next.changed {
             log_transition(&job, &next.state, next.error.as_deref());
         }
-        let has_receiver = job.claimed.own_webhook || settings.webhook_url().is_some();
+        let has_receiver = job.claimed.own_webhook || settings.webhooks.url.is_some();
         let webhook_body = (next.changed && has_receiver).then(|| {
             WebhookEvent {
                 job_id: &job.id,
@@ -183,7 +183,7 @@ impl Worker {
         token: &str,
         now_ms: i64,
     ) -> Option<(Outcome, Option<&GatedProvider>)> {
-        let max_age = Duration::from_secs(self.inner.settings.job_max_age_secs);
+        let max_age = self.inner.settings.polling.job_max_age;
         if now_ms.saturating_sub(job.claimed.created_ms) > max_age.as_millis() as i64 {
             let provider = job
                 .state

@@ -51,7 +51,7 @@ impl Worker {
         let spec = Loop {
             queue: Queue::Jobs,
             fields: CLAIM_FIELDS,
-            slots: self.inner.settings.worker_concurrency,
+            slots: self.inner.settings.polling.concurrency,
         };
         self.claim_loop(
             spec,

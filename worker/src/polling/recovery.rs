@@ -14,8 +14,7 @@
 //!
 //! Each step is logged. The mark and its counters move in one script, fenced by the claim.
 
-use std::time::Duration;
-
+use relay_shared::config::UnknownSubmission;
 use relay_shared::job::ProviderRef;
 use relay_shared::provider::{LostSubmission, ProviderError};
 use relay_shared::store::{CallKind, Settle, Submission};
@@ -161,12 +160,12 @@ impl Worker {
                 }
             },
         };
-        let settings = &self.inner.settings;
-        let limit = Duration::from_secs(settings.submission_unknown_max_secs);
+        let policy = &self.inner.settings.providers;
+        let limit = policy.submission_unknown_max;
         if now_ms.saturating_sub(since) < limit.as_millis() as i64 {
             return Some(Recovery::Settled(Outcome::Undecided(error)));
         }
-        let recovered = if settings.resubmit_unknown_submissions() {
+        let recovered = if policy.submission_unknown == UnknownSubmission::Resubmit {
             warn!(job, "no one could tell within {limit:?} whether the provider created a video: submitting again (SUBMISSION_UNKNOWN_POLICY=resubmit)");
             Recovery::SubmitAgain
         } else {

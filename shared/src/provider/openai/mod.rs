@@ -23,21 +23,22 @@ use wire::{ErrorEnvelope, Video, VideoList};
 /// The `openai` provider from the settings: always configured (a gateway or simulator may need no
 /// key), with `SORA_*` defaults and limits.
 pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Provider>> {
+    let openai = &settings.openai;
     let adapter = OpenAiVideos::new(
-        &settings.openai_base_url,
-        settings.openai_api_key.clone(),
-        Duration::from_millis(settings.provider_timeout_ms),
+        &openai.base_url,
+        openai.api_key.clone(),
+        settings.providers.timeout,
     )?;
     Ok(Some(Provider {
         name: "openai",
         adapter: Arc::new(adapter),
-        default_model: settings.sora_model.clone(),
-        default_seconds: settings.sora_default_seconds.parse().ok(),
-        default_frame: Frame::parse_size(&settings.sora_default_size),
+        default_model: openai.model.clone(),
+        default_seconds: openai.default_seconds,
+        default_frame: openai.default_frame,
         limits: ProviderLimits {
-            max_rpm: settings.sora_max_rpm,
-            max_in_flight: settings.sora_max_in_flight,
-            quota_pause: Duration::from_secs(settings.sora_quota_pause_secs),
+            max_rpm: openai.max_rpm,
+            max_in_flight: openai.max_in_flight,
+            quota_pause: openai.quota_pause,
         },
     }))
 }

@@ -1,0 +1,177 @@
+//! The settings as the defaults file and the environment name them: one flat list of keys, each
+//! the lower-case form of its environment variable. Checked here, then grouped and typed
+//! ([`super::Settings`]).
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use super::{ConfigError, MAX_CONCURRENCY};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Raw {
+    pub(super) port: u16,
+    pub(super) host: String,
+    pub(super) auth: String,
+    pub(super) admin_api_key: SecretString,
+    pub(super) tenant_rate_per_min: u32,
+    pub(super) tenant_rate_burst: u32,
+    pub(super) tenant_max_active_jobs: u64,
+    pub(super) script_max_chars: usize,
+    pub(super) metadata_max_bytes: usize,
+    pub(super) idempotency_window_secs: u64,
+
+    pub(super) redis_url: String,
+    pub(super) redis_cluster: bool,
+    pub(super) redis_key_prefix: String,
+    pub(super) job_partitions: u16,
+    pub(super) redis_wait_replicas: u32,
+    pub(super) redis_wait_timeout_ms: u64,
+
+    pub(super) openai_base_url: String,
+    pub(super) openai_api_key: SecretString,
+    pub(super) sora_model: String,
+    pub(super) sora_default_seconds: String,
+    pub(super) sora_default_size: String,
+    pub(super) provider_timeout_ms: u64,
+    pub(super) sora_max_rpm: u32,
+    pub(super) sora_max_in_flight: u32,
+    pub(super) sora_quota_pause_secs: u64,
+    pub(super) provider_failure_max_secs: u64,
+    pub(super) submission_unknown_max_secs: u64,
+    pub(super) submission_unknown_policy: String,
+
+    pub(super) poll_initial_interval_ms: u64,
+    pub(super) poll_max_interval_ms: u64,
+    pub(super) job_max_age_secs: u64,
+    pub(super) job_lease_ms: u64,
+    pub(super) job_retention_secs: u64,
+    pub(super) worker_shutdown_grace_ms: u64,
+    pub(super) worker_concurrency: usize,
+    pub(super) worker_idle_max_ms: u64,
+
+    pub(super) webhook_url: String,
+    pub(super) webhook_allowed_nets: String,
+    pub(super) webhook_secret: SecretString,
+    pub(super) webhook_timeout_ms: u64,
+    pub(super) webhook_retry_initial_ms: u64,
+    pub(super) webhook_retry_max_ms: u64,
+    pub(super) webhook_retry_window_secs: u64,
+    pub(super) webhook_max_attempts: u32,
+    pub(super) webhook_concurrency: usize,
+}
+
+impl Raw {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        if !matches!(self.auth.as_str(), "on" | "off") {
+            return fail("auth", "must be \"on\" or \"off\"");
+        }
+        if self.poll_initial_interval_ms == 0 {
+            return fail("poll_initial_interval_ms", "must be greater than 0");
+        }
+        if self.poll_max_interval_ms < self.poll_initial_interval_ms {
+            return fail(
+                "poll_max_interval_ms",
+                "must be at least poll_initial_interval_ms",
+            );
+        }
+        if self.job_max_age_secs == 0 {
+            return fail("job_max_age_secs", "must be greater than 0");
+        }
+        if self.job_lease_ms < 1000 {
+            return fail("job_lease_ms", "must be at least 1000");
+        }
+        if self.job_partitions == 0 || self.job_partitions > 1024 {
+            return fail("job_partitions", "must be between 1 and 1024");
+        }
+        for (key, n) in [
+            ("worker_concurrency", self.worker_concurrency),
+            ("webhook_concurrency", self.webhook_concurrency),
+            ("script_max_chars", self.script_max_chars),
+        ] {
+            if n == 0 {
+                return fail(key, "must be greater than 0");
+            }
+        }
+        for (key, n) in [
+            ("worker_concurrency", self.worker_concurrency),
+            ("webhook_concurrency", self.webhook_concurrency),
+        ] {
+            if n > MAX_CONCURRENCY {
+                return fail(
+                    key,
+                    &format!("must be at most {MAX_CONCURRENCY} (tasks in one worker process; run more workers for more)"),
+                );
+            }
+        }
+        if !self
+            .redis_urls()
+            .all(|url| url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return fail("redis_url", "must start with redis:// or rediss://");
+        }
+        if self.redis_urls().next().is_none() {
+            return fail("redis_url", "must not be empty");
+        }
+        if reqwest::Url::parse(&self.openai_base_url).is_err() {
+            return fail("openai_base_url", "is not a valid URL");
+        }
+        if !self.webhook_url.is_empty() && reqwest::Url::parse(&self.webhook_url).is_err() {
+            return fail("webhook_url", "is not a valid URL");
+        }
+        if let Err(why) = crate::ssrf::UrlGuard::new(&self.webhook_allowed_nets) {
+            return fail("webhook_allowed_nets", &why);
+        }
+        if let Err(why) = crate::webhook::SigningKeys::parse(self.webhook_secret.expose_secret()) {
+            return fail("webhook_secret", &why);
+        }
+        if !self
+            .sora_default_seconds
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            return fail(
+                "sora_default_seconds",
+                "must be a whole number of seconds, or empty",
+            );
+        }
+        if !self.sora_default_size.is_empty()
+            && crate::provider::Frame::parse_size(&self.sora_default_size).is_none()
+        {
+            return fail(
+                "sora_default_size",
+                "must be WIDTHxHEIGHT, e.g. 1280x720, or empty",
+            );
+        }
+        if self.redis_wait_replicas > 0 && self.redis_wait_timeout_ms == 0 {
+            return fail(
+                "redis_wait_timeout_ms",
+                "must be greater than 0 when redis_wait_replicas is set (0 would wait forever)",
+            );
+        }
+        if !matches!(self.submission_unknown_policy.as_str(), "fail" | "resubmit") {
+            return fail(
+                "submission_unknown_policy",
+                "must be \"fail\" or \"resubmit\"",
+            );
+        }
+        if self.idempotency_window_secs == 0 {
+            return fail("idempotency_window_secs", "must be greater than 0");
+        }
+        if self.provider_failure_max_secs == 0 {
+            return fail("provider_failure_max_secs", "must be greater than 0");
+        }
+        if self.sora_model.trim().is_empty() {
+            return fail("sora_model", "must not be empty");
+        }
+        Ok(())
+    }
+
+    pub(super) fn redis_urls(&self) -> impl Iterator<Item = &str> {
+        self.redis_url
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+    }
+}

@@ -1,0 +1,131 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn defaults_match_the_original_system() {
+    let s = Settings::from_sources(None, &env(&[])).unwrap();
+    assert_eq!(s.api.port, 3001);
+    assert_eq!(s.redis.url, "redis://127.0.0.1:6379");
+    assert_eq!(s.openai.base_url, "https://api.openai.com/v1");
+    assert_eq!(s.openai.model, "sora-2");
+    assert_eq!(s.polling.initial_interval, Duration::from_secs(5));
+    assert_eq!(s.polling.max_interval, Duration::from_secs(60));
+    assert_eq!(s.polling.job_max_age, Duration::from_secs(86400));
+    assert_eq!(s.webhooks.url, None);
+    assert_eq!(s.api.auth, Auth::On);
+    assert_eq!(s.providers.submission_unknown, UnknownSubmission::Fail);
+}
+
+#[test]
+fn the_api_is_closed_by_default_and_open_only_on_loopback() {
+    let api_auth = |pairs: &[(&str, &str)]| {
+        Settings::from_sources(None, &env(pairs))
+            .unwrap()
+            .api
+            .requires_keys()
+    };
+    let refused = api_auth(&[]).unwrap_err().to_string();
+    assert!(refused.contains("ADMIN_API_KEY"), "{refused}");
+    assert!(api_auth(&[("ADMIN_API_KEY", "k")]).unwrap());
+    let refused = api_auth(&[("AUTH", "off")]).unwrap_err().to_string();
+    assert!(refused.contains("HOST=127.0.0.1"), "{refused}");
+    for host in ["127.0.0.1", "::1", "localhost"] {
+        assert!(!api_auth(&[("AUTH", "off"), ("HOST", host)]).unwrap());
+    }
+    assert!(Settings::from_sources(None, &env(&[("AUTH", "maybe")])).is_err());
+}
+
+#[test]
+fn original_env_names_override_defaults() {
+    let s = Settings::from_sources(
+        None,
+        &env(&[
+            ("PORT", "4000"),
+            ("WEBHOOK_URL", "http://client.test/hook"),
+            ("WEBHOOK_SECRET", "12345"),
+            ("POLL_INITIAL_INTERVAL_MS", "250"),
+            ("SORA_MODEL", "sora-2-pro"),
+            ("UNRELATED", "not a number"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.api.port, 4000);
+    assert_eq!(s.webhooks.url.as_deref(), Some("http://client.test/hook"));
+    assert_eq!(s.webhooks.secret.expose_secret(), "12345");
+    assert_eq!(s.polling.initial_interval, Duration::from_millis(250));
+    assert_eq!(s.openai.model, "sora-2-pro");
+}
+
+#[test]
+fn a_bad_value_names_its_key() {
+    let err = Settings::from_sources(None, &env(&[("PORT", "eighty")])).unwrap_err();
+    assert!(err.to_string().contains("port"), "{err}");
+    let err = Settings::from_sources(None, &env(&[("POLL_MAX_INTERVAL_MS", "10")])).unwrap_err();
+    assert!(err.to_string().contains("poll_max_interval_ms"), "{err}");
+    let err = Settings::from_sources(None, &env(&[("REDIS_URL", "localhost")])).unwrap_err();
+    assert!(err.to_string().contains("redis_url"), "{err}");
+}
+
+#[test]
+fn several_redis_urls_mean_a_cluster() {
+    let s = Settings::from_sources(
+        None,
+        &env(&[("REDIS_URL", "redis://a:7000, redis://b:7001")]),
+    )
+    .unwrap();
+    assert!(s.redis.is_cluster());
+    assert_eq!(
+        s.redis.urls().collect::<Vec<_>>(),
+        ["redis://a:7000", "redis://b:7001"]
+    );
+    let single = Settings::from_sources(None, &env(&[])).unwrap();
+    assert!(!single.redis.is_cluster());
+}
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    let s = Settings::from_sources(
+        None,
+        &env(&[
+            ("OPENAI_API_KEY", "sk-very-secret"),
+            ("WEBHOOK_SECRET", "whsec-x"),
+        ]),
+    )
+    .unwrap();
+    let shown = format!("{s:?}");
+    assert!(!shown.contains("sk-very-secret") && !shown.contains("whsec-x"));
+}
+
+mod documentation {
+    use super::super::known_keys;
+
+    /// `.env.example` and `docker-compose.yml` are how users set things: neither may forget a key.
+    #[test]
+    fn every_setting_is_listed_in_env_example_and_compose() {
+        let env_example = include_str!("../../../.env.example");
+        let compose = include_str!("../../../docker-compose.yml");
+        for key in known_keys().unwrap() {
+            let name = key.to_ascii_uppercase();
+            assert!(
+                env_example
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{name}="))),
+                ".env.example lacks {name}"
+            );
+            // The compose topology fixes these: the API's in-container address and its one
+            // Redis service.
+            if !["PORT", "HOST", "REDIS_URL", "REDIS_CLUSTER"].contains(&name.as_str()) {
+                assert!(
+                    compose.contains(&format!("{name}: ${{{name}:-")),
+                    "docker-compose.yml lacks {name}"
+                );
+            }
+        }
+    }
+}
