@@ -12,7 +12,8 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use relay_shared::access;
-use relay_shared::job::{field, Job};
+use relay_shared::job::Job;
+use relay_shared::store::layout::field;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;

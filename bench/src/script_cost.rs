@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use relay_shared::job::{JobStatus, NewJob, PollState, ProviderRef, Sample};
-use relay_shared::keys::new_job_id;
+use relay_shared::store::layout::new_job_id;
 use relay_shared::store::{PollCommit, Queue, Store};
 use relay_shared::Settings;
 use serde_json::{json, Value};

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use relay_shared::job::NewJob;
-use relay_shared::keys::new_job_id;
 use relay_shared::provider::{
     Capabilities, Lifecycle, LostSubmission, Output, ProviderError, ProviderJob, VideoProvider,
     VideoRequest,
 };
+use relay_shared::store::layout::new_job_id;
 use relay_shared::store::Store;
 use relay_shared::Settings;
 use relay_worker::Worker;

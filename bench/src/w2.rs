@@ -13,10 +13,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use relay_shared::job::NewJob;
-use relay_shared::keys::new_job_id;
 use relay_shared::provider::{
     Capabilities, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
+use relay_shared::store::layout::new_job_id;
 
 use crate::w1::{memory_done, MEMORY_CAPABILITIES};
 use relay_shared::store::Store;

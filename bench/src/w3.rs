@@ -39,7 +39,7 @@ pub async fn run(redis: &BenchRedis, seconds: u64, connections: u32) -> anyhow::
     let relay_env = [
         (
             "REDIS_KEY_PREFIX",
-            format!("w3-{}", &relay_shared::keys::new_job_id()[..8]),
+            format!("w3-{}", &relay_shared::store::layout::new_job_id()[..8]),
         ),
         ("RUST_LOG", "warn".to_owned()),
     ];

@@ -24,7 +24,7 @@ pub async fn run(redis: &BenchRedis, jobs: usize, workers: usize) -> anyhow::Res
     let relay = [
         (
             "REDIS_KEY_PREFIX",
-            format!("w4-{}", &relay_shared::keys::new_job_id()[..8]),
+            format!("w4-{}", &relay_shared::store::layout::new_job_id()[..8]),
         ),
         ("POLL_INITIAL_INTERVAL_MS", "100".to_owned()),
         ("POLL_MAX_INTERVAL_MS", "1000".to_owned()),

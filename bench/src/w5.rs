@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use relay_shared::job::NewJob;
-use relay_shared::keys::new_job_id;
+use relay_shared::store::layout::new_job_id;
 use relay_shared::store::Store;
 use relay_shared::Settings;
 use serde_json::{json, Value};

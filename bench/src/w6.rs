@@ -107,7 +107,7 @@ async fn relay(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Outcome> {
     let relay_env = [
         (
             "REDIS_KEY_PREFIX",
-            format!("w6-{}", &relay_shared::keys::new_job_id()[..8]),
+            format!("w6-{}", &relay_shared::store::layout::new_job_id()[..8]),
         ),
         ("POLL_INITIAL_INTERVAL_MS", scaled(5_000)),
         ("POLL_MAX_INTERVAL_MS", scaled(60_000)),

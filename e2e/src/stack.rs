@@ -126,8 +126,8 @@ impl Stack {
     }
 
     /// The Redis key layout the stack's processes use.
-    pub fn keys(&self) -> relay_shared::keys::Keyspace {
-        relay_shared::keys::Keyspace::new(
+    pub fn keys(&self) -> relay_shared::store::layout::Keyspace {
+        relay_shared::store::layout::Keyspace::new(
             self.settings.redis.key_prefix.clone(),
             self.settings.redis.partitions,
         )

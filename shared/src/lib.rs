@@ -4,7 +4,6 @@
 pub mod access;
 pub mod config;
 pub mod job;
-pub mod keys;
 pub mod provider;
 pub mod redact;
 pub mod shutdown;

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::DateTime;
-use relay_shared::job::field;
+use relay_shared::store::layout::field;
 use relay_shared::store::Requeued;
 use relay_shared::time::iso8601_from_ms;
 use relay_shared::webhook::{event_id, AttemptEntry, AttemptOutcome};

@@ -8,7 +8,7 @@ use e2e::access::{call, ADMIN};
 use e2e::receiver::{Failing, Receiver};
 use e2e::{eventually, RedisServer, Stack};
 use relay_shared::job::{JobStatus, NewJob, PollState};
-use relay_shared::keys::new_job_id;
+use relay_shared::store::layout::new_job_id;
 use relay_shared::store::{ClaimFields, DeliveryOutcome, PollCommit, Queue, Store};
 use relay_shared::Settings;
 use reqwest::Method;
@@ -402,7 +402,7 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
         .await
         .unwrap();
     let mut conn = redis_conn(&redis.url()).await;
-    let outbox = format!("{}{id}", store.keys().outbox_prefix(0));
+    let outbox = store.keys().outbox(0, &id);
     let (pending, attempts): (String, Option<String>) = redis::cmd("HMGET")
         .arg(&outbox)
         .arg("pending")

@@ -260,7 +260,7 @@ async fn a_job_stored_in_the_layout_before_the_state_field_runs_to_completion() 
     let store = relay_shared::store::Store::connect(&stack.settings).unwrap();
     let client = redis::Client::open(stack.redis.url()).unwrap();
     let mut redis = client.get_multiplexed_async_connection().await.unwrap();
-    let job_id = relay_shared::keys::new_job_id();
+    let job_id = relay_shared::store::layout::new_job_id();
     let keys = store.keys();
     let partition = keys.partition_of(&job_id).unwrap();
     let now = std::time::SystemTime::now()

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use e2e::RedisServer;
 use relay_shared::job::{JobStatus, NewJob, PollState};
-use relay_shared::keys::new_job_id;
+use relay_shared::store::layout::new_job_id;
 use relay_shared::store::{Claim, ClaimFields, Committed, PollCommit, Queue, Store};
 use relay_shared::Settings;
 
@@ -295,7 +295,7 @@ async fn the_script_clock_gives_the_same_milliseconds_as_number_and_as_text() {
     let redis = RedisServer::start();
     let client = redis::Client::open(redis.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let prelude = include_str!("../../../shared/src/scripts/prelude.lua");
+    let prelude = include_str!("../../../shared/src/store/prelude.lua");
     // TIME answered by the test: seconds and microseconds as Redis sends them (no leading zeros).
     let stubbed = format!(
         "local redis = {{call = function() return {{ARGV[1], ARGV[2]}} end}}\n{prelude}\n\

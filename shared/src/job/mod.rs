@@ -6,12 +6,10 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::store::layout::field;
 use crate::time::iso8601_from_ms;
 
-pub mod field;
 mod state;
-
-pub use field::API_FIELDS;
 pub use state::{PollState, ProviderRef, Sample};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]

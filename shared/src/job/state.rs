@@ -148,7 +148,7 @@ impl PollState {
         })
     }
 
-    /// The state of a job stored before `state` existed, from its [`super::field::legacy::POLL_FIELDS`]
+    /// The state of a job stored before `state` existed, from its [`crate::store::layout::field::legacy::POLL_FIELDS`]
     /// values (empty as absent). `None` when it has no status either: there is no such job.
     pub fn from_legacy(values: &[Option<String>]) -> Option<Self> {
         let value = |i: usize| {

@@ -1,31 +1,34 @@
 //! The Redis store: every read and write of jobs, schedules and deliveries goes through here.
 //!
-//! Writes that must be atomic are Lua scripts (`src/scripts/*.lua`, one per file, each headed by its
-//! KEYS, ARGV, result and the invariant it keeps). Each script touches one partition's keys only,
-//! so it runs on Redis Cluster too.
+//! One folder per concept: [`layout`] (the keys and a job's hash fields), [`lease`] (claiming
+//! due items, renewing and handing back claims), [`polls`] (a poll's commit, a submission's
+//! record), [`outbox`] (webhook deliveries and their history), [`jobs`] (jobs as the API sees
+//! them, idempotency keys), [`budget`] (each provider's limits) and [`tenants`]. Writes that must
+//! be atomic are Lua scripts beside the code that calls them (one per file, each headed by its
+//! KEYS, ARGV, result and the invariant it keeps; `scripts.rs` loads them all with the shared
+//! clock prelude). Each script touches one hash slot only, so it runs on Redis Cluster too.
 
 mod backend;
 mod budget;
-mod deliveries;
-mod idempotency;
 mod jobs;
-mod queue;
+pub mod layout;
+mod lease;
+mod outbox;
+mod polls;
 mod scripts;
-mod submissions;
 mod tenants;
 
 use std::time::Duration;
 
 use crate::config::Settings;
-use crate::keys::Keyspace;
 use backend::Backend;
+use layout::Keyspace;
 
 pub use budget::{Admission, CallKind, Pause};
-pub use deliveries::{DeliveryHistory, Requeued};
-pub use idempotency::{Bound, Idempotency};
-pub use jobs::{Created, ForcePoll};
-pub use queue::{Claim, ClaimFields, Claimed, Committed, DeliveryOutcome, PollCommit, Queue};
-pub use submissions::{Settle, Submission};
+pub use jobs::{Bound, Created, ForcePoll, Idempotency};
+pub use lease::{Claim, ClaimFields, Claimed, Queue};
+pub use outbox::{DeliveryHistory, DeliveryOutcome, Requeued};
+pub use polls::{Committed, PollCommit, Settle, Submission};
 pub use tenants::Tenant;
 
 #[derive(Clone, Debug, thiserror::Error)]

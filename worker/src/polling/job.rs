@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use relay_shared::job::{field, JobStatus, PollState};
+use relay_shared::job::{JobStatus, PollState};
 use relay_shared::provider::ProviderError;
+use relay_shared::store::layout::field;
 use relay_shared::store::{CallKind, ClaimFields, Claimed, Committed, PollCommit, Queue};
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;

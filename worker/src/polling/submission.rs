@@ -2,8 +2,9 @@
 //! earlier attempt's outcome is unknown (a crash, a timeout), the lost submission is recovered
 //! first ([`super::recovery`]) and a video found there is adopted instead of creating another.
 
-use relay_shared::job::{field, ProviderRef};
+use relay_shared::job::ProviderRef;
 use relay_shared::provider::{registry, Frame, ProviderError, VideoRequest};
+use relay_shared::store::layout::field;
 use relay_shared::store::{CallKind, Submission};
 use tracing::{debug, error, info, warn};
 

@@ -1,4 +1,4 @@
-//! The Redis key layout.
+//! The Redis key layout, and the fields of a job's hash ([`field`]).
 //!
 //! Jobs are spread over `job_partitions` partitions by their id. Every key of a partition carries
 //! the hash tag `{pN}`, so each Lua script touches a single hash slot and a Redis Cluster spreads
@@ -22,6 +22,8 @@
 //! | `<prefix>:{provider:<name>}:budget` | hash | a provider's request budget and its pauses |
 //! | `<prefix>:{provider:<name>}:in_flight` | zset | jobs running at a provider, under its in-flight cap (`SORA_MAX_IN_FLIGHT` for `openai`) |
 //! | `<prefix>:{provider:<name>}:waiting` | zset | jobs waiting for a slot at a provider, oldest first |
+
+pub mod field;
 
 use uuid::Uuid;
 
@@ -83,6 +85,11 @@ impl Keyspace {
         format!("{}:outbox:", self.tag(partition))
     }
 
+    /// A job's outbox: its undelivered events and their retry state.
+    pub fn outbox(&self, partition: u16, job_id: &str) -> String {
+        format!("{}{job_id}", self.outbox_prefix(partition))
+    }
+
     pub fn events(&self, partition: u16, job_id: &str) -> String {
         format!("{}{job_id}", self.events_prefix(partition))
     }
@@ -101,6 +108,11 @@ impl Keyspace {
 
     pub fn dead_letter_prefix(&self, partition: u16) -> String {
         format!("{}:dead:", self.tag(partition))
+    }
+
+    /// One dead-lettered event of a job.
+    pub fn dead_letter(&self, partition: u16, job_id: &str, seq: u64) -> String {
+        format!("{}{job_id}:{seq}", self.dead_letter_prefix(partition))
     }
 
     /// A provider's request budget and pauses.
@@ -190,6 +202,11 @@ impl Keyspace {
     /// Prefix of API key records (`<prefix><key id>`: the tenant and the key's SHA-256).
     pub fn api_key_prefix(&self) -> String {
         format!("{}:{{tenants}}:key:", self.prefix)
+    }
+
+    /// One API key's record.
+    pub fn api_key(&self, key_id: &str) -> String {
+        format!("{}{key_id}", self.api_key_prefix())
     }
 }
 

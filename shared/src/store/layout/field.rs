@@ -9,7 +9,7 @@ pub const MODEL: &str = "model";
 pub const SECONDS: &str = "seconds";
 pub const SIZE: &str = "size";
 pub const METADATA: &str = "meta";
-/// What every poll reads and most polls change, in one field: a [`super::PollState`].
+/// What every poll reads and most polls change, in one field: a [`crate::job::PollState`].
 pub const STATE: &str = "state";
 pub const VIDEO_URL: &str = "video_url";
 pub const EXPIRES_AT: &str = "expires_at";
@@ -38,7 +38,7 @@ pub mod legacy {
     pub const CREATED: &str = "created";
     pub const INTERVAL: &str = "interval";
     pub const PROGRESS_SINCE: &str = "since";
-    /// What a poll read of such a job, in [`super::super::PollState::from_legacy`]'s order.
+    /// What a poll read of such a job, in [`crate::job::PollState::from_legacy`]'s order.
     pub const POLL_FIELDS: &[&str] = &[
         STATUS,
         PROGRESS,

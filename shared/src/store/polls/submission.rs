@@ -2,8 +2,8 @@
 //! job is submitted), and what became of a submission whose answer was lost — the mark saying
 //! nobody can tell (with its `submissions_unknown` counters) and an operator's decision.
 
-use super::{scripts, Store, StoreResult};
-use crate::job::field;
+use crate::store::layout::field;
+use crate::store::{scripts, Store, StoreResult};
 
 /// A job's submission: its prompt and the optional parameters of the create request.
 #[derive(Clone, Debug)]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use redis::AsyncCommands;
 
-use super::{scripts, Store, StoreError, StoreResult};
+use crate::store::{scripts, Store, StoreError, StoreResult};
 
 /// A job's events (`seq -> (body, created ms)`), its attempt log (JSON entries, oldest first),
 /// the events still waiting in its outbox and those in the dead letters.
@@ -58,7 +58,7 @@ impl Store {
         let attempts: Vec<String> = conn
             .lrange(self.keys.attempt_log(partition, job_id), 0, -1)
             .await?;
-        let outbox = format!("{}{job_id}", self.keys.outbox_prefix(partition));
+        let outbox = self.keys.outbox(partition, job_id);
         let pending: Option<String> = conn.hget(outbox, "pending").await?;
         let mut history = DeliveryHistory {
             attempts,
@@ -99,13 +99,10 @@ impl Store {
         let mut conn = self.conn().await?;
         let done: i64 = scripts::REQUEUE
             .key(keys.deliveries(partition))
-            .key(format!("{}{job_id}", keys.outbox_prefix(partition)))
+            .key(keys.outbox(partition, job_id))
             .key(keys.events(partition, job_id))
             .key(keys.dead_letters(partition))
-            .key(format!(
-                "{}{job_id}:{seq}",
-                keys.dead_letter_prefix(partition)
-            ))
+            .key(keys.dead_letter(partition, job_id, seq))
             .key(keys.stats(partition))
             .key(keys.job(partition, job_id))
             .arg(job_id)

@@ -5,7 +5,7 @@
 
 use redis::AsyncCommands;
 
-use super::{Store, StoreResult};
+use crate::store::{Store, StoreResult};
 
 /// The job an idempotency key is already bound to, and the fingerprint of the request that bound it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl Store {
             Some(i) => self
                 .keys
                 .new_job_id_in(self.keys.idempotency_partition(i.scope, i.key)),
-            None => crate::keys::new_job_id(),
+            None => crate::store::layout::new_job_id(),
         }
     }
 

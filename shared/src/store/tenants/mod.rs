@@ -67,7 +67,7 @@ impl Store {
     pub async fn revoke_key(&self, tenant_id: &str, key_id: &str) -> StoreResult<bool> {
         let mut conn = self.conn().await?;
         let revoked: i64 = scripts::REVOKE_KEY
-            .key(format!("{}{key_id}", self.keys.api_key_prefix()))
+            .key(self.keys.api_key(key_id))
             .key(self.keys.tenant_keys(tenant_id))
             .arg(tenant_id)
             .arg(key_id)
@@ -83,7 +83,7 @@ impl Store {
         };
         let mut conn = self.conn().await?;
         let (tenant, hash): (Option<String>, Option<String>) = redis::cmd("HMGET")
-            .arg(format!("{}{key_id}", self.keys.api_key_prefix()))
+            .arg(self.keys.api_key(key_id))
             .arg("tenant")
             .arg("hash")
             .query_async(&mut conn)

@@ -4,9 +4,13 @@ use std::collections::HashMap;
 
 use redis::{self, AsyncCommands};
 
-use super::idempotency::{Bound, Idempotency};
+mod idempotency;
+
+pub use idempotency::{Bound, Idempotency};
+
+use super::layout::field::{self, API_FIELDS};
 use super::{scripts, Store, StoreError, StoreResult};
-use crate::job::{field, Job, NewJob, Stats, API_FIELDS};
+use crate::job::{Job, NewJob, Stats};
 
 /// Wake-up tokens kept at most: enough to wake every idle worker of a large deployment.
 const WAKE_BACKLOG: isize = 64;

@@ -1,0 +1,96 @@
+//! Each job's outbox of undelivered webhook events, as the delivery loop works it: the head
+//! event of a claimed outbox, and the outcome of one attempt at it (`finish_delivery.lua`:
+//! delivered, retry later, or dead letter). What operators ask of deliveries: [`history`].
+
+mod history;
+
+use std::time::Duration;
+
+pub use history::{DeliveryHistory, Requeued};
+
+use super::{scripts, Store, StoreError, StoreResult};
+
+/// What became of one delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Delivered,
+    Retry {
+        after: Duration,
+        /// The receiver asked for this wait (`Retry-After`): it holds for whatever event of the
+        /// job comes next, where a wait of our own backoff belongs to the event that failed.
+        asked_by_receiver: bool,
+    },
+    /// Given up: the event moves to the dead letters.
+    Dead {
+        error: String,
+    },
+}
+
+impl Store {
+    /// The head event of each claimed outbox: its body and creation time (Redis ms).
+    pub async fn outbox_events(
+        &self,
+        heads: &[(u16, &str, u64)],
+    ) -> StoreResult<Vec<Option<(String, i64)>>> {
+        let conn = self.conn().await?;
+        let reads = heads.iter().map(|&(partition, job_id, seq)| {
+            let key = self.keys.outbox(partition, job_id);
+            let mut conn = conn.clone();
+            async move {
+                let (body, created): (Option<String>, Option<i64>) = redis::cmd("HMGET")
+                    .arg(key)
+                    .arg(format!("e:{seq}"))
+                    .arg(format!("c:{seq}"))
+                    .query_async(&mut conn)
+                    .await?;
+                Ok::<_, StoreError>(body.map(|b| (b, created.unwrap_or(0))))
+            }
+        });
+        futures_util::future::try_join_all(reads).await
+    }
+
+    /// Records the outcome of one attempt to deliver a job's head event. False when the claim
+    /// was lost.
+    pub async fn finish_delivery(
+        &self,
+        partition: u16,
+        job_id: &str,
+        token: &str,
+        seq: u64,
+        outcome: &DeliveryOutcome,
+        log_entry: &str,
+    ) -> StoreResult<bool> {
+        let (set, outbox) = (
+            self.keys.deliveries(partition),
+            self.keys.outbox(partition, job_id),
+        );
+        let (verdict, delay, error, hold) = match outcome {
+            DeliveryOutcome::Delivered => ("ok", 0, "", false),
+            DeliveryOutcome::Retry {
+                after,
+                asked_by_receiver,
+            } => ("retry", after.as_millis() as u64, "", *asked_by_receiver),
+            DeliveryOutcome::Dead { error } => ("dead", 0, error.as_str(), false),
+        };
+        let mut conn = self.conn().await?;
+        let done: i64 = scripts::FINISH_DELIVERY
+            .key(set)
+            .key(outbox)
+            .key(self.keys.dead_letters(partition))
+            .key(self.keys.stats(partition))
+            .key(self.keys.attempt_log(partition, job_id))
+            .arg(job_id)
+            .arg(token)
+            .arg(seq)
+            .arg(verdict)
+            .arg(delay)
+            .arg(self.keys.dead_letter_prefix(partition))
+            .arg(error)
+            .arg(self.job_lifetime_secs)
+            .arg(log_entry)
+            .arg(if hold { "1" } else { "0" })
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(done == 1)
+    }
+}
