@@ -77,7 +77,7 @@ pub async fn run(redis: &BenchRedis, cost: ScriptCost) -> anyhow::Result<Value> 
                 let stored = item.values[0]
                     .as_deref()
                     .and_then(PollState::decode)
-                    .ok_or_else(|| anyhow::anyhow!("job {} has no readable state", item.id))?;
+                    .ok_or_else(|| anyhow::anyhow!("job {} has no readable state", item.job))?;
                 let state = PollState {
                     status: JobStatus::Processing,
                     progress: (stored.progress + 1).min(99),
@@ -93,7 +93,7 @@ pub async fn run(redis: &BenchRedis, cost: ScriptCost) -> anyhow::Result<Value> 
                     ..stored.clone()
                 };
                 Ok(PollCommit {
-                    job_id: item.id.clone(),
+                    job: item.job.clone(),
                     token: token.clone(),
                     next_poll: Some(Duration::ZERO),
                     claimed_status: stored.status,

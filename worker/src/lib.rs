@@ -156,7 +156,7 @@ impl Worker {
             round
                 .items
                 .into_iter()
-                .map(|(p, item)| self.poll_job(p, item, &round.token, round.now_ms)),
+                .map(|item| self.poll_job(item, &round.token, round.now_ms)),
         )
         .await;
         let mut deliveries = Claimer::new(Queue::Deliveries, delivery::CLAIM_FIELDS, self.lease());

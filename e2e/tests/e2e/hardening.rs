@@ -9,7 +9,7 @@ use e2e::receiver::{Failing, Receiver};
 use e2e::{eventually, RedisServer, Stack};
 use relay_shared::job::{JobStatus, NewJob, PollState};
 use relay_shared::store::layout::new_job_id;
-use relay_shared::store::{ClaimFields, DeliveryOutcome, PollCommit, Queue, Store};
+use relay_shared::store::{ClaimFields, DeliveryOutcome, JobRef, PollCommit, Queue, Store};
 use relay_shared::Settings;
 use reqwest::Method;
 use serde_json::json;
@@ -322,7 +322,7 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
         }
     };
     let poll = |token: &str, status: JobStatus, progress: u8, claimed: JobStatus| PollCommit {
-        job_id: id.clone(),
+        job: JobRef::new(0, id.clone()),
         token: token.into(),
         next_poll: Some(Duration::ZERO),
         claimed_status: claimed,
@@ -344,7 +344,7 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
     // A first status change is delivered; then a progress event fails for an hour of retries.
     claim_job("a").await;
     store
-        .commit_poll(0, &poll("a", JobStatus::Processing, 10, JobStatus::Queued))
+        .commit_poll(&poll("a", JobStatus::Processing, 10, JobStatus::Queued))
         .await
         .unwrap();
     let deliveries = ClaimFields::new(&["pending"]);
@@ -355,15 +355,18 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
         .unwrap();
     assert_eq!(head.items.len(), 1);
     store
-        .finish_delivery(0, &id, "d1", 1, &DeliveryOutcome::Delivered, "")
+        .finish_delivery(
+            &JobRef::new(0, id.clone()),
+            "d1",
+            1,
+            &DeliveryOutcome::Delivered,
+            "",
+        )
         .await
         .unwrap();
     claim_job("b").await;
     store
-        .commit_poll(
-            0,
-            &poll("b", JobStatus::Processing, 20, JobStatus::Processing),
-        )
+        .commit_poll(&poll("b", JobStatus::Processing, 20, JobStatus::Processing))
         .await
         .unwrap();
     for attempt in 0..3 {
@@ -376,8 +379,7 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
         let wait = if attempt == 2 { 3_600_000 } else { 0 };
         store
             .finish_delivery(
-                0,
-                &id,
+                &JobRef::new(0, id.clone()),
                 &token,
                 2,
                 &DeliveryOutcome::Retry {
@@ -392,13 +394,10 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
     // The video completes: its event supersedes the failing progress event.
     claim_job("c").await;
     store
-        .commit_poll(
-            0,
-            &PollCommit {
-                next_poll: None,
-                ..poll("c", JobStatus::Completed, 100, JobStatus::Processing)
-            },
-        )
+        .commit_poll(&PollCommit {
+            next_poll: None,
+            ..poll("c", JobStatus::Completed, 100, JobStatus::Processing)
+        })
         .await
         .unwrap();
     let mut conn = redis_conn(&redis.url()).await;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use e2e::RedisServer;
 use relay_shared::job::{JobStatus, NewJob, PollState};
 use relay_shared::store::layout::new_job_id;
-use relay_shared::store::{Claim, ClaimFields, Committed, PollCommit, Queue, Store};
+use relay_shared::store::{Claim, ClaimFields, Committed, JobRef, PollCommit, Queue, Store};
 use relay_shared::Settings;
 
 fn store(redis: &RedisServer, partitions: &str) -> Store {
@@ -48,7 +48,7 @@ async fn claim_jobs(
 
 fn commit(job_id: &str, token: &str) -> PollCommit {
     PollCommit {
-        job_id: job_id.to_owned(),
+        job: JobRef::new(0, job_id),
         token: token.into(),
         next_poll: Some(Duration::from_secs(60)),
         claimed_status: JobStatus::Queued,
@@ -132,13 +132,10 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
         (!claim.items.is_empty()).then_some(claim)
     })
     .await;
-    assert_eq!(taken_over.items[0].id, id);
+    assert_eq!(taken_over.items[0].job.id, id);
 
     assert_eq!(
-        store
-            .commit_poll(0, &commit(&id, "worker-a.1"))
-            .await
-            .unwrap(),
+        store.commit_poll(&commit(&id, "worker-a.1")).await.unwrap(),
         Committed::Fenced
     );
     assert_eq!(
@@ -147,10 +144,7 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
         "the stale write was refused"
     );
     assert_eq!(
-        store
-            .commit_poll(0, &commit(&id, "worker-b.2"))
-            .await
-            .unwrap(),
+        store.commit_poll(&commit(&id, "worker-b.2")).await.unwrap(),
         Committed::Stored { event_seq: Some(1) }
     );
     let job = store.job(&id).await.unwrap().unwrap();
@@ -168,9 +162,12 @@ async fn a_claimed_job_is_hidden_for_its_lease_and_its_claimer_alone_may_commit(
         )
         .await
         .unwrap();
-    assert_eq!(deliveries.items[0].id, id, "the job's outbox is due");
+    assert_eq!(deliveries.items[0].job.id, id, "the job's outbox is due");
     assert_eq!(deliveries.items[0].values, [Some("1".to_owned())]);
-    let events = store.outbox_events(&[(0, &id, 1)]).await.unwrap();
+    let events = store
+        .outbox_events(&[(&JobRef::new(0, id.clone()), 1)])
+        .await
+        .unwrap();
     assert_eq!(events[0].as_ref().unwrap().0, "{}");
 }
 
@@ -189,7 +186,7 @@ async fn claims_take_due_jobs_in_due_order_and_only_up_to_the_limit() {
         tokio::time::sleep(Duration::from_millis(2)).await; // distinct due times
     }
     let claim = claim_jobs(&store, 0, 3, Duration::from_secs(30), "t.1").await;
-    let claimed: Vec<&str> = claim.items.iter().map(|i| i.id.as_str()).collect();
+    let claimed: Vec<&str> = claim.items.iter().map(|i| i.job.id.as_str()).collect();
     assert_eq!(
         claimed,
         ids[..3].iter().map(String::as_str).collect::<Vec<_>>()
@@ -283,7 +280,11 @@ async fn a_group_commit_stores_each_job_on_its_own_and_fences_only_the_stale_one
         relay_shared::store::ForcePoll::Scheduled(_)
     ));
     let again = claim_jobs(&store, 0, 10, lease, "worker-b.2").await;
-    let again: Vec<&str> = again.items.iter().map(|item| item.id.as_str()).collect();
+    let again: Vec<&str> = again
+        .items
+        .iter()
+        .map(|item| item.job.id.as_str())
+        .collect();
     assert_eq!(again, [ids[0].as_str()]);
 }
 

@@ -26,6 +26,7 @@ use layout::Keyspace;
 
 pub use budget::{Admission, CallKind, Pause};
 pub use jobs::{Bound, Created, ForcePoll, Idempotency};
+pub use layout::JobRef;
 pub use lease::{Claim, ClaimFields, Claimed, Queue};
 pub use outbox::{DeliveryHistory, DeliveryOutcome, Requeued};
 pub use polls::{Committed, PollCommit, Settle, Submission};

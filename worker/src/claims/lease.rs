@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use relay_shared::store::Queue;
+use relay_shared::store::{JobRef, Queue};
 use tracing::{info, warn};
 
 use crate::Worker;
 
-pub(crate) type Key = (Queue, u16, String);
+pub(crate) type Key = (Queue, JobRef);
 
 /// The claims this process holds right now.
 #[derive(Default)]
@@ -39,14 +39,8 @@ impl Held {
         self.claims.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn track(
-        self: &Arc<Self>,
-        queue: Queue,
-        partition: u16,
-        id: &str,
-        token: Arc<str>,
-    ) -> Tracked {
-        let key = (queue, partition, id.to_owned());
+    pub fn track(self: &Arc<Self>, queue: Queue, item: &JobRef, token: Arc<str>) -> Tracked {
+        let key = (queue, item.clone());
         self.lock().insert(key.clone(), token);
         Tracked {
             registry: self.clone(),
@@ -69,8 +63,7 @@ impl Worker {
     pub(crate) async fn holding_lease<T>(
         &self,
         queue: Queue,
-        partition: u16,
-        id: &str,
+        item: &JobRef,
         token: &str,
         work: impl Future<Output = T>,
     ) -> T {
@@ -82,10 +75,10 @@ impl Worker {
             tokio::select! {
                 output = &mut work => return output,
                 _ = renewals.tick() => {
-                    match self.inner.store.renew(queue, partition, id, token, lease).await {
+                    match self.inner.store.renew(queue, item, token, lease).await {
                         Ok(true) => {}
-                        Ok(false) => warn!(item = id, "lease lost while working; the result will be refused"),
-                        Err(e) => warn!(item = id, "could not renew lease: {e}"),
+                        Ok(false) => warn!(%item, "lease lost while working; the result will be refused"),
+                        Err(e) => warn!(%item, "could not renew lease: {e}"),
                     }
                 }
             }
@@ -103,17 +96,12 @@ impl Worker {
             return;
         }
         let mut released = 0;
-        for ((queue, partition, id), token) in held {
-            match self
-                .inner
-                .store
-                .release(queue, partition, &id, &token)
-                .await
-            {
+        for ((queue, item), token) in held {
+            match self.inner.store.release(queue, &item, &token).await {
                 Ok(true) => released += 1,
                 Ok(false) => {}
                 Err(e) => {
-                    warn!(item = %id, "could not hand back (its lease will expire instead): {e}")
+                    warn!(%item, "could not hand back (its lease will expire instead): {e}")
                 }
             }
         }

@@ -11,7 +11,7 @@ pub struct Round {
     pub token: String,
     /// Redis time at the last claim call of the round.
     pub now_ms: i64,
-    pub items: Vec<(u16, Claimed)>,
+    pub items: Vec<Claimed>,
     /// Until the earliest due item over all partitions; `None` when every queue is empty.
     pub next_due_in: Option<Duration>,
 }
@@ -74,9 +74,7 @@ impl Claimer {
                     round.next_due_in = Some(round.next_due_in.map_or(wait, |w| w.min(wait)));
                 }
                 let full = claim.items.len() == batch;
-                round
-                    .items
-                    .extend(claim.items.into_iter().map(|item| (partition, item)));
+                round.items.extend(claim.items);
                 if !full {
                     break;
                 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::{stream, StreamExt};
 use rand::Rng;
 use relay_shared::redact;
-use relay_shared::store::{ClaimFields, Claimed, DeliveryOutcome, Queue};
+use relay_shared::store::{ClaimFields, Claimed, DeliveryOutcome, JobRef, Queue};
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::{AttemptEntry, AttemptOutcome, Whose};
 use tokio::sync::OwnedSemaphorePermit;
@@ -23,8 +23,7 @@ pub const CLAIM_FIELDS: ClaimFields = ClaimFields::new(&["pending", "attempts", 
 
 /// One claimed outbox and its head event.
 struct Head {
-    partition: u16,
-    job: String,
+    job: JobRef,
     seq: u64,
     attempts: u32,
     /// The job's own webhook URL, if it has one.
@@ -38,19 +37,18 @@ impl Worker {
     /// holds one delivery slot per item, each given back as soon as its item is done.
     pub(crate) async fn deliver_batch(
         &self,
-        items: Vec<(u16, Claimed)>,
+        items: Vec<Claimed>,
         token: &str,
         now_ms: i64,
         mut slots: Option<OwnedSemaphorePermit>,
     ) -> usize {
         let heads: Vec<Head> = items
             .into_iter()
-            .map(|(partition, item)| {
+            .map(|item| {
                 let mut values = item.values.into_iter().map(Option::unwrap_or_default);
                 let pending = values.next().unwrap_or_default();
                 Head {
-                    partition,
-                    job: item.id,
+                    job: item.job,
                     seq: pending
                         .split(' ')
                         .next()
@@ -62,10 +60,7 @@ impl Worker {
                 }
             })
             .collect();
-        let keys: Vec<(u16, &str, u64)> = heads
-            .iter()
-            .map(|h| (h.partition, h.job.as_str(), h.seq))
-            .collect();
+        let keys: Vec<(&JobRef, u64)> = heads.iter().map(|h| (&h.job, h.seq)).collect();
         let events = match self.inner.store.outbox_events(&keys).await {
             Ok(events) => events,
             Err(e) => {
@@ -178,12 +173,12 @@ impl Worker {
         let attempt = self.inner.webhooks.send(
             destination,
             tenant_keys.as_deref(),
-            &head.job,
+            &head.job.id,
             head.seq,
             body,
         );
         let sent = self
-            .holding_lease(Queue::Deliveries, head.partition, &head.job, token, attempt)
+            .holding_lease(Queue::Deliveries, &head.job, token, attempt)
             .await;
         let took = started.elapsed();
         let failure = match sent {
@@ -261,7 +256,7 @@ impl Worker {
         let store = &self.inner.store;
         let entry = entry.map(AttemptEntry::to_json).unwrap_or_default();
         match store
-            .finish_delivery(head.partition, &head.job, token, head.seq, outcome, &entry)
+            .finish_delivery(&head.job, token, head.seq, outcome, &entry)
             .await
         {
             Ok(true) => {}

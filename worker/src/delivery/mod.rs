@@ -37,11 +37,11 @@ impl Worker {
                 let tracked: Vec<_> = round
                     .items
                     .iter()
-                    .map(|(p, item)| {
+                    .map(|item| {
                         worker
                             .inner
                             .held
-                            .track(Queue::Deliveries, *p, &item.id, token.clone())
+                            .track(Queue::Deliveries, &item.job, token.clone())
                     })
                     .collect();
                 let worker = worker.clone();

@@ -36,7 +36,6 @@ pub struct Committer {
 }
 
 struct Pending {
-    partition: u16,
     commit: PollCommit,
     reply: oneshot::Sender<StoreResult<Committed>>,
 }
@@ -50,18 +49,10 @@ impl Committer {
     }
 
     /// Commits one poll's outcome with whatever other commits are ready at the same time.
-    pub async fn commit(
-        &self,
-        partition: u16,
-        commit: PollCommit,
-    ) -> Result<Committed, CommitError> {
+    pub async fn commit(&self, commit: PollCommit) -> Result<Committed, CommitError> {
         let (reply, answer) = oneshot::channel();
         self.waiting
-            .send(Pending {
-                partition,
-                commit,
-                reply,
-            })
+            .send(Pending { commit, reply })
             .map_err(|_| CommitError::Stopped)?;
         Ok(answer.await.map_err(|_| CommitError::Stopped)??)
     }
@@ -82,7 +73,9 @@ async fn run(store: Store, mut queue: mpsc::UnboundedReceiver<Pending>) {
         }
         let mut by_partition: BTreeMap<u16, (Vec<PollCommit>, Vec<_>)> = BTreeMap::new();
         for pending in batch.drain(..) {
-            let (commits, replies) = by_partition.entry(pending.partition).or_default();
+            let (commits, replies) = by_partition
+                .entry(pending.commit.job.partition)
+                .or_default();
             commits.push(pending.commit);
             replies.push(pending.reply);
         }

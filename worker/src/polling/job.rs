@@ -6,7 +6,7 @@ use std::time::Duration;
 use relay_shared::job::{JobStatus, PollState};
 use relay_shared::provider::ProviderError;
 use relay_shared::store::layout::field;
-use relay_shared::store::{CallKind, ClaimFields, Claimed, Committed, PollCommit, Queue};
+use relay_shared::store::{CallKind, ClaimFields, Claimed, Committed, JobRef, PollCommit, Queue};
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
 use tracing::{debug, error, info, warn};
@@ -25,7 +25,7 @@ pub const CLAIM_FIELDS: ClaimFields = ClaimFields {
 };
 
 pub(super) struct ClaimedJob {
-    pub id: String,
+    pub job: JobRef,
     /// The poll state the claim read.
     pub claimed: PollState,
     /// Read from the fields of a job stored before `state` existed: its commit stores `state`.
@@ -53,7 +53,7 @@ impl ClaimedJob {
             provider_job: claimed.provider_job.clone(),
         };
         Some(Self {
-            id: item.id,
+            job: item.job,
             claimed,
             old_layout,
             state,
@@ -79,9 +79,9 @@ impl ClaimedJob {
 impl Worker {
     /// Polls one claimed job and commits the result. Errors are logged; the job's lease makes it
     /// due again if nothing could be committed.
-    pub(crate) async fn poll_job(&self, partition: u16, item: Claimed, token: &str, now_ms: i64) {
+    pub(crate) async fn poll_job(&self, item: Claimed, token: &str, now_ms: i64) {
         let settings = &self.inner.settings;
-        let id = item.id.clone();
+        let id = item.job.clone();
         let Some(job) = ClaimedJob::parse(item, settings.polling.initial_interval) else {
             error!(job = %id, "unreadable job state; the job is left to its lease");
             return;
@@ -89,14 +89,13 @@ impl Worker {
         let asked = self
             .holding_lease(
                 Queue::Jobs,
-                partition,
-                &job.id,
+                &job.job,
                 token,
-                self.ask_provider(partition, &job, token, now_ms),
+                self.ask_provider(&job, token, now_ms),
             )
             .await;
         let Some((outcome, provider)) = asked else {
-            warn!(job = %job.id, "claim lost before submitting; another worker owns the job now");
+            warn!(job = %job.job, "claim lost before submitting; another worker owns the job now");
             return;
         };
         // A create the provider certainly refused leaves nothing to look for on the next try.
@@ -112,7 +111,7 @@ impl Worker {
         let has_receiver = job.claimed.own_webhook || settings.webhooks.url.is_some();
         let webhook_body = (next.changed && has_receiver).then(|| {
             WebhookEvent {
-                job_id: &job.id,
+                job_id: &job.job.id,
                 sora_job_id: next.state.provider_job.as_ref().map(|p| p.id.as_str()),
                 status: next.state.status,
                 progress: next.state.progress,
@@ -141,7 +140,7 @@ impl Worker {
             fields.push((field::ERROR, message.clone()));
         }
         let commit = PollCommit {
-            job_id: job.id.clone(),
+            job: job.job.clone(),
             token: token.into(),
             next_poll: next.next_poll,
             claimed_status: job.state.status,
@@ -151,7 +150,7 @@ impl Worker {
             webhook_body,
             fields,
         };
-        match self.committer().commit(partition, commit).await {
+        match self.committer().commit(commit).await {
             Ok(Committed::Stored { event_seq }) => {
                 if event_seq.is_some() {
                     self.inner.deliveries_waiting.notify_one();
@@ -159,17 +158,17 @@ impl Worker {
                 let is_final = next.next_poll.is_none();
                 match provider {
                     Some(p) if next.state.provider_job.is_some() || is_final => {
-                        p.gate.account(&job.id, is_final, now_ms).await
+                        p.gate.account(&job.job.id, is_final, now_ms).await
                     }
-                    None if is_final => self.leave_every_line(&job.id).await,
+                    None if is_final => self.leave_every_line(&job.job.id).await,
                     _ => {}
                 }
             }
             Ok(Committed::Fenced) => {
-                warn!(job = %job.id, "claim lost before commit (lease ran out); another worker owns the job now")
+                warn!(job = %job.job, "claim lost before commit (lease ran out); another worker owns the job now")
             }
             Err(e) => {
-                error!(job = %job.id, "could not store poll result, the job will be polled again when its lease ends: {e}")
+                error!(job = %job.job, "could not store poll result, the job will be polled again when its lease ends: {e}")
             }
         }
     }
@@ -179,7 +178,6 @@ impl Worker {
     /// provider asked (none when none could be).
     async fn ask_provider(
         &self,
-        partition: u16,
         job: &ClaimedJob,
         token: &str,
         now_ms: i64,
@@ -194,7 +192,7 @@ impl Worker {
             return Some((Outcome::Expired { max_age }, provider));
         }
         let Some(video) = &job.state.provider_job else {
-            return self.submit(partition, job, token, now_ms).await;
+            return self.submit(job, token, now_ms).await;
         };
         let Some(provider) = self.provider(&video.provider) else {
             let missing = ProviderError::unavailable(format!(
@@ -214,13 +212,13 @@ impl Worker {
                 lifecycle: seen.lifecycle,
             }),
             Err(e) => {
-                warn!(job = %job.id, "provider poll of {} failed: {e}", video.id);
+                warn!(job = %job.job, "provider poll of {} failed: {e}", video.id);
                 gate.note_error(&e).await;
                 Outcome::RetrieveFailed(e)
             }
         };
         Some((
-            self.confirm_content(&job.id, provider, outcome).await,
+            self.confirm_content(&job.job.id, provider, outcome).await,
             Some(provider),
         ))
     }
@@ -243,16 +241,16 @@ fn log_transition(job: &ClaimedJob, next: &JobState, error: Option<&str>) {
         return; // only the provider id is new: "Submitted to provider" said it
     }
     info!(
-        job = %job.id,
+        job = %job.job,
         "   Status: {} → {} (Progress: {}% → {}%) [{video}]",
         job.state.status, next.status, job.state.progress, next.progress
     );
     match next.status {
-        JobStatus::Completed => info!(job = %job.id, "✅ Video job completed: {video}"),
+        JobStatus::Completed => info!(job = %job.job, "✅ Video job completed: {video}"),
         JobStatus::Failed => {
-            info!(job = %job.id, "❌ Video job failed: {video} - {}", error.unwrap_or("unknown error"))
+            info!(job = %job.job, "❌ Video job failed: {video} - {}", error.unwrap_or("unknown error"))
         }
-        JobStatus::Timeout => info!(job = %job.id, "⏱️ Video job timed out: {video}"),
+        JobStatus::Timeout => info!(job = %job.job, "⏱️ Video job timed out: {video}"),
         _ => {}
     }
 }

@@ -60,16 +60,15 @@ impl Worker {
             |worker, round, mut permits, running| {
                 info!("🔄 Polling {} job(s)...", round.items.len());
                 let token: Arc<str> = round.token.into();
-                for (partition, item) in round.items {
+                for item in round.items {
                     let permit = permits.split(1).expect("one slot per claimed item");
-                    let tracked =
-                        worker
-                            .inner
-                            .held
-                            .track(Queue::Jobs, partition, &item.id, token.clone());
+                    let tracked = worker
+                        .inner
+                        .held
+                        .track(Queue::Jobs, &item.job, token.clone());
                     let (worker, token) = (worker.clone(), token.clone());
                     running.spawn(async move {
-                        worker.poll_job(partition, item, &token, round.now_ms).await;
+                        worker.poll_job(item, &token, round.now_ms).await;
                         drop((permit, tracked));
                     });
                 }

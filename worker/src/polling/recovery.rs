@@ -17,7 +17,7 @@
 use relay_shared::config::UnknownSubmission;
 use relay_shared::job::ProviderRef;
 use relay_shared::provider::{LostSubmission, ProviderError};
-use relay_shared::store::{CallKind, Settle, Submission};
+use relay_shared::store::{CallKind, JobRef, Settle, Submission};
 use tracing::{info, warn};
 
 use super::transition::{Answer, Outcome};
@@ -38,8 +38,7 @@ pub(crate) enum Recovery {
 
 /// The claimed job a recovery works on.
 pub(crate) struct Lost<'a> {
-    pub partition: u16,
-    pub job_id: &'a str,
+    pub job: &'a JobRef,
     pub token: &'a str,
     pub intent_ms: i64,
 }
@@ -53,7 +52,7 @@ impl Worker {
         submission: &Submission,
         now_ms: i64,
     ) -> Option<Recovery> {
-        let job = lost.job_id;
+        let job = lost.job.id.as_str();
         let unavailable = |message: String| {
             Some(Recovery::Settled(Outcome::CreateFailed(
                 ProviderError::unavailable(message),
@@ -150,7 +149,7 @@ impl Worker {
         let since = match unknown {
             Some(since) => since,
             None => match store
-                .mark_submission_unknown(lost.partition, job, lost.token, Some(now_ms))
+                .mark_submission_unknown(lost.job, lost.token, Some(now_ms))
                 .await
             {
                 Ok(true) => now_ms,
@@ -184,12 +183,12 @@ impl Worker {
         match self
             .inner
             .store
-            .mark_submission_unknown(lost.partition, lost.job_id, lost.token, None)
+            .mark_submission_unknown(lost.job, lost.token, None)
             .await
         {
             Ok(cleared) => cleared,
             Err(e) => {
-                warn!(job = lost.job_id, "could not clear the unknown-submission mark ({e}); the job is decided again when its lease ends");
+                warn!(job = %lost.job, "could not clear the unknown-submission mark ({e}); the job is decided again when its lease ends");
                 false
             }
         }

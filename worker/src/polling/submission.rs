@@ -19,7 +19,6 @@ impl Worker {
     /// asked (none when the job's provider is not configured here).
     pub(super) async fn submit(
         &self,
-        partition: u16,
         job: &ClaimedJob,
         token: &str,
         now_ms: i64,
@@ -27,7 +26,7 @@ impl Worker {
         let store = &self.inner.store;
         let unavailable =
             |message: String| Some(Outcome::CreateFailed(ProviderError::unavailable(message)));
-        let submission = match store.submission(partition, &job.id).await {
+        let submission = match store.submission(&job.job).await {
             Ok(Some(submission)) => submission,
             Ok(None) => {
                 return unavailable("the job's prompt is missing".into()).map(|o| (o, None))
@@ -45,10 +44,10 @@ impl Worker {
             .map(|o| (o, None));
         };
         let outcome = self
-            .submit_to(provider, partition, job, &submission, token, now_ms)
+            .submit_to(provider, job, &submission, token, now_ms)
             .await?;
         Some((
-            self.confirm_content(&job.id, provider, outcome).await,
+            self.confirm_content(&job.job.id, provider, outcome).await,
             Some(provider),
         ))
     }
@@ -56,7 +55,6 @@ impl Worker {
     async fn submit_to(
         &self,
         provider: &GatedProvider,
-        partition: u16,
         job: &ClaimedJob,
         submission: &Submission,
         token: &str,
@@ -66,14 +64,13 @@ impl Worker {
         let gate = &provider.gate;
         let unavailable =
             |message: String| Some(Outcome::CreateFailed(ProviderError::unavailable(message)));
-        if let Err(wait) = gate.admit(&job.id, job.claimed.created_ms).await {
-            debug!(job = %job.id, "waiting for a slot at {}", provider.provider.name);
+        if let Err(wait) = gate.admit(&job.job.id, job.claimed.created_ms).await {
+            debug!(job = %job.job, "waiting for a slot at {}", provider.provider.name);
             return Some(Outcome::Deferred(wait));
         }
         if let Some(intent_ms) = submission.submit_at_ms {
             let lost = Lost {
-                partition,
-                job_id: &job.id,
+                job: &job.job,
                 token,
                 intent_ms,
             };
@@ -90,7 +87,7 @@ impl Worker {
         }
         let intent = now_ms.to_string();
         match store
-            .set_claimed(partition, &job.id, token, &[(field::SUBMIT_AT, &intent)])
+            .set_claimed(&job.job, token, &[(field::SUBMIT_AT, &intent)])
             .await
         {
             Ok(true) => {}
@@ -101,11 +98,11 @@ impl Worker {
         if let Err(e) = store.replicated().await {
             return unavailable(format!("the submission intent is not safe yet: {e}"));
         }
-        let request = request_for(provider, &job.id, submission);
+        let request = request_for(provider, &job.job.id, submission);
         let name = provider.provider.name;
         Some(match provider.provider.adapter.create(&request).await {
             Ok(created) => {
-                info!(job = %job.id, "🎬 Submitted to provider {name}: {}", created.id);
+                info!(job = %job.job, "🎬 Submitted to provider {name}: {}", created.id);
                 Outcome::Video(Answer {
                     video: ProviderRef::new(name, &created.id),
                     lifecycle: created.lifecycle,
@@ -114,9 +111,9 @@ impl Worker {
             Err(e) => {
                 match &e {
                     ProviderError::Unauthorized { .. } => {
-                        error!(job = %job.id, "🚨 {name} refuses our key: {e} — fix its API key; the job stays queued")
+                        error!(job = %job.job, "🚨 {name} refuses our key: {e} — fix its API key; the job stays queued")
                     }
-                    _ => warn!(job = %job.id, "{name} create failed: {e}"),
+                    _ => warn!(job = %job.job, "{name} create failed: {e}"),
                 }
                 gate.note_error(&e).await;
                 Outcome::CreateFailed(e)

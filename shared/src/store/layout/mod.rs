@@ -47,6 +47,11 @@ impl Keyspace {
     }
 
     /// The partition a job id lives in, or `None` when the id is not one we could have issued.
+    /// The job with this id, in its partition; `None` for an id no job can have.
+    pub fn job_ref(&self, job_id: &str) -> Option<JobRef> {
+        Some(JobRef::new(self.partition_of(job_id)?, job_id))
+    }
+
     pub fn partition_of(&self, job_id: &str) -> Option<u16> {
         let id = Uuid::try_parse(job_id).ok()?;
         // A canonical id only: `job_id` is used verbatim in keys.
@@ -207,6 +212,28 @@ impl Keyspace {
     /// One API key's record.
     pub fn api_key(&self, key_id: &str) -> String {
         format!("{}{key_id}", self.api_key_prefix())
+    }
+}
+
+/// A job and the partition that holds its keys: what every per-job store call and claim names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct JobRef {
+    pub partition: u16,
+    pub id: String,
+}
+
+impl JobRef {
+    pub fn new(partition: u16, id: impl Into<String>) -> Self {
+        Self {
+            partition,
+            id: id.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for JobRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id)
     }
 }
 

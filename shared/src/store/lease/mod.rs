@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use redis::{self, AsyncCommands, Value};
 
-use super::{scripts, Store, StoreError, StoreResult};
+use super::{scripts, JobRef, Store, StoreError, StoreResult};
 
 /// Which queue of a partition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,10 +37,10 @@ impl ClaimFields {
     }
 }
 
-/// One claimed item: its id and the hash fields asked for, in order.
+/// One claimed item: its job and the hash fields asked for, in order.
 #[derive(Clone, Debug)]
 pub struct Claimed {
-    pub id: String,
+    pub job: JobRef,
     pub values: Vec<Option<String>>,
 }
 
@@ -81,19 +81,20 @@ impl Store {
         }
         let mut conn = self.conn().await?;
         let reply: Vec<Value> = invocation.invoke_async(&mut conn).await?;
-        parse_claim(reply)
+        parse_claim(partition, reply)
     }
 
     /// Sets fields on a claimed job while the claim holds. False when the claim was lost.
     pub async fn set_claimed(
         &self,
-        partition: u16,
-        job_id: &str,
+        job: &JobRef,
         token: &str,
         fields: &[(&str, &str)],
     ) -> StoreResult<bool> {
         let mut invocation = scripts::GUARDED_SET.prepare_invoke();
-        invocation.key(self.keys.job(partition, job_id)).arg(token);
+        invocation
+            .key(self.keys.job(job.partition, &job.id))
+            .arg(token);
         for (name, value) in fields {
             invocation.arg(*name).arg(*value);
         }
@@ -106,17 +107,16 @@ impl Store {
     pub async fn renew(
         &self,
         queue: Queue,
-        partition: u16,
-        id: &str,
+        item: &JobRef,
         token: &str,
         lease: Duration,
     ) -> StoreResult<bool> {
-        let (set, item) = self.queue_keys(queue, partition, id);
+        let (set, hash) = self.queue_keys(queue, item);
         let mut conn = self.conn().await?;
         let renewed: i64 = scripts::RENEW
             .key(set)
-            .key(item)
-            .arg(id)
+            .key(hash)
+            .arg(&item.id)
             .arg(token)
             .arg(lease.as_millis() as u64)
             .invoke_async(&mut conn)
@@ -125,19 +125,13 @@ impl Store {
     }
 
     /// Hands a claimed item back, due now. False when the claim was already gone.
-    pub async fn release(
-        &self,
-        queue: Queue,
-        partition: u16,
-        id: &str,
-        token: &str,
-    ) -> StoreResult<bool> {
-        let (set, item) = self.queue_keys(queue, partition, id);
+    pub async fn release(&self, queue: Queue, item: &JobRef, token: &str) -> StoreResult<bool> {
+        let (set, hash) = self.queue_keys(queue, item);
         let mut conn = self.conn().await?;
         let released: i64 = scripts::RELEASE
             .key(set)
-            .key(item)
-            .arg(id)
+            .key(hash)
+            .arg(&item.id)
             .arg(token)
             .invoke_async(&mut conn)
             .await?;
@@ -159,7 +153,8 @@ impl Store {
     }
 
     /// The queue's sorted set and one item's hash.
-    fn queue_keys(&self, queue: Queue, partition: u16, id: &str) -> (String, String) {
+    fn queue_keys(&self, queue: Queue, item: &JobRef) -> (String, String) {
+        let (partition, id) = (item.partition, item.id.as_str());
         match queue {
             Queue::Jobs => (self.keys.schedule(partition), self.keys.job(partition, id)),
             Queue::Deliveries => (
@@ -184,7 +179,7 @@ impl Store {
     }
 }
 
-fn parse_claim(reply: Vec<Value>) -> StoreResult<Claim> {
+fn parse_claim(partition: u16, reply: Vec<Value>) -> StoreResult<Claim> {
     let corrupt = || StoreError::Corrupt("malformed claim reply".into());
     let mut reply = reply.into_iter();
     let mut next = || reply.next().ok_or_else(corrupt);
@@ -203,7 +198,10 @@ fn parse_claim(reply: Vec<Value>) -> StoreResult<Claim> {
         if values.len() != k {
             return Err(corrupt());
         }
-        items.push(Claimed { id, values });
+        items.push(Claimed {
+            job: JobRef::new(partition, id),
+            values,
+        });
     }
     Ok(Claim {
         now_ms,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 pub use history::{DeliveryHistory, Requeued};
 
-use super::{scripts, Store, StoreError, StoreResult};
+use super::{scripts, JobRef, Store, StoreError, StoreResult};
 
 /// What became of one delivery attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,11 +30,11 @@ impl Store {
     /// The head event of each claimed outbox: its body and creation time (Redis ms).
     pub async fn outbox_events(
         &self,
-        heads: &[(u16, &str, u64)],
+        heads: &[(&JobRef, u64)],
     ) -> StoreResult<Vec<Option<(String, i64)>>> {
         let conn = self.conn().await?;
-        let reads = heads.iter().map(|&(partition, job_id, seq)| {
-            let key = self.keys.outbox(partition, job_id);
+        let reads = heads.iter().map(|&(job, seq)| {
+            let key = self.keys.outbox(job.partition, &job.id);
             let mut conn = conn.clone();
             async move {
                 let (body, created): (Option<String>, Option<i64>) = redis::cmd("HMGET")
@@ -53,13 +53,13 @@ impl Store {
     /// was lost.
     pub async fn finish_delivery(
         &self,
-        partition: u16,
-        job_id: &str,
+        job: &JobRef,
         token: &str,
         seq: u64,
         outcome: &DeliveryOutcome,
         log_entry: &str,
     ) -> StoreResult<bool> {
+        let (partition, job_id) = (job.partition, job.id.as_str());
         let (set, outbox) = (
             self.keys.deliveries(partition),
             self.keys.outbox(partition, job_id),

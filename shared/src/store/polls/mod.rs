@@ -10,13 +10,13 @@ use std::time::Duration;
 pub use submission::{Settle, Submission};
 
 use super::layout::field;
-use super::{scripts, Store, StoreError, StoreResult};
+use super::{scripts, JobRef, Store, StoreError, StoreResult};
 use crate::job::{JobStatus, PollState};
 
 /// The outcome of one poll, to be committed under the claim token.
 #[derive(Clone, Debug)]
 pub struct PollCommit {
-    pub job_id: String,
+    pub job: JobRef,
     pub token: Arc<str>,
     /// Wait before the next poll; `None` when the job is final and leaves the schedule.
     pub next_poll: Option<Duration>,
@@ -44,17 +44,18 @@ pub enum Committed {
 
 impl Store {
     /// Commits one poll's outcome atomically with its counters and webhook event.
-    pub async fn commit_poll(&self, partition: u16, commit: &PollCommit) -> StoreResult<Committed> {
+    pub async fn commit_poll(&self, commit: &PollCommit) -> StoreResult<Committed> {
         let mut committed = self
-            .commit_polls(partition, std::slice::from_ref(commit))
+            .commit_polls(commit.job.partition, std::slice::from_ref(commit))
             .await?;
         committed
             .pop()
             .ok_or_else(|| StoreError::Corrupt("empty commit reply".into()))
     }
 
-    /// Commits the outcomes of several polls of one partition's jobs in one script call, each
-    /// atomically with its counters and webhook event; one result per commit, in order.
+    /// Commits the outcomes of several polls of one partition's jobs (every `commit.job` in
+    /// `partition`) in one script call, each atomically with its counters and webhook event; one
+    /// result per commit, in order.
     pub async fn commit_polls(
         &self,
         partition: u16,
@@ -74,7 +75,7 @@ impl Store {
             .arg(keys.tenant_stats_prefix(partition));
         for commit in commits {
             invocation
-                .arg(&commit.job_id)
+                .arg(&commit.job.id)
                 .arg(&*commit.token)
                 .arg(commit.next_poll.map_or(-1, |d| d.as_millis() as i64))
                 .arg(commit.claimed_status.as_str())

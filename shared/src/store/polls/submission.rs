@@ -3,7 +3,7 @@
 //! nobody can tell (with its `submissions_unknown` counters) and an operator's decision.
 
 use crate::store::layout::field;
-use crate::store::{scripts, Store, StoreResult};
+use crate::store::{scripts, JobRef, Store, StoreResult};
 
 /// A job's submission: its prompt and the optional parameters of the create request.
 #[derive(Clone, Debug)]
@@ -52,14 +52,10 @@ impl Settle {
 impl Store {
     /// What submitting a job to the provider needs beyond what its claim returned; read only when
     /// it is submitted. `None` when the job (or its prompt) is gone.
-    pub async fn submission(
-        &self,
-        partition: u16,
-        job_id: &str,
-    ) -> StoreResult<Option<Submission>> {
+    pub async fn submission(&self, job: &JobRef) -> StoreResult<Option<Submission>> {
         let mut conn = self.conn().await?;
         let values: Vec<Option<String>> = redis::cmd("HMGET")
-            .arg(self.keys.job(partition, job_id))
+            .arg(self.keys.job(job.partition, &job.id))
             .arg(&[
                 field::PROMPT,
                 field::PROVIDER,
@@ -93,14 +89,14 @@ impl Store {
     /// counters. False when the claim was lost.
     pub async fn mark_submission_unknown(
         &self,
-        partition: u16,
-        job_id: &str,
+        job: &JobRef,
         token: &str,
         since_ms: Option<i64>,
     ) -> StoreResult<bool> {
+        let partition = job.partition;
         let mut conn = self.conn().await?;
         let done: i64 = scripts::SUBMISSION_UNKNOWN
-            .key(self.keys.job(partition, job_id))
+            .key(self.keys.job(partition, &job.id))
             .key(self.keys.stats(partition))
             .arg(token)
             .arg(if since_ms.is_some() { "mark" } else { "clear" })
