@@ -14,6 +14,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use relay_shared::access;
 use relay_shared::job::Job;
 use relay_shared::store::layout::field;
+use relay_shared::store::Store;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
@@ -34,12 +35,17 @@ impl Caller {
         }
     }
 
-    /// The job, if this caller may see it.
-    pub fn sees(&self, job: Option<Job>) -> Option<Job> {
-        job.filter(|job| match self {
-            Caller::Operator => true,
-            Caller::Tenant(id) => job.get(field::TENANT) == Some(id.as_str()),
-        })
+    /// The job with this id, if this caller may see it; otherwise a 404 exactly like the one for
+    /// a job that does not exist, so a tenant never learns another tenant's job ids.
+    pub async fn job(&self, store: &Store, job_id: &str) -> Result<Job, ApiError> {
+        store
+            .job_for_api(job_id)
+            .await?
+            .filter(|job| match self {
+                Caller::Operator => true,
+                Caller::Tenant(id) => job.get(field::TENANT) == Some(id.as_str()),
+            })
+            .ok_or_else(|| ApiError::job_not_found(job_id))
     }
 
     /// Administration needs the administrator's key.

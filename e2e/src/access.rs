@@ -58,3 +58,12 @@ pub async fn submit(stack: &Stack, key: &str) -> String {
     assert_eq!(status, 202, "{reply}");
     reply["jobId"].as_str().unwrap().to_owned()
 }
+
+/// `GET /api/sora/stats` with `key`: the counters that key may see.
+pub async fn stats(stack: &Stack, key: &str) -> crate::Stats {
+    crate::Stats::from_body(
+        call(stack, Method::GET, "/api/sora/stats", key, None)
+            .await
+            .1,
+    )
+}

@@ -6,10 +6,12 @@ pub mod processes;
 pub mod receiver;
 pub mod redis;
 pub mod stack;
+pub mod stats;
 
 pub use receiver::{Received, Receiver};
 pub use redis::{RedisCluster, RedisServer};
 pub use stack::Stack;
+pub use stats::Stats;
 
 use std::future::Future;
 use std::time::Duration;

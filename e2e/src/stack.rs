@@ -194,8 +194,8 @@ impl Stack {
         view
     }
 
-    pub async fn stats(&self) -> Value {
-        self.get("/api/sora/stats").await.1
+    pub async fn stats(&self) -> crate::Stats {
+        crate::Stats::from_body(self.get("/api/sora/stats").await.1)
     }
 }
 

@@ -31,12 +31,7 @@ pub async fn list(
     caller: Caller,
     job_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if caller
-        .sees(state.store.job_for_api(&job_id).await?)
-        .is_none()
-    {
-        return Err(ApiError::job_not_found(&job_id));
-    }
+    caller.job(&state.store, &job_id).await?;
     let history = state
         .store
         .delivery_history(&job_id)
@@ -112,11 +107,9 @@ pub async fn redeliver(
         .rsplit_once(':')
         .and_then(|(job, seq)| Some((job, seq.parse::<u64>().ok()?)))
         .ok_or_else(not_found)?;
-    if caller
-        .sees(state.store.job_for_api(job_id).await?)
-        .is_none()
-    {
-        return Err(not_found());
+    match caller.job(&state.store, job_id).await {
+        Err(e) if e.code == ErrorCode::JobNotFound => return Err(not_found()),
+        seen => drop(seen?),
     }
     lift_gone(&state, job_id).await?;
     match state.store.requeue(job_id, seq, true).await? {

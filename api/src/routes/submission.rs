@@ -43,11 +43,7 @@ pub async fn settle(
         )),
         Some(true) => {
             info!(job = %job_id, "🧭 an operator settled the unknown submission: {}", decision.encode());
-            let job = state
-                .store
-                .job_for_api(&job_id)
-                .await?
-                .ok_or_else(|| ApiError::job_not_found(&job_id))?;
+            let job = caller.job(&state.store, &job_id).await?;
             Ok(HttpResponse::Accepted().json(job.view()))
         }
     }

@@ -123,7 +123,7 @@ async fn bad_input_gets_a_clear_json_error_and_never_a_5xx() {
     assert_error(s, &b, 405, "method_not_allowed");
 
     // Nothing above created a job.
-    assert_eq!(stack.stats().await["total_jobs"], 0);
+    assert_eq!(stack.stats().await.total_jobs, 0);
 }
 
 #[tokio::test]

@@ -137,20 +137,17 @@ async fn every_job_finishes_once_through_worker_kills_redis_restarts_and_provide
             .or_default() += 1;
     }
     let stats = stack.stats().await;
-    assert_eq!(stats["total_jobs"], jobs as i64, "{stats}");
+    assert_eq!(stats.total_jobs, jobs as i64, "{stats:?}");
     assert_eq!(
-        (
-            stats["queued_jobs"].as_i64(),
-            stats["processing_jobs"].as_i64()
-        ),
+        (Some(stats.queued_jobs), Some(stats.processing_jobs)),
         (Some(0), Some(0)),
-        "{stats}"
+        "{stats:?}"
     );
     for status in ["completed", "failed", "timeout"] {
         assert_eq!(
-            stats[format!("{status}_jobs")].as_i64().unwrap() as usize,
+            stats.jobs(status) as usize,
             by_status.get(status).copied().unwrap_or(0),
-            "{stats}"
+            "{stats:?}"
         );
     }
     // Every final webhook verified, and a job's final webhooks (re-deliveries included) agree.

@@ -31,7 +31,16 @@ async fn jobs_run_end_to_end_on_a_three_primary_cluster() {
     let stats = stack.stats().await;
     assert_eq!(
         stats,
-        json!({"total_jobs": 30, "queued_jobs": 0, "processing_jobs": 0, "completed_jobs": 27, "failed_jobs": 3, "timeout_jobs": 0, "webhook_dead_letters": 0, "submissions_unknown": 0})
+        e2e::Stats {
+            total_jobs: 30,
+            queued_jobs: 0,
+            processing_jobs: 0,
+            completed_jobs: 27,
+            failed_jobs: 3,
+            timeout_jobs: 0,
+            webhook_dead_letters: 0,
+            submissions_unknown: 0
+        }
     );
     assert_eq!(stack.sim.counters().creates, 30);
     assert_eq!(stack.status(&ids[0]).await["status"], "completed");

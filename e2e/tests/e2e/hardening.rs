@@ -179,12 +179,7 @@ async fn dead_letters_expire_and_the_set_and_counter_follow() {
             .then_some(())
     })
     .await;
-    assert!(
-        stack.stats().await["webhook_dead_letters"]
-            .as_i64()
-            .unwrap()
-            > 0
-    );
+    assert!(stack.stats().await.webhook_dead_letters > 0);
     let mut conn = redis_conn(&stack.redis.url()).await;
     let dead_sets: Vec<String> = (0..stack.settings.redis.partitions)
         .map(|p| stack.keys().dead_letters(p))
@@ -201,9 +196,7 @@ async fn dead_letters_expire_and_the_set_and_counter_follow() {
                     .await
                     .unwrap();
             }
-            let counted = stack.stats().await["webhook_dead_letters"]
-                .as_i64()
-                .unwrap();
+            let counted = stack.stats().await.webhook_dead_letters;
             (held == 0 && counted == 0).then_some(())
         }
     })
@@ -483,7 +476,7 @@ async fn the_first_requests_after_a_redis_restart_succeed() {
         )
         .await;
     assert_eq!(status, 202, "a submission right after the restart: {reply}");
-    assert_eq!(stack.stats().await["total_jobs"], 2);
+    assert_eq!(stack.stats().await.total_jobs, 2);
 }
 
 /// Changes what Redis's default user (every process of the stack) may do.
@@ -527,7 +520,7 @@ async fn a_stored_job_is_accepted_even_when_waking_a_worker_fails() {
     assert_eq!(status, 202, "the job was stored: {first}");
     let (status, again) = post_with_key(&stack, "order-11", &body).await;
     assert_eq!((status, &again["jobId"]), (202, &first["jobId"]), "{again}");
-    assert_eq!(stack.stats().await["total_jobs"], 1);
+    assert_eq!(stack.stats().await.total_jobs, 1);
     // Not woken, it is still found by an idle worker and done.
     let _worker = stack.spawn_worker();
     let id = first["jobId"].as_str().unwrap();
@@ -549,7 +542,7 @@ async fn a_failed_creation_leaves_no_idempotency_binding_behind() {
     let id = reply["jobId"].as_str().unwrap();
     let (status, view) = stack.get(&format!("/api/videos/status/{id}")).await;
     assert_eq!(status, 200, "the job the key names exists: {view}");
-    assert_eq!(stack.stats().await["total_jobs"], 1);
+    assert_eq!(stack.stats().await.total_jobs, 1);
 }
 
 /// #15.16: the active-jobs cap holds under concurrent submissions, and places come back when
@@ -582,8 +575,8 @@ async fn the_active_jobs_cap_is_exact_under_concurrent_submissions() {
     assert_eq!((accepted, refused), (5, 35), "{statuses:?}");
     let _worker = stack.spawn_worker();
     eventually(LIMIT, "the five jobs to end", || async {
-        let (_, stats) = call(&stack, Method::GET, "/api/sora/stats", &key, None).await;
-        (stats["completed_jobs"] == 5).then_some(())
+        let stats = e2e::access::stats(&stack, &key).await;
+        (stats.completed_jobs == 5).then_some(())
     })
     .await;
     let body = json!({"walletAddress": "w", "script": "a place came back"});
@@ -896,14 +889,14 @@ async fn an_unknown_submission_is_shown_then_failed_by_policy() {
     let _worker = stack.spawn_worker();
     eventually(LIMIT, "the submission to show as unknown", || async {
         let view = stack.status(&id).await;
-        let counted = stack.stats().await["submissions_unknown"] == 1;
+        let counted = stack.stats().await.submissions_unknown == 1;
         (view["submission"] == "unknown" && counted).then_some(())
     })
     .await;
     let view = e2e::stack::wait_for_status(&stack, &id, LIMIT, "failed").await;
     let error = view["error"].as_str().unwrap();
     assert!(error.contains("SUBMISSION_UNKNOWN"), "{error}");
-    assert_eq!(stack.stats().await["submissions_unknown"], 0);
+    assert_eq!(stack.stats().await.submissions_unknown, 0);
     assert_eq!(
         stack.sim.counters().creates,
         0,
@@ -923,7 +916,7 @@ async fn an_unknown_submission_is_resubmitted_by_policy() {
     let _worker = stack.spawn_worker();
     e2e::stack::wait_for_status(&stack, &id, LIMIT, "completed").await;
     assert_eq!(stack.sim.counters().creates, 1);
-    assert_eq!(stack.stats().await["submissions_unknown"], 0);
+    assert_eq!(stack.stats().await.submissions_unknown, 0);
 }
 
 /// #15.7: the operator settles an unknown submission: adopt a video, or resubmit.
@@ -980,5 +973,5 @@ async fn the_operator_settles_an_unknown_submission() {
         (409, &json!("submission_known")),
         "{reply}"
     );
-    assert_eq!(stack.stats().await["submissions_unknown"], 0);
+    assert_eq!(stack.stats().await.submissions_unknown, 0);
 }

@@ -83,7 +83,16 @@ async fn a_job_runs_from_submission_to_completed_with_signed_webhooks_for_every_
     let stats = stack.stats().await;
     assert_eq!(
         stats,
-        json!({"total_jobs": 1, "queued_jobs": 0, "processing_jobs": 0, "completed_jobs": 1, "failed_jobs": 0, "timeout_jobs": 0, "webhook_dead_letters": 0, "submissions_unknown": 0})
+        e2e::Stats {
+            total_jobs: 1,
+            queued_jobs: 0,
+            processing_jobs: 0,
+            completed_jobs: 1,
+            failed_jobs: 0,
+            timeout_jobs: 0,
+            webhook_dead_letters: 0,
+            submissions_unknown: 0
+        }
     );
     assert_eq!(stack.sim.counters().creates, 1);
 }
@@ -143,7 +152,7 @@ async fn a_provider_failure_ends_the_job_failed_with_the_providers_message() {
         (view["status"].as_str(), view["error"].as_str()),
         (Some("failed"), last.json["error"].as_str())
     );
-    assert_eq!(stack.stats().await["failed_jobs"], 1);
+    assert_eq!(stack.stats().await.failed_jobs, 1);
 }
 
 #[tokio::test]
@@ -189,10 +198,7 @@ async fn a_job_that_outlives_the_maximum_age_times_out() {
     assert!(view["error"].as_str().unwrap().contains("JOB_MAX_AGE_SECS"));
     let stats = stack.stats().await;
     assert_eq!(
-        (
-            stats["timeout_jobs"].as_i64(),
-            stats["queued_jobs"].as_i64()
-        ),
+        (Some(stats.timeout_jobs), Some(stats.queued_jobs)),
         (Some(1), Some(0))
     );
 }
@@ -216,7 +222,7 @@ async fn stats_follow_every_transition() {
     ];
     let stats = stack.stats().await;
     assert_eq!(
-        (stats["total_jobs"].as_i64(), stats["queued_jobs"].as_i64()),
+        (Some(stats.total_jobs), Some(stats.queued_jobs)),
         (Some(3), Some(3))
     );
     worker.run_once().await.unwrap(); // submitted; the simulator queues for 0 ms
@@ -241,13 +247,22 @@ async fn stats_follow_every_transition() {
             .unwrap();
         worker.run_once().await.unwrap();
         let stats = stack.stats().await;
-        (stats["processing_jobs"] == 3).then_some(())
+        (stats.processing_jobs == 3).then_some(())
     })
     .await;
     let stats = stack.stats().await;
     assert_eq!(
         stats,
-        json!({"total_jobs": 3, "queued_jobs": 0, "processing_jobs": 3, "completed_jobs": 0, "failed_jobs": 0, "timeout_jobs": 0, "webhook_dead_letters": 0, "submissions_unknown": 0})
+        e2e::Stats {
+            total_jobs: 3,
+            queued_jobs: 0,
+            processing_jobs: 3,
+            completed_jobs: 0,
+            failed_jobs: 0,
+            timeout_jobs: 0,
+            webhook_dead_letters: 0,
+            submissions_unknown: 0
+        }
     );
 }
 
@@ -324,8 +339,5 @@ async fn a_job_stored_in_the_layout_before_the_state_field_runs_to_completion() 
         "the poll stored the current layout"
     );
     let stats = stack.stats().await;
-    assert_eq!(
-        (&stats["queued_jobs"], &stats["completed_jobs"]),
-        (&json!(0), &json!(1))
-    );
+    assert_eq!((stats.queued_jobs, stats.completed_jobs), (0, 1));
 }

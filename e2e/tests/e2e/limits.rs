@@ -143,10 +143,7 @@ async fn an_exhausted_quota_pauses_submissions_without_failing_jobs() {
         .await;
     let stats = stack.stats().await;
     assert_eq!(
-        (
-            stats["completed_jobs"].as_i64(),
-            stats["failed_jobs"].as_i64()
-        ),
+        (Some(stats.completed_jobs), Some(stats.failed_jobs)),
         (Some(2), Some(0))
     );
 }

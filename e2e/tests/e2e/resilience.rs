@@ -110,10 +110,7 @@ async fn finished_jobs_expire_after_retention_and_stats_keep_counting_them() {
     .await;
     let stats = stack.stats().await;
     assert_eq!(
-        (
-            stats["total_jobs"].as_i64(),
-            stats["completed_jobs"].as_i64()
-        ),
+        (Some(stats.total_jobs), Some(stats.completed_jobs)),
         (Some(1), Some(1))
     );
 }

@@ -1,8 +1,7 @@
 //! Submission limits over real HTTP: idempotency keys, body sizes, each tenant's rate and its cap
 //! on jobs not yet finished.
 
-use e2e::access::{call, new_tenant, stack, ADMIN};
-use reqwest::Method;
+use e2e::access::{new_tenant, stack, ADMIN};
 use serde_json::Value;
 
 #[tokio::test]
@@ -36,10 +35,8 @@ async fn an_idempotency_key_returns_the_same_job_and_refuses_a_different_body() 
         again["jobId"], first["jobId"],
         "the same job, not a new one"
     );
-    let stats = call(&stack, Method::GET, "/api/sora/stats", &alice, None)
-        .await
-        .1;
-    assert_eq!(stats["total_jobs"], 1);
+    let stats = e2e::access::stats(&stack, &alice).await;
+    assert_eq!(stats.total_jobs, 1);
 
     let different = post(
         &alice,
@@ -171,10 +168,8 @@ async fn a_tenant_at_its_active_jobs_cap_gets_429_until_one_finishes() {
         std::time::Duration::from_secs(20),
         "kim's jobs to finish",
         || async {
-            let stats = call(&stack, Method::GET, "/api/sora/stats", &kim, None)
-                .await
-                .1;
-            (stats["completed_jobs"] == 2).then_some(())
+            let stats = e2e::access::stats(&stack, &kim).await;
+            (stats.completed_jobs == 2).then_some(())
         },
     )
     .await;

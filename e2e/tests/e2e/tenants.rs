@@ -62,18 +62,11 @@ async fn a_tenant_sees_polls_and_counts_only_its_own_jobs() {
         }
     };
     let (alice_stats, bob_stats) = (
-        call(&stack, Method::GET, "/api/sora/stats", &alice, None)
-            .await
-            .1,
-        call(&stack, Method::GET, "/api/sora/stats", &bob, None)
-            .await
-            .1,
+        e2e::access::stats(&stack, &alice).await,
+        e2e::access::stats(&stack, &bob).await,
     );
     assert_eq!(
-        (
-            alice_stats["total_jobs"].as_u64(),
-            bob_stats["total_jobs"].as_u64()
-        ),
+        (Some(alice_stats.total_jobs), Some(bob_stats.total_jobs)),
         (Some(1), Some(0))
     );
     submit(&stack, ADMIN).await;
@@ -94,16 +87,14 @@ async fn a_tenant_sees_polls_and_counts_only_its_own_jobs() {
         },
     )
     .await;
-    let alice_stats = call(&stack, Method::GET, "/api/sora/stats", &alice, None)
-        .await
-        .1;
+    let alice_stats = e2e::access::stats(&stack, &alice).await;
     assert_eq!(
         (
-            alice_stats["completed_jobs"].as_u64(),
-            alice_stats["queued_jobs"].as_u64()
+            Some(alice_stats.completed_jobs),
+            Some(alice_stats.queued_jobs)
         ),
         (Some(1), Some(0)),
-        "{alice_stats}"
+        "{alice_stats:?}"
     );
 }
 

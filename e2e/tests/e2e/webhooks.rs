@@ -41,7 +41,7 @@ async fn a_receiver_that_is_down_at_first_still_gets_every_status_in_order() {
         );
         assert_eq!(events.last().unwrap().status(), "completed");
     }
-    assert_eq!(stack.stats().await["webhook_dead_letters"], 0);
+    assert_eq!(stack.stats().await.webhook_dead_letters, 0);
 }
 
 #[tokio::test]
@@ -92,7 +92,7 @@ async fn redirects_are_not_followed_and_count_as_failures() {
         "the event to be dead-lettered after 2 attempts",
         || async {
             worker.run_once().await.unwrap();
-            (stack.stats().await["webhook_dead_letters"] == 1).then_some(())
+            (stack.stats().await.webhook_dead_letters == 1).then_some(())
         },
     )
     .await;
@@ -120,7 +120,7 @@ async fn max_attempts_of_one_sends_once_like_the_original() {
         all.iter().all(|r| r.sequence != refused[0].sequence),
         "the failed event was not sent again"
     );
-    assert_eq!(stack.stats().await["webhook_dead_letters"], 1);
+    assert_eq!(stack.stats().await.webhook_dead_letters, 1);
 }
 
 #[tokio::test]
@@ -260,7 +260,7 @@ async fn client_webhook_urls_into_private_networks_are_refused_at_submission() {
         assert_eq!(status, 422, "{url}: {reply}");
         assert_eq!(reply["error"]["code"], "webhook_url_refused", "{url}");
     }
-    assert_eq!(stack.stats().await["total_jobs"], 0);
+    assert_eq!(stack.stats().await.total_jobs, 0);
 }
 
 #[tokio::test]
@@ -282,7 +282,7 @@ async fn the_guard_checks_client_urls_again_at_delivery() {
     worker.run_once().await.unwrap();
     e2e::eventually(LIMIT, "the event to be dead-lettered", || async {
         worker.run_once().await.unwrap();
-        (stack.stats().await["webhook_dead_letters"] == 1).then_some(())
+        (stack.stats().await.webhook_dead_letters == 1).then_some(())
     })
     .await;
     assert!(
@@ -405,7 +405,7 @@ async fn attempts_are_logged_and_dead_letters_can_be_redelivered_or_recovered() 
 
 async fn wait_for_dead_letters(stack: &Stack, n: i64) {
     e2e::eventually(LIMIT, &format!("{n} dead letters"), || async {
-        (stack.stats().await["webhook_dead_letters"] == n).then_some(())
+        (stack.stats().await.webhook_dead_letters == n).then_some(())
     })
     .await
 }
