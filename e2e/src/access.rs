@@ -61,7 +61,7 @@ pub async fn submit(stack: &Stack, key: &str) -> String {
 
 /// `GET /api/sora/stats` with `key`: the counters that key may see.
 pub async fn stats(stack: &Stack, key: &str) -> crate::Stats {
-    crate::Stats::from_body(
+    crate::stats::from_body(
         call(stack, Method::GET, "/api/sora/stats", key, None)
             .await
             .1,

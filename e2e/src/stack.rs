@@ -195,7 +195,7 @@ impl Stack {
     }
 
     pub async fn stats(&self) -> crate::Stats {
-        crate::Stats::from_body(self.get("/api/sora/stats").await.1)
+        crate::stats::from_body(self.get("/api/sora/stats").await.1)
     }
 }
 

@@ -145,7 +145,7 @@ async fn every_job_finishes_once_through_worker_kills_redis_restarts_and_provide
     );
     for status in ["completed", "failed", "timeout"] {
         assert_eq!(
-            stats.jobs(status) as usize,
+            stats.jobs(status.parse().unwrap()) as usize,
             by_status.get(status).copied().unwrap_or(0),
             "{stats:?}"
         );

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::store::layout::field;
 use crate::time::iso8601_from_ms;
@@ -223,8 +223,10 @@ pub struct JobView {
     pub submission: Option<String>,
 }
 
-/// Counts of jobs by status, summed over partitions.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+/// Counts of jobs by status, summed over partitions. Read back (by tests and tools) strictly: a key
+/// it does not know is an error.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Stats {
     pub total_jobs: i64,
     pub queued_jobs: i64,
@@ -239,6 +241,17 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// The count of jobs in `status`.
+    pub fn jobs(&self, status: JobStatus) -> i64 {
+        match status {
+            JobStatus::Queued => self.queued_jobs,
+            JobStatus::Processing => self.processing_jobs,
+            JobStatus::Completed => self.completed_jobs,
+            JobStatus::Failed => self.failed_jobs,
+            JobStatus::Timeout => self.timeout_jobs,
+        }
+    }
+
     pub fn add(&mut self, counter: &str, n: i64) {
         match counter {
             "total" => self.total_jobs += n,

@@ -107,19 +107,7 @@ impl Worker {
         let destination = match (&head.url, settings.url.as_deref()) {
             (Some(own), _) => Destination::Client(own),
             (None, Some(operator)) => Destination::Operator(operator),
-            (None, None) => {
-                let error = "no webhook URL configured".to_owned();
-                let entry = log_entry(
-                    head,
-                    None,
-                    None,
-                    Duration::ZERO,
-                    Some(&error),
-                    "",
-                    AttemptOutcome::Dead,
-                );
-                return (DeliveryOutcome::Dead { error }, entry);
-            }
+            (None, None) => return unsent(head, None, "no webhook URL configured".into(), None),
         };
         let url = match destination {
             Destination::Operator(url) | Destination::Client(url) => url,
@@ -130,16 +118,7 @@ impl Worker {
             Ok(true) => {
                 let error = format!("{shown} answered 410 Gone earlier: deliveries to it are stopped until a redelivery is requested");
                 warn!(job = %head.job, seq = head.seq, "   ☠️ Webhook not sent: {error}");
-                let entry = log_entry(
-                    head,
-                    Some(destination),
-                    None,
-                    Duration::ZERO,
-                    Some(&error),
-                    "",
-                    AttemptOutcome::Dead,
-                );
-                return (DeliveryOutcome::Dead { error }, entry);
+                return unsent(head, Some(destination), error, None);
             }
             Ok(false) => {}
             Err(e) => warn!("could not check whether {shown} is gone: {e}"),
@@ -150,21 +129,7 @@ impl Worker {
                 Err(e) => {
                     // Never sign a tenant's event with the wrong secret: try again later.
                     let error = format!("could not read the tenant's webhook secret: {e}");
-                    let entry = log_entry(
-                        head,
-                        Some(destination),
-                        None,
-                        Duration::ZERO,
-                        Some(&error),
-                        "",
-                        AttemptOutcome::Retry,
-                    );
-                    let after = settings.retry_initial;
-                    let retry = DeliveryOutcome::Retry {
-                        after,
-                        asked_by_receiver: false,
-                    };
-                    return (retry, entry);
+                    return unsent(head, Some(destination), error, Some(settings.retry_initial));
                 }
             },
             None => None,
@@ -268,6 +233,41 @@ impl Worker {
             }
         }
     }
+}
+
+/// An attempt that sent nothing, for `error`: retried after `retry_after`, or given up without
+/// one.
+fn unsent(
+    head: &Head,
+    destination: Option<Destination<'_>>,
+    error: String,
+    retry_after: Option<Duration>,
+) -> (DeliveryOutcome, AttemptEntry) {
+    let (outcome, verdict) = match retry_after {
+        Some(after) => (
+            DeliveryOutcome::Retry {
+                after,
+                asked_by_receiver: false,
+            },
+            AttemptOutcome::Retry,
+        ),
+        None => (
+            DeliveryOutcome::Dead {
+                error: error.clone(),
+            },
+            AttemptOutcome::Dead,
+        ),
+    };
+    let entry = log_entry(
+        head,
+        destination,
+        None,
+        Duration::ZERO,
+        Some(&error),
+        "",
+        verdict,
+    );
+    (outcome, entry)
 }
 
 /// The attempt log's entry for an attempt. `destination` tells whose endpoint it was: the
