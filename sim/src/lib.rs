@@ -1,5 +1,5 @@
 //! `sora-sim`: a local imitation of the OpenAI Videos API (`/v1/videos`) for development, tests
-//! and benchmarks. It follows the wire contract in `shared/reference/openai-videos-api.md`: every
+//! and benchmarks. It follows the wire contract in `docs/providers/openai.md`: every
 //! key of the Video object, the error envelope, the bearer-key check, `x-request-id`, a
 //! configurable timeline and injected faults. `GET /sim/stats` counts what clients did, including
 //! creates per prompt, so tests can prove that no video was submitted twice.

@@ -1,10 +1,10 @@
 //! `relay-worker`: claims due jobs from the Redis schedule, drives them at their video providers
 //! and delivers their webhooks. Run any number of workers; they coordinate only through Redis.
 //!
-//! The rooms: [`claims`] (the claim loop both kinds of work share: rounds, leases, drain),
-//! [`polling`] (one job's step at its provider, the transition policy, each provider's gate, the
-//! group committer), [`delivery`] (one webhook attempt, the sender, signing keys) and
-//! [`housekeeping`]. Two claim loops share one process: polling (bounded by `worker_concurrency`)
+//! The rooms: `claims` (the claim loop both kinds of work share: rounds, leases, drain),
+//! `polling` (one job's step at its provider, the transition policy, each provider's gate, the
+//! group committer), `delivery` (one webhook attempt, the sender, signing keys) and
+//! `housekeeping`. Two claim loops share one process: polling (bounded by `worker_concurrency`)
 //! and webhook delivery (bounded by `webhook_concurrency`), each on its own lease queue, so a slow
 //! receiver never slows polling. Idle loops sleep until the earliest due item, and are woken early
 //! by new or forced jobs (a blocking pop on the wake list) or by this process's own new events.

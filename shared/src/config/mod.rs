@@ -4,7 +4,7 @@
 //! Environment variables are the keys of the defaults file in upper case (`PORT`, `REDIS_URL`,
 //! `WEBHOOK_SECRET`, ...) — the names users of the original system already have in their `.env`.
 //! Only those names are read, so an unrelated variable can never break start-up. Every failure
-//! names the key at fault. The flat keys ([`raw`]) are checked, then grouped by the component
+//! names the key at fault. The flat keys (`raw`) are checked, then grouped by the component
 //! they configure, with durations as [`Duration`]s and choices as enums: each component is built
 //! from its group.
 

@@ -1,5 +1,5 @@
 //! How long to wait before polling a job again: a prediction from the progress rate when there is
-//! one, the exponential backoff otherwise (the policy is described in [`crate::transition`]).
+//! one, the exponential backoff otherwise (the policy is described in [`super::transition`]).
 
 use std::time::Duration;
 

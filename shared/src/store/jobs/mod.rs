@@ -108,7 +108,7 @@ impl Store {
         Ok(Created::Stored)
     }
 
-    /// The fields of a job the API shows and checks ([`crate::job::API_FIELDS`]): one HMGET.
+    /// The fields of a job the API shows and checks ([`crate::store::layout::field::API_FIELDS`]): one HMGET.
     pub async fn job_for_api(&self, job_id: &str) -> StoreResult<Option<Job>> {
         let Some(partition) = self.keys.partition_of(job_id) else {
             return Ok(None);

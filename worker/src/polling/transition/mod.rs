@@ -4,7 +4,7 @@
 //! When to poll next, in order of preference:
 //! - **Predicted completion.** A running video's progress rate since its first `in_progress`
 //!   observation predicts when it will finish. The next poll lands just before that
-//!   (see [`crate::pacing`]), so a
+//!   (see [`super::pacing`]), so a
 //!   video is polled a handful of times however long it runs, and its completion is seen soon after
 //!   it happens (W6 in BENCHMARKS.md: a fraction of fixed-interval polling's requests at a shorter
 //!   delay). Progress webhooks become as sparse as the polls.
