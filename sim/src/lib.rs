@@ -5,9 +5,10 @@
 //! creates per prompt, so tests can prove that no video was submitted twice.
 
 mod config;
+mod control;
 mod error;
 mod middleware;
-mod routes;
+mod openai;
 pub mod sink;
 mod state;
 pub mod video;
@@ -41,19 +42,19 @@ impl Simulator {
                 .service(
                     web::scope("/v1")
                         .wrap(from_fn(middleware::auth_and_faults))
-                        .route("/videos", web::post().to(routes::create))
-                        .route("/videos", web::get().to(routes::list))
-                        .route("/videos/{id}", web::get().to(routes::retrieve))
-                        .route("/videos/{id}", web::delete().to(routes::delete))
-                        .route("/videos/{id}/content", web::get().to(routes::content))
-                        .route("/videos/{id}/remix", web::post().to(routes::remix)),
+                        .route("/videos", web::post().to(openai::create))
+                        .route("/videos", web::get().to(openai::list))
+                        .route("/videos/{id}", web::get().to(openai::retrieve))
+                        .route("/videos/{id}", web::delete().to(openai::delete))
+                        .route("/videos/{id}/content", web::get().to(openai::content))
+                        .route("/videos/{id}/remix", web::post().to(openai::remix)),
                 )
-                .route("/sim/stats", web::get().to(routes::sim_stats))
-                .route("/sim/videos", web::get().to(routes::sim_videos))
+                .route("/sim/stats", web::get().to(control::sim_stats))
+                .route("/sim/videos", web::get().to(control::sim_videos))
                 .route("/sim/webhooks", web::post().to(sink::receive))
                 .route("/sim/webhooks", web::get().to(sink::list))
-                .route("/sim/faults", web::post().to(routes::set_faults))
-                .default_service(web::to(routes::unknown_route))
+                .route("/sim/faults", web::post().to(control::set_faults))
+                .default_service(web::to(openai::unknown_route))
         })
         .workers(2)
         .listen(listener)?
