@@ -1,5 +1,6 @@
 //! The Redis store's scheduling primitives against a real redis-server: claims, leases, fencing
-//! and the idle wait.
+//! and the idle wait. One contract, kept in one file (a little over 300 lines) beside the helpers
+//! its tests share.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -22,9 +22,9 @@ use reqwest::Method;
 use serde_json::json;
 use sora_sim::SimConfig;
 
-pub(super) const LIMIT: Duration = Duration::from_secs(30);
+const LIMIT: Duration = Duration::from_secs(30);
 
-pub(super) fn store_with(redis: &RedisServer, env: &[(&str, &str)]) -> Store {
+fn store_with(redis: &RedisServer, env: &[(&str, &str)]) -> Store {
     let mut vars: HashMap<String, String> = [
         ("REDIS_URL".to_owned(), redis.url()),
         ("JOB_PARTITIONS".to_owned(), "1".to_owned()),
@@ -35,7 +35,7 @@ pub(super) fn store_with(redis: &RedisServer, env: &[(&str, &str)]) -> Store {
     Store::connect(&Settings::from_sources(None, &vars).unwrap()).unwrap()
 }
 
-pub(super) async fn redis_conn(url: &str) -> redis::aio::MultiplexedConnection {
+async fn redis_conn(url: &str) -> redis::aio::MultiplexedConnection {
     redis::Client::open(url)
         .unwrap()
         .get_multiplexed_async_connection()
@@ -44,7 +44,7 @@ pub(super) async fn redis_conn(url: &str) -> redis::aio::MultiplexedConnection {
 }
 
 /// A tenant with its own receiver and secret; returns the tenant's API key.
-pub(super) async fn tenant_with_receiver(
+async fn tenant_with_receiver(
     stack: &Stack,
     receiver: &Receiver,
     secret: &str,
@@ -61,7 +61,7 @@ pub(super) async fn tenant_with_receiver(
     reply["apiKey"].as_str().unwrap().to_owned()
 }
 
-pub(super) async fn submit_as(stack: &Stack, key: &str, script: &str) -> String {
+async fn submit_as(stack: &Stack, key: &str, script: &str) -> String {
     let body = json!({"walletAddress": "w", "script": script, "renderVersion": "v3"});
     let (status, reply) = call(stack, Method::POST, "/api/generate", key, Some(body)).await;
     assert_eq!(status, 202, "{reply}");
@@ -69,7 +69,7 @@ pub(super) async fn submit_as(stack: &Stack, key: &str, script: &str) -> String 
 }
 
 /// Changes what Redis's default user (every process of the stack) may do.
-pub(super) async fn acl(redis_url: &str, rules: &[&str]) {
+async fn acl(redis_url: &str, rules: &[&str]) {
     let mut conn = redis_conn(redis_url).await;
     let _: () = redis::cmd("ACL")
         .arg("SETUSER")
@@ -80,7 +80,7 @@ pub(super) async fn acl(redis_url: &str, rules: &[&str]) {
         .unwrap();
 }
 
-pub(super) async fn post_with_key(
+async fn post_with_key(
     stack: &Stack,
     key: &str,
     body: &serde_json::Value,
@@ -99,7 +99,7 @@ pub(super) async fn post_with_key(
 
 /// A job whose worker died mid-create: its intent to submit is recorded (as the worker does
 /// before the provider call), and no answer was ever stored.
-pub(super) async fn lost_submission(stack: &Stack, script: &str) -> String {
+async fn lost_submission(stack: &Stack, script: &str) -> String {
     let id = stack.submit(script, json!({})).await;
     let keys = stack.keys();
     let p = keys.partition_of(&id).unwrap();
@@ -116,7 +116,7 @@ pub(super) async fn lost_submission(stack: &Stack, script: &str) -> String {
 }
 
 /// A stack whose provider cannot list (its list answers 400, as a LiteLLM proxy's does).
-pub(super) async fn stack_that_cannot_list(env: &[(&str, &str)]) -> Stack {
+async fn stack_that_cannot_list(env: &[(&str, &str)]) -> Stack {
     let stack = Stack::start(Stack::quick_sim(), env).await;
     stack.sim.set_faults(sora_sim::Faults {
         list_broken: true,
