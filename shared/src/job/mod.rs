@@ -175,7 +175,7 @@ impl Job {
         let state = state.as_ref();
         JobView {
             job_id: self.id.clone(),
-            sora_job_id: state.and_then(|s| s.provider_job.as_ref().map(|p| p.id.clone())),
+            provider_job_id: state.and_then(|s| s.provider_job.as_ref().map(|p| p.id.clone())),
             status: state.map_or(JobStatus::Queued, |s| s.status),
             progress: state.map_or(0, |s| s.progress.min(100)),
             video_url: self.get(field::VIDEO_URL).map(str::to_owned),
@@ -203,7 +203,10 @@ impl Job {
 #[serde(rename_all = "camelCase")]
 pub struct JobView {
     pub job_id: String,
-    pub sora_job_id: Option<String>,
+    /// The provider's id for the job's video: `soraJobId` on the wire, as the original clients
+    /// read it, whichever provider made the video.
+    #[serde(rename = "soraJobId")]
+    pub provider_job_id: Option<String>,
     pub status: JobStatus,
     pub progress: u8,
     pub video_url: Option<String>,

@@ -24,7 +24,7 @@ fn a_job_stored_before_the_state_field_reads_as_before() {
     };
     let view = job.view();
     assert_eq!(
-        (view.status, view.progress, view.sora_job_id.as_deref()),
+        (view.status, view.progress, view.provider_job_id.as_deref()),
         (JobStatus::Processing, 40, Some("video_1"))
     );
     assert_eq!(view.created_at.as_deref(), Some("2024-01-25T10:00:00.000Z"));

@@ -11,38 +11,34 @@ fn load(body: &str) -> Script {
     Script::new(&format!("{PRELUDE}\n{body}"))
 }
 
-pub static CREATE_JOB: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("jobs/create_job.lua")));
-pub static CLAIM: LazyLock<Script> = LazyLock::new(|| load(include_str!("lease/claim.lua")));
-pub static COMMIT_POLLS: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("polls/commit_polls.lua")));
-pub static FORCE_POLL: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("jobs/force_poll.lua")));
-pub static GUARDED_SET: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("lease/guarded_set.lua")));
-pub static PROVIDER_BUDGET: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("budget/provider_budget.lua")));
-pub static PROVIDER_PAUSE: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("budget/provider_pause.lua")));
-pub static ADMIT: LazyLock<Script> = LazyLock::new(|| load(include_str!("budget/admit.lua")));
-pub static REQUEUE: LazyLock<Script> = LazyLock::new(|| load(include_str!("outbox/requeue.lua")));
-pub static RENEW: LazyLock<Script> = LazyLock::new(|| load(include_str!("lease/renew.lua")));
-pub static RELEASE: LazyLock<Script> = LazyLock::new(|| load(include_str!("lease/release.lua")));
-pub static FINISH_DELIVERY: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("outbox/finish_delivery.lua")));
-pub static ISSUE_KEY: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("tenants/issue_key.lua")));
-pub static REVOKE_KEY: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("tenants/revoke_key.lua")));
-pub static TRIM_DEAD_LETTERS: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("outbox/trim_dead_letters.lua")));
-pub static RESERVE_ACTIVE: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("tenants/reserve_active.lua")));
-pub static SUBMISSION_UNKNOWN: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("polls/submission_unknown.lua")));
-pub static SETTLE: LazyLock<Script> = LazyLock::new(|| load(include_str!("jobs/settle.lua")));
-pub static TAKE_TOKEN: LazyLock<Script> =
-    LazyLock::new(|| load(include_str!("tenants/take_token.lua")));
+/// Declares each script once: its name and its file (beside the store module that calls it).
+macro_rules! scripts {
+    ($($name:ident = $file:literal;)*) => {
+        $(pub static $name: LazyLock<Script> = LazyLock::new(|| load(include_str!($file)));)*
+    };
+}
+
+scripts! {
+    CREATE_JOB = "jobs/create_job.lua";
+    CLAIM = "lease/claim.lua";
+    COMMIT_POLLS = "polls/commit_polls.lua";
+    FORCE_POLL = "jobs/force_poll.lua";
+    GUARDED_SET = "lease/guarded_set.lua";
+    PROVIDER_BUDGET = "budget/provider_budget.lua";
+    PROVIDER_PAUSE = "budget/provider_pause.lua";
+    ADMIT = "budget/admit.lua";
+    REQUEUE = "outbox/requeue.lua";
+    RENEW = "lease/renew.lua";
+    RELEASE = "lease/release.lua";
+    FINISH_DELIVERY = "outbox/finish_delivery.lua";
+    ISSUE_KEY = "tenants/issue_key.lua";
+    REVOKE_KEY = "tenants/revoke_key.lua";
+    TRIM_DEAD_LETTERS = "outbox/trim_dead_letters.lua";
+    RESERVE_ACTIVE = "tenants/reserve_active.lua";
+    SUBMISSION_UNKNOWN = "polls/submission_unknown.lua";
+    SETTLE = "jobs/settle.lua";
+    TAKE_TOKEN = "tenants/take_token.lua";
+}
 
 /// Whether the script with this SHA-1 (hex) may run twice for one call: every script but those
 /// whose second run would misreport the first (a fenced commit finds its claim already cleared

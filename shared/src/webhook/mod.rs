@@ -92,7 +92,10 @@ pub fn event_id(job_id: &str, seq: u64) -> String {
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEvent<'a> {
     pub job_id: &'a str,
-    pub sora_job_id: Option<&'a str>,
+    /// The provider's id for the job's video. Named `soraJobId` on the wire, as the original
+    /// clients read it, whichever provider made the video.
+    #[serde(rename = "soraJobId")]
+    pub provider_job_id: Option<&'a str>,
     pub status: JobStatus,
     pub progress: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,7 +166,7 @@ mod tests {
     fn completed() -> WebhookEvent<'static> {
         WebhookEvent {
             job_id: "job-123",
-            sora_job_id: Some("video_abc123"),
+            provider_job_id: Some("video_abc123"),
             status: JobStatus::Completed,
             progress: 100,
             video_url: Some("https://api.openai.com/v1/videos/video_abc123/content"),
@@ -180,7 +183,7 @@ mod tests {
             r#"{"jobId":"job-123","soraJobId":"video_abc123","status":"completed","progress":100,"videoUrl":"https://api.openai.com/v1/videos/video_abc123/content","contentExpiresAt":1234567890,"timestamp":"2024-01-25T10:05:00.000Z"}"#
         );
         let queued = WebhookEvent {
-            sora_job_id: None,
+            provider_job_id: None,
             status: JobStatus::Queued,
             progress: 0,
             video_url: None,

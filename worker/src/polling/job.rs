@@ -112,7 +112,7 @@ impl Worker {
         let webhook_body = (next.changed && has_receiver).then(|| {
             WebhookEvent {
                 job_id: &job.job.id,
-                sora_job_id: next.state.provider_job.as_ref().map(|p| p.id.as_str()),
+                provider_job_id: next.state.provider_job.as_ref().map(|p| p.id.as_str()),
                 status: next.state.status,
                 progress: next.state.progress,
                 video_url: video_url.as_deref(),

@@ -44,11 +44,7 @@ async fn redis_conn(url: &str) -> redis::aio::MultiplexedConnection {
 }
 
 /// A tenant with its own receiver and secret; returns the tenant's API key.
-async fn tenant_with_receiver(
-    stack: &Stack,
-    receiver: &Receiver,
-    secret: &str,
-) -> String {
+async fn tenant_with_receiver(stack: &Stack, receiver: &Receiver, secret: &str) -> String {
     let (status, reply) = call(
         stack,
         Method::POST,
