@@ -17,17 +17,7 @@ pub struct Limits {
 }
 
 pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(
-            ErrorCode::InvalidJson,
-            format!("request body is not valid JSON: {e}"),
-        )
-    })?;
-    let Value::Object(fields) = value else {
-        return Err(ApiError::invalid_field(
-            "request body must be a JSON object",
-        ));
-    };
+    let fields = crate::routes::body::json_object(body)?;
 
     let wallet_address = required_string(&fields, "walletAddress")?;
     if wallet_address.chars().count() > WALLET_MAX_CHARS {

@@ -6,7 +6,7 @@ use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use tracing::info;
 
-use super::body::read_body;
+use super::body::{json_object, read_body};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
@@ -142,18 +142,4 @@ fn tenant_not_found(tenant_id: &str) -> ApiError {
         ErrorCode::TenantNotFound,
         format!("no tenant with id {tenant_id:?}"),
     )
-}
-
-fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
-    match serde_json::from_slice(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::new(
-            ErrorCode::InvalidJson,
-            "request body must be a JSON object",
-        )),
-        Err(e) => Err(ApiError::new(
-            ErrorCode::InvalidJson,
-            format!("request body is not valid JSON: {e}"),
-        )),
-    }
 }

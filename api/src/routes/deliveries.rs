@@ -129,7 +129,7 @@ pub async fn recover(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_operator()?;
-    let request = super::body::read_json(payload).await?;
+    let request = Value::Object(super::body::read_object(payload).await?);
     let since = instant_ms(&request, "since")?;
     let until = instant_ms(&request, "until")?;
     if since > until {

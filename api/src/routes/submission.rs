@@ -33,7 +33,7 @@ pub async fn settle(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_operator()?;
-    let request = super::body::read_json(payload).await?;
+    let request = serde_json::Value::Object(super::body::read_object(payload).await?);
     let decision = decision(&request)?;
     match state.store.settle_submission(&job_id, &decision).await? {
         None => Err(ApiError::job_not_found(&job_id)),

@@ -105,9 +105,13 @@ impl NewJob {
             (field::WALLET, self.wallet_address.as_str()),
             (field::PROMPT, self.script.as_str()),
             (field::RENDER, self.render_version.as_str()),
-            (field::PROVIDER, self.provider.as_str()),
             (field::MODEL, self.model.as_str()),
         ];
+        // A job without the field belongs to `openai`, as every job did before jobs named their
+        // provider; leaving it out keeps such a job's hash as small as it was (W5).
+        if self.provider != crate::provider::registry::DEFAULT {
+            fields.push((field::PROVIDER, &self.provider));
+        }
         if let Some(seconds) = &self.seconds {
             fields.push((field::SECONDS, seconds));
         }

@@ -74,3 +74,17 @@ fn the_view_shows_every_key_even_when_empty() {
         assert!(view.get(key).is_some(), "missing {key}");
     }
 }
+
+#[test]
+fn a_job_names_its_provider_unless_it_is_openai() {
+    let field_names =
+        |job: &NewJob| -> Vec<&str> { job.to_fields().iter().map(|(k, _)| *k).collect() };
+    let openai = NewJob::new("w", "a fox");
+    assert!(!field_names(&openai).contains(&field::PROVIDER));
+    let fal = NewJob {
+        provider: "fal".into(),
+        ..NewJob::new("w", "a fox")
+    };
+    let fields = fal.to_fields();
+    assert!(fields.contains(&(field::PROVIDER, "fal")), "{fields:?}");
+}

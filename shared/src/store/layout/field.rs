@@ -3,7 +3,8 @@
 pub const WALLET: &str = "wallet";
 pub const PROMPT: &str = "prompt";
 pub const RENDER: &str = "render";
-/// The provider that makes the job's video (absent in jobs stored before jobs named one: `openai`).
+/// The provider that makes the job's video. Absent means `openai`: in jobs stored before jobs named
+/// their provider, and in every `openai` job since (one field less per job, W5).
 pub const PROVIDER: &str = "provider";
 pub const MODEL: &str = "model";
 pub const SECONDS: &str = "seconds";
