@@ -1,6 +1,7 @@
 //! A job's poll state: everything a poll reads of a job, in one hash field.
 
 use super::JobStatus;
+use crate::provider::registry;
 
 /// Progress seen at a moment (Redis time, ms): where a job's progress rate is measured from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +32,8 @@ impl Sample {
 /// it too, so each lives in one place.
 ///
 /// Stored form: `<status> <progress> <created ms> <interval ms | -> <since | -> <own webhook 0|1>
-/// [@<failing since ms>] <provider>:<provider id>`, the video at its provider last (empty before
-/// the submission) so that the id may hold any character (see [`ProviderRef`]). The failure streak rides on the webhook flag's token (`1@1764…`), so states
+/// [@<failing since ms>] <video at its provider>`, the video last (empty before the submission) so
+/// that its id may hold any character (see [`ProviderRef`]). The failure streak rides on the webhook flag's token (`1@1764…`), so states
 /// written before it existed read as they are.
 /// `create_job.lua` writes the first one; `force_poll.lua` reads the status (the first word).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,9 +58,11 @@ pub struct PollState {
 /// A job's video at its provider: which provider made it, and the provider's id for it (what the
 /// webhook calls `soraJobId`).
 ///
-/// Stored as `<provider>:<id>`. States written before jobs named their provider hold the bare id
-/// of an OpenAI video (`video_…`, no colon): they read as `openai`'s. A provider name is lower-case
-/// letters, digits and `_`, so an id with a colon of its own still reads back whole.
+/// Stored as `<provider>:<id>`, except for `openai`, whose videos are stored as their bare id: as
+/// every job stored them before jobs named their provider, so that workers of either version read
+/// each other's states during a rolling upgrade, and a poll writes no more than it did. A prefix is
+/// taken as a provider only when it names one this build knows ([`registry::ADAPTERS`]), so an
+/// `openai` id with a colon of its own reads back whole.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderRef {
     pub provider: String,
@@ -75,6 +78,9 @@ impl ProviderRef {
     }
 
     pub fn encode(&self) -> String {
+        if self.provider == registry::DEFAULT {
+            return self.id.clone();
+        }
         format!("{}:{}", self.provider, self.id)
     }
 
@@ -83,14 +89,10 @@ impl ProviderRef {
         if text.is_empty() {
             return None;
         }
-        let is_name = |n: &str| {
-            !n.is_empty()
-                && n.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        };
+        let known = |name: &str| registry::ADAPTERS.iter().any(|(known, _)| *known == name);
         Some(match text.split_once(':') {
-            Some((provider, id)) if is_name(provider) && !id.is_empty() => Self::new(provider, id),
-            _ => Self::new(crate::provider::registry::DEFAULT, text),
+            Some((provider, id)) if known(provider) && !id.is_empty() => Self::new(provider, id),
+            _ => Self::new(registry::DEFAULT, text),
         })
     }
 }
@@ -194,7 +196,9 @@ mod tests {
             failing_since: Some(1_733_130_002_000),
             ..state
         };
-        assert!(failing.encode().contains(" 1@1733130002000 openai:video 1"));
+        assert!(failing
+            .encode()
+            .ends_with(" 1@1733130002000 video 1 - odd:id"));
         assert_eq!(PollState::decode(&failing.encode()), Some(failing));
         // As create_job.lua writes it: nothing polled yet, no provider id.
         let fresh = PollState::decode("queued 0 1733130000000 - - 0 ").unwrap();
@@ -214,27 +218,29 @@ mod tests {
     }
 
     #[test]
-    fn a_state_written_before_jobs_named_their_provider_belongs_to_openai() {
-        let old = PollState::decode("processing 40 1733130000000 5000 - 0 video_69160896").unwrap();
+    fn openai_videos_are_stored_bare_as_before_and_others_with_their_provider() {
+        let text = "processing 40 1733130000000 5000 - 0 video_69160896";
+        let state = PollState::decode(text).unwrap();
         assert_eq!(
-            old.provider_job,
+            state.provider_job,
             Some(ProviderRef::new("openai", "video_69160896"))
         );
         assert_eq!(
-            old.encode(),
-            "processing 40 1733130000000 5000 - 0 openai:video_69160896"
+            state.encode(),
+            text,
+            "what a worker before #16 wrote and reads"
         );
-        for (text, provider, id) in [
-            ("fal:a1b2-c3", "fal", "a1b2-c3"),
-            ("odd id:with colon", "openai", "odd id:with colon"),
-            ("Upper:x", "openai", "Upper:x"),
-            ("replicate:", "openai", "replicate:"),
-        ] {
+        for (name, _) in registry::ADAPTERS {
+            let video = ProviderRef::new(name, "a:b c");
+            assert_eq!(ProviderRef::decode(&video.encode()), Some(video));
+        }
+        for text in ["task:123", "Upper:x", "odd id:with colon", "openai:"] {
             assert_eq!(
                 ProviderRef::decode(text),
-                Some(ProviderRef::new(provider, id)),
+                Some(ProviderRef::new("openai", text)),
                 "{text}"
             );
         }
+        assert_eq!(ProviderRef::decode(""), None);
     }
 }
