@@ -69,6 +69,17 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
+    pub const ALL: [FailureClass; 8] = [
+        FailureClass::Moderation,
+        FailureClass::InvalidInput,
+        FailureClass::Quota,
+        FailureClass::RateLimited,
+        FailureClass::Retired,
+        FailureClass::Auth,
+        FailureClass::Transient,
+        FailureClass::Provider,
+    ];
+
     /// Whether asking the same provider again (later) may succeed.
     pub fn retry_may_help(self) -> bool {
         matches!(
@@ -111,19 +122,10 @@ mod tests {
     #[test]
     fn only_the_passing_troubles_are_worth_asking_again() {
         use FailureClass::*;
-        let retry: Vec<_> = [
-            Moderation,
-            InvalidInput,
-            Quota,
-            RateLimited,
-            Retired,
-            Auth,
-            Transient,
-            Provider,
-        ]
-        .into_iter()
-        .filter(|c| c.retry_may_help())
-        .collect();
+        let retry: Vec<_> = FailureClass::ALL
+            .into_iter()
+            .filter(|c| c.retry_may_help())
+            .collect();
         assert_eq!(retry, [RateLimited, Transient, Provider]);
         assert!(!Moderation.other_provider_may_help());
         assert!(Quota.other_provider_may_help() && Retired.other_provider_may_help());
