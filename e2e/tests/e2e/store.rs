@@ -289,7 +289,7 @@ async fn a_group_commit_stores_each_job_on_its_own_and_fences_only_the_stale_one
     assert_eq!(again, [ids[0].as_str()]);
 }
 
-/// The clock every script shares (`now.lua`) turns Redis `TIME` into milliseconds as a number and
+/// The clock every script shares (the prelude's `now_ms`) turns Redis `TIME` into milliseconds as a number and
 /// as text without formatting a number (Redis formats a Lua number slowly): the two must agree,
 /// for microseconds of every length, and match the server's real clock.
 #[tokio::test]
@@ -297,7 +297,7 @@ async fn the_script_clock_gives_the_same_milliseconds_as_number_and_as_text() {
     let redis = RedisServer::start();
     let client = redis::Client::open(redis.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let prelude = include_str!("../../../shared/src/store/prelude.lua");
+    let prelude = relay_shared::store::LUA_PRELUDE;
     // TIME answered by the test: seconds and microseconds as Redis sends them (no leading zeros).
     let stubbed = format!(
         "local redis = {{call = function() return {{ARGV[1], ARGV[2]}} end}}\n{prelude}\n\

@@ -30,6 +30,7 @@ pub use layout::JobRef;
 pub use lease::{Claim, ClaimFields, Claimed, Queue};
 pub use outbox::{DeliveryHistory, DeliveryOutcome, Requeued};
 pub use polls::{Committed, PollCommit, Settle, Submission};
+pub use scripts::PRELUDE as LUA_PRELUDE;
 pub use tenants::Tenant;
 
 #[derive(Clone, Debug, thiserror::Error)]

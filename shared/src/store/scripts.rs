@@ -5,7 +5,8 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-const PRELUDE: &str = include_str!("prelude.lua");
+/// What every script starts with: the shared clock (`now_ms`) and helpers.
+pub const PRELUDE: &str = include_str!("prelude.lua");
 
 fn load(body: &str) -> Script {
     Script::new(&format!("{PRELUDE}\n{body}"))
