@@ -8,6 +8,7 @@
 //! provider's contract as the adapter relies on it.
 
 mod error;
+pub(crate) mod http;
 mod lifecycle;
 pub mod openai;
 pub mod registry;

@@ -8,17 +8,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::{header::HeaderMap, Client, Response, StatusCode};
+use reqwest::Client;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+use super::http::{self, transport_failure};
 use super::{
     Capabilities, Frame, LostSubmission, Provider, ProviderError, ProviderJob, ProviderLimits,
     VideoProvider, VideoRequest,
 };
 use crate::Settings;
-use wire::{ErrorEnvelope, Video, VideoList};
+use wire::{Video, VideoList};
 
 /// The `openai` provider from the settings: always configured (a gateway or simulator may need no
 /// key), with `SORA_*` defaults and limits.
@@ -72,7 +73,7 @@ impl OpenAiVideos {
             .send()
             .await
             .map_err(|e| transport_failure(&e))?;
-        decode(response).await
+        http::read(response, &wire::DIALECT).await
     }
 }
 
@@ -177,7 +178,9 @@ impl VideoProvider for OpenAiVideos {
         if response.status().is_success() {
             return Ok(());
         }
-        decode::<serde::de::IgnoredAny>(response).await.map(drop)
+        http::read::<serde::de::IgnoredAny>(response, &wire::DIALECT)
+            .await
+            .map(drop)
     }
 }
 
@@ -195,97 +198,3 @@ impl OpenAiVideos {
 
 /// Pages of 100 that `find` reads at most before giving up as uncertain.
 const FIND_MAX_PAGES: usize = 20;
-
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ProviderError> {
-    let status = response.status();
-    let retry_after = retry_after(response.headers());
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| ProviderError::Unavailable {
-            retry_after,
-            message: describe_transport_error(&e),
-        })?;
-    if status.is_success() {
-        return serde_json::from_slice(&bytes)
-            .map_err(|e| ProviderError::unavailable(format!("unreadable answer: {e}")));
-    }
-    let (message, code) = match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
-        Ok(envelope) => {
-            let e = envelope.error;
-            let code = e.code.or(e.kind);
-            (e.message.unwrap_or_else(|| status.to_string()), code)
-        }
-        Err(_) => (status.to_string(), None),
-    };
-    let status_code = status.as_u16();
-    Err(match status {
-        StatusCode::TOO_MANY_REQUESTS if code.as_deref() == Some("insufficient_quota") => {
-            ProviderError::QuotaExhausted { message }
-        }
-        StatusCode::TOO_MANY_REQUESTS => ProviderError::RateLimited {
-            retry_after,
-            message,
-        },
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ProviderError::Unauthorized {
-            status: status_code,
-            message,
-        },
-        StatusCode::REQUEST_TIMEOUT | StatusCode::CONFLICT => ProviderError::Unavailable {
-            retry_after,
-            message,
-        },
-        s if s.is_server_error() => ProviderError::Unavailable {
-            retry_after,
-            message,
-        },
-        _ => ProviderError::Rejected {
-            status: status_code,
-            message,
-        },
-    })
-}
-
-/// `retry-after-ms`, else `retry-after` in seconds (as the official SDKs read them), capped at 60 s.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let header = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok();
-    let wait = header("retry-after-ms")
-        .map(|ms| ms / 1000.0)
-        .or_else(|| header("retry-after"))?;
-    (wait.is_finite() && wait >= 0.0).then(|| Duration::from_secs_f64(wait.min(60.0)))
-}
-
-/// A request that got no answer: the provider may be down; try again later.
-fn transport_failure(e: &reqwest::Error) -> ProviderError {
-    ProviderError::unavailable(describe_transport_error(e))
-}
-
-fn describe_transport_error(e: &reqwest::Error) -> String {
-    // The error's URL carries no credentials (the key travels in a header), so it may be shown.
-    if e.is_timeout() {
-        "request timed out".to_owned()
-    } else if e.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        e.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use reqwest::header::HeaderValue;
-
-    #[test]
-    fn retry_after_prefers_milliseconds_and_caps_at_a_minute() {
-        let mut h = HeaderMap::new();
-        assert_eq!(retry_after(&h), None);
-        h.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert("retry-after-ms", HeaderValue::from_static("1500"));
-        assert_eq!(retry_after(&h), Some(Duration::from_millis(1500)));
-        h.remove("retry-after-ms");
-        h.insert("retry-after", HeaderValue::from_static("3600"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(60)));
-    }
-}

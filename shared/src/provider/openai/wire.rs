@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use crate::provider::http::{Dialect, ErrorText};
 use crate::provider::{FailureClass, Lifecycle, Output, ProviderJob};
 
 /// The Video object (unknown fields are ignored).
@@ -42,20 +43,36 @@ pub(super) struct VideoList {
     pub last_id: Option<String>,
 }
 
-/// `{"error": {"message", "type", "param", "code"}}`.
+/// How the API's answers read: errors are `{"error": {"message", "type", "param", "code"}}`, and a
+/// 429 `insufficient_quota` is the account's quota.
+pub(super) const DIALECT: Dialect = Dialect {
+    error_text,
+    quota_codes: &["insufficient_quota"],
+};
+
 #[derive(Deserialize)]
-pub(super) struct ErrorEnvelope {
-    pub error: ErrorBody,
+struct ErrorEnvelope {
+    error: ErrorBody,
 }
 
 #[derive(Deserialize)]
-pub(super) struct ErrorBody {
+struct ErrorBody {
     #[serde(default)]
-    pub message: Option<String>,
+    message: Option<String>,
     #[serde(default)]
-    pub code: Option<String>,
+    code: Option<String>,
     #[serde(default, rename = "type")]
-    pub kind: Option<String>,
+    kind: Option<String>,
+}
+
+fn error_text(body: &[u8]) -> ErrorText {
+    match serde_json::from_slice::<ErrorEnvelope>(body) {
+        Ok(ErrorEnvelope { error }) => ErrorText {
+            message: error.message,
+            code: error.code.or(error.kind),
+        },
+        Err(_) => ErrorText::default(),
+    }
 }
 
 impl Video {
