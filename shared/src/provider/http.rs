@@ -15,6 +15,8 @@ pub struct ErrorText {
     pub message: Option<String>,
     /// A machine-readable code (`insufficient_quota`, `rate_limit_exceeded`, …).
     pub code: Option<String>,
+    /// A wait the body asks for, for providers that say it there rather than in a header.
+    pub retry_after: Option<Duration>,
 }
 
 /// How an adapter reads its provider's answers.
@@ -43,12 +45,9 @@ pub async fn read<T: DeserializeOwned>(
         return serde_json::from_slice(&bytes)
             .map_err(|e| ProviderError::unavailable(format!("unreadable answer: {e}")));
     }
-    Err(refusal(
-        status,
-        retry_after,
-        (dialect.error_text)(&bytes),
-        dialect,
-    ))
+    let text = (dialect.error_text)(&bytes);
+    let retry_after = retry_after.or(text.retry_after);
+    Err(refusal(status, retry_after, text, dialect))
 }
 
 /// The rules every adapter shares: 402, and a 429 with a quota code, are the quota; any other
@@ -145,8 +144,8 @@ mod tests {
         };
         let class = |status: u16, code: Option<&str>| {
             let text = ErrorText {
-                message: None,
                 code: code.map(str::to_owned),
+                ..ErrorText::default()
             };
             refusal(StatusCode::from_u16(status).unwrap(), None, text, &dialect).class()
         };

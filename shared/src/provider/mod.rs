@@ -12,6 +12,7 @@ pub(crate) mod http;
 mod lifecycle;
 pub mod openai;
 pub mod registry;
+pub mod replicate;
 mod request;
 
 use async_trait::async_trait;

@@ -70,6 +70,7 @@ fn error_text(body: &[u8]) -> ErrorText {
         Ok(ErrorEnvelope { error }) => ErrorText {
             message: error.message,
             code: error.code.or(error.kind),
+            retry_after: None,
         },
         Err(_) => ErrorText::default(),
     }

@@ -1,0 +1,179 @@
+//! Replicate predictions (`https://api.replicate.com/v1`): Kling, MiniMax, Wan, Veo and many more
+//! video models behind one API. The contract as this adapter relies on it:
+//! `docs/providers/replicate.md`.
+//!
+//! Not yet enabled by configuration: its settings (`REPLICATE_API_TOKEN`, …), its simulator and
+//! its end-to-end tests come with the rest of issue #17.
+
+mod wire;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::Client;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
+use super::http::{self, transport_failure};
+use super::{
+    Capabilities, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
+};
+use wire::{Prediction, PredictionList, DIALECT};
+
+/// Pages of 100 that `find` reads at most before giving up as uncertain.
+const FIND_MAX_PAGES: usize = 20;
+
+pub struct ReplicatePredictions {
+    client: Client,
+    base_url: String,
+    token: SecretString,
+}
+
+impl ReplicatePredictions {
+    pub fn new(base_url: &str, token: SecretString, timeout: Duration) -> reqwest::Result<Self> {
+        let client = Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("sora-relay/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            token,
+        })
+    }
+
+    fn at_base(&self, url: &str) -> bool {
+        url.strip_prefix(&self.base_url)
+            .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'))
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ProviderError> {
+        let response = request
+            .bearer_auth(self.token.expose_secret())
+            .send()
+            .await
+            .map_err(|e| transport_failure(&e))?;
+        http::read(response, &DIALECT).await
+    }
+}
+
+#[async_trait]
+impl VideoProvider for ReplicatePredictions {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            // Only models that print a progress bar in their logs say how far they are.
+            reports_progress: false,
+            can_cancel: true,
+            accepts_callbacks: true,
+            lost_submission: LostSubmission::ListByPrompt,
+        }
+    }
+
+    /// `POST /models/{owner}/{name}/predictions` for a model's latest version, or
+    /// `POST /predictions` with `version` for `owner/name:version`. Never `Prefer: wait`.
+    async fn create(&self, request: &VideoRequest<'_>) -> Result<ProviderJob, ProviderError> {
+        let input = input_for(request);
+        let (url, body) = match request.model.split_once(':') {
+            Some((_, version)) => (
+                format!("{}/predictions", self.base_url),
+                json!({ "version": version, "input": input }),
+            ),
+            None => (
+                format!("{}/models/{}/predictions", self.base_url, request.model),
+                json!({ "input": input }),
+            ),
+        };
+        let prediction: Prediction = self.send(self.client.post(url).json(&body)).await?;
+        Ok(prediction.into_job())
+    }
+
+    async fn retrieve(&self, id: &str) -> Result<ProviderJob, ProviderError> {
+        let url = format!("{}/predictions/{}", self.base_url, id);
+        let prediction: Prediction = self.send(self.client.get(url)).await?;
+        Ok(prediction.into_job())
+    }
+
+    /// The newest prediction with exactly this prompt created since `created_since`, from the
+    /// list of predictions (newest first, 100 a page, followed by its `next` cursor).
+    async fn find(
+        &self,
+        prompt: &str,
+        created_since: i64,
+    ) -> Result<Option<ProviderJob>, ProviderError> {
+        let mut url = format!("{}/predictions", self.base_url);
+        for _ in 0..FIND_MAX_PAGES {
+            let page: PredictionList = self.send(self.client.get(&url)).await?;
+            let mut reached_older = page.results.is_empty();
+            for prediction in page.results {
+                let created = prediction.created_secs().unwrap_or(i64::MAX);
+                if created < created_since {
+                    reached_older = true;
+                    break;
+                }
+                if prediction.prompt() == Some(prompt) {
+                    return Ok(Some(prediction.into_job()));
+                }
+            }
+            match page.next {
+                // Our token goes only to our base URL, whatever a page names.
+                Some(next) if !self.at_base(&next) => {
+                    return Err(ProviderError::CannotTell {
+                        message: "the list's next page is not at the provider's base URL".into(),
+                    })
+                }
+                Some(next) if !reached_older && next != url => url = next,
+                _ => return Ok(None),
+            }
+        }
+        Err(ProviderError::unavailable(format!(
+            "over {} predictions listed since the lost submission; cannot tell whether it exists",
+            FIND_MAX_PAGES * 100
+        )))
+    }
+}
+
+/// The model's input: the prompt, the length as `duration` (seconds) and the frame as
+/// `aspect_ratio` (`16:9`), the names most of Replicate's video models take; `extra` fills the
+/// rest (a model's own names for anything else).
+fn input_for(request: &VideoRequest<'_>) -> Map<String, Value> {
+    let mut input = request.extra.clone();
+    input.insert("prompt".into(), json!(request.prompt));
+    if let Some(seconds) = request.seconds {
+        input.insert("duration".into(), json!(seconds));
+    }
+    if let Some(frame) = request.frame {
+        let (w, h) = frame.aspect_ratio();
+        input.insert("aspect_ratio".into(), json!(format!("{w}:{h}")));
+    }
+    input
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::Frame;
+
+    #[test]
+    fn a_request_becomes_the_models_input() {
+        let mut extra = Map::new();
+        extra.insert("prompt_optimizer".into(), json!(false));
+        extra.insert("duration".into(), json!(99));
+        let request = VideoRequest {
+            idempotency_key: "job-1",
+            prompt: "a red fox",
+            model: "kwaivgi/kling-v2.1",
+            seconds: Some(5),
+            frame: Frame::parse_size("1280x720"),
+            extra,
+        };
+        assert_eq!(
+            Value::Object(input_for(&request)),
+            json!({"prompt": "a red fox", "duration": 5, "aspect_ratio": "16:9", "prompt_optimizer": false})
+        );
+    }
+}
