@@ -1,7 +1,8 @@
-//! `sora-sim`: a local imitation of the OpenAI Videos API (`/v1/videos`) for development, tests
-//! and benchmarks. It follows the wire contract in `docs/providers/openai.md`: every
-//! key of the Video object, the error envelope, the bearer-key check, `x-request-id`, a
-//! configurable timeline and injected faults. `GET /sim/stats` counts what clients did, including
+//! `sora-sim`: a local imitation of the OpenAI Videos API (`/v1/videos`), and of Replicate's
+//! predictions (`/replicate/v1`), for development, tests and benchmarks. It follows the wire
+//! contracts in `docs/providers/`: for OpenAI every key of the Video object, the error envelope,
+//! the bearer-key check, `x-request-id`; for both a configurable timeline and injected faults, each
+//! answered in its contract's own error shape. `GET /sim/stats` counts what clients did, including
 //! creates per prompt, so tests can prove that no video was submitted twice.
 
 mod config;
@@ -9,6 +10,7 @@ mod control;
 mod error;
 mod middleware;
 mod openai;
+mod replicate;
 pub mod sink;
 mod state;
 pub mod video;
@@ -48,6 +50,20 @@ impl Simulator {
                         .route("/videos/{id}", web::delete().to(openai::delete))
                         .route("/videos/{id}/content", web::get().to(openai::content))
                         .route("/videos/{id}/remix", web::post().to(openai::remix)),
+                )
+                .service(
+                    web::scope("/replicate/v1")
+                        .wrap(from_fn(middleware::replicate_auth_and_faults))
+                        .route(
+                            "/models/{owner}/{name}/predictions",
+                            web::post().to(replicate::create_for_model),
+                        )
+                        .route(
+                            "/predictions",
+                            web::post().to(replicate::create_for_version),
+                        )
+                        .route("/predictions", web::get().to(replicate::list))
+                        .route("/predictions/{id}", web::get().to(replicate::retrieve)),
                 )
                 .route("/sim/stats", web::get().to(control::sim_stats))
                 .route("/sim/videos", web::get().to(control::sim_videos))

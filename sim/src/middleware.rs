@@ -1,5 +1,6 @@
-//! What wraps every `/v1` request: a request id, the bearer-key check, and injected faults
-//! (latency, 429 with retry-after, 500), decided before the request can change any state.
+//! What wraps every API request: a request id, the bearer-key check, and injected faults
+//! (latency, 429 with its wait, quota, 500), decided before the request can change any state and
+//! answered in each contract's own error shape.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, ResponseError};
+use actix_web::{web, Error, HttpResponse, ResponseError};
 use rand::Rng;
 
 use crate::error::error;
@@ -28,10 +29,16 @@ pub async fn request_id(
     Ok(response)
 }
 
-pub async fn auth_and_faults(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+/// A fault a request meets before it can change any state.
+enum Fault {
+    Unauthorized,
+    RateLimited { retry_after_secs: u64 },
+    Quota,
+    ServerError,
+}
+
+/// The latency in force, then the key check, then an injected fault as the faults' rates say.
+async fn fault_for(req: &ServiceRequest) -> Option<Fault> {
     let state = req
         .app_data::<web::Data<SimState>>()
         .expect("state is registered")
@@ -47,45 +54,104 @@ pub async fn auth_and_faults(
         .get("authorization")
         .and_then(|v| v.to_str().ok());
     if !config.api_key.is_empty() && given != Some(expected.as_str()) {
-        let response = error(
+        return Some(Fault::Unauthorized);
+    }
+    let roll: f64 = rand::rng().random();
+    let (fault, code) = if roll < faults.rate_429 {
+        let retry_after_secs = faults.retry_after_secs;
+        (
+            Fault::RateLimited { retry_after_secs },
+            "rate_limit_exceeded",
+        )
+    } else if roll < faults.rate_429 + faults.rate_quota {
+        (Fault::Quota, "insufficient_quota")
+    } else if roll < faults.rate_429 + faults.rate_quota + faults.rate_5xx {
+        (Fault::ServerError, "server_error")
+    } else {
+        return None;
+    };
+    state.count_fault(code);
+    Some(fault)
+}
+
+/// The OpenAI Videos API's answers to faults (`/v1`).
+pub async fn auth_and_faults(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(fault) = fault_for(&req).await else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let mut response = match fault {
+        Fault::Unauthorized => error(
             StatusCode::UNAUTHORIZED,
             "invalid_request_error",
             "invalid_api_key",
             "Incorrect API key provided.",
-        )
-        .error_response();
-        return Ok(req.into_response(response).map_into_right_body());
-    }
-    let roll: f64 = rand::rng().random();
-    let injected = if roll < faults.rate_429 {
-        Some((
+        ),
+        Fault::RateLimited { .. } => error(
             StatusCode::TOO_MANY_REQUESTS,
             "requests",
             "rate_limit_exceeded",
             "Rate limit reached for requests (simulated).",
-        ))
-    } else if roll < faults.rate_429 + faults.rate_quota {
-        Some((StatusCode::TOO_MANY_REQUESTS, "insufficient_quota", "insufficient_quota", "You exceeded your current quota, please check your plan and billing details (simulated)."))
-    } else if roll < faults.rate_429 + faults.rate_quota + faults.rate_5xx {
-        Some((
+        ),
+        Fault::Quota => error(StatusCode::TOO_MANY_REQUESTS, "insufficient_quota", "insufficient_quota", "You exceeded your current quota, please check your plan and billing details (simulated)."),
+        Fault::ServerError => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             "server_error",
             "The server had an error while processing your request (simulated).",
-        ))
-    } else {
-        None
-    };
-    if let Some((status, kind, code, message)) = injected {
-        state.count_fault(code);
-        let mut response = error(status, kind, code, message).error_response();
-        if code == "rate_limit_exceeded" {
-            response.headers_mut().insert(
-                HeaderName::from_static("retry-after"),
-                HeaderValue::from(faults.retry_after_secs),
-            );
-        }
-        return Ok(req.into_response(response).map_into_right_body());
+        ),
     }
-    Ok(next.call(req).await?.map_into_left_body())
+    .error_response();
+    if let Fault::RateLimited { retry_after_secs } = fault {
+        response.headers_mut().insert(
+            HeaderName::from_static("retry-after"),
+            HeaderValue::from(retry_after_secs),
+        );
+    }
+    Ok(req.into_response(response).map_into_right_body())
+}
+
+/// Replicate's answers to faults (`/replicate/v1`): RFC 7807 problems; a 429 says its wait in its
+/// detail, and running out of credit is a 402.
+pub async fn replicate_auth_and_faults(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(fault) = fault_for(&req).await else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let response = match fault {
+        Fault::Unauthorized => problem(
+            StatusCode::UNAUTHORIZED,
+            "Unauthenticated",
+            "You did not pass a valid authentication token",
+        ),
+        Fault::RateLimited { retry_after_secs } => problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Request was throttled.",
+            &format!("Request was throttled. Expected available in {retry_after_secs} seconds."),
+        ),
+        Fault::Quota => problem(
+            StatusCode::PAYMENT_REQUIRED,
+            "Insufficient credit",
+            "You have insufficient credit to run this model (simulated).",
+        ),
+        Fault::ServerError => problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal server error",
+            "simulated",
+        ),
+    };
+    Ok(req.into_response(response).map_into_right_body())
+}
+
+/// An RFC 7807 problem, as Replicate answers errors.
+pub fn problem(status: StatusCode, title: &str, detail: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .json(serde_json::json!({
+            "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail
+        }))
 }

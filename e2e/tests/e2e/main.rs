@@ -12,6 +12,7 @@ mod lifecycle;
 mod limits;
 mod original_client;
 mod processes;
+mod replicate;
 mod resilience;
 mod store;
 mod submissions;

@@ -14,7 +14,10 @@ pub const DEFAULT: &str = "openai";
 /// How each known provider is built from the settings: `Ok(None)` when it is not configured.
 /// Adding a provider is a module and one line here.
 type Build = fn(&Settings) -> anyhow::Result<Option<Provider>>;
-pub const ADAPTERS: &[(&str, Build)] = &[("openai", super::openai::from_settings)];
+pub const ADAPTERS: &[(&str, Build)] = &[
+    ("openai", super::openai::from_settings),
+    ("replicate", super::replicate::from_settings),
+];
 
 /// One configured provider.
 #[derive(Clone)]

@@ -21,6 +21,12 @@ use super::{
 };
 use wire::{Prediction, PredictionList, DIALECT};
 
+/// The `replicate` provider from the settings: none yet, until its settings exist (#17). Its name
+/// is registered already, so that a job's video at Replicate reads back as Replicate's.
+pub fn from_settings(_settings: &crate::Settings) -> anyhow::Result<Option<super::Provider>> {
+    Ok(None)
+}
+
 /// Pages of 100 that `find` reads at most before giving up as uncertain.
 const FIND_MAX_PAGES: usize = 20;
 
