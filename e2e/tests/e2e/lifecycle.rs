@@ -79,6 +79,14 @@ async fn a_job_runs_from_submission_to_completed_with_signed_webhooks_for_every_
     assert_eq!(view["walletAddress"], "test-wallet");
     assert_eq!(view["renderVersion"], "v3");
     assert_eq!(view["model"], "sora-2");
+    assert_eq!(
+        view["provider"], "openai",
+        "the provider shows last in the view"
+    );
+    assert_eq!(
+        view.as_object().unwrap().keys().next_back().unwrap(),
+        "provider"
+    );
     assert!(view["createdAt"].is_string() && view["updatedAt"].is_string());
     assert!(view["error"].is_null());
 

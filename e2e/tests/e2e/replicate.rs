@@ -62,6 +62,10 @@ async fn a_replicate_job_runs_to_completed_with_its_output_and_a_signed_webhook(
     let view = stack.status(&job_id).await;
     assert_eq!(view["status"], "completed");
     assert_eq!(view["soraJobId"], prediction);
+    assert_eq!(
+        (&view["provider"], &view["model"]),
+        (&"replicate".into(), &MODEL.into())
+    );
     assert_eq!(stack.sim.counters().creates, 1);
 }
 

@@ -198,6 +198,10 @@ impl Job {
                 .map(|s| iso8601_from_ms(s.created_ms)),
             updated_at: self.int(field::UPDATED).map(iso8601_from_ms),
             submission: self.is_submission_unknown().then(|| "unknown".to_owned()),
+            provider: self
+                .get(field::PROVIDER)
+                .unwrap_or(crate::provider::registry::DEFAULT)
+                .to_owned(),
         }
     }
 }
@@ -228,6 +232,9 @@ pub struct JobView {
     /// answer the provider's list cannot settle: `POST /api/videos/{jobId}/submission` settles
     /// it); null otherwise. Added at the end of the body.
     pub submission: Option<String>,
+    /// The provider that makes the job's video (`openai`, `replicate`, …); with `model`, which
+    /// of its models. Added at the end of the body.
+    pub provider: String,
 }
 
 /// Counts of jobs by status, summed over partitions. Read back (by tests and tools) strictly: a key

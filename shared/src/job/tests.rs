@@ -70,6 +70,8 @@ fn the_view_shows_every_key_even_when_empty() {
         "size",
         "createdAt",
         "updatedAt",
+        "submission",
+        "provider",
     ] {
         assert!(view.get(key).is_some(), "missing {key}");
     }

@@ -70,4 +70,5 @@ pub const API_FIELDS: &[&str] = &[
     TENANT,
     WEBHOOK_URL,
     SUBMISSION_UNKNOWN,
+    PROVIDER,
 ];
