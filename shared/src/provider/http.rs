@@ -4,10 +4,81 @@
 
 use std::time::Duration;
 
-use reqwest::{header::HeaderMap, Response, StatusCode};
+use reqwest::{header::HeaderMap, Client, RequestBuilder, Response, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::ProviderError;
+
+/// A provider's API reached with a bearer key: the HTTP client, the base URL and the key, and
+/// the dialect its answers are read in. What every bearer-keyed adapter is built on.
+pub struct BearerApi {
+    client: Client,
+    base_url: String,
+    key: SecretString,
+    dialect: &'static Dialect,
+}
+
+impl BearerApi {
+    pub fn new(
+        base_url: &str,
+        key: SecretString,
+        timeout: Duration,
+        dialect: &'static Dialect,
+    ) -> reqwest::Result<Self> {
+        let client = Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("sora-relay/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            key,
+            dialect,
+        })
+    }
+
+    /// `path` (starting with `/`) under the base URL.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Whether `url` lies under the base URL: the key is sent nowhere else.
+    pub fn is_ours(&self, url: &str) -> bool {
+        url.strip_prefix(&self.base_url)
+            .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'))
+    }
+
+    pub fn get(&self, url: &str) -> RequestBuilder {
+        self.client.get(url)
+    }
+
+    pub fn post(&self, url: &str) -> RequestBuilder {
+        self.client.post(url)
+    }
+
+    /// Sends `request` with the key; its answer as `T`, or the error it says.
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<T, ProviderError> {
+        read(self.answer(request).await?, self.dialect).await
+    }
+
+    /// Sends `request` with the key: the raw answer, whatever its status.
+    pub async fn answer(&self, request: RequestBuilder) -> Result<Response, ProviderError> {
+        request
+            .bearer_auth(self.key.expose_secret())
+            .send()
+            .await
+            .map_err(|e| transport_failure(&e))
+    }
+
+    pub fn dialect(&self) -> &'static Dialect {
+        self.dialect
+    }
+}
 
 /// What a provider's error body says, where it says it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

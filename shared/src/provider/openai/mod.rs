@@ -8,12 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::Client;
-use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
+use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use super::http::{self, transport_failure};
+use super::http::{self, BearerApi};
 use super::{
     Capabilities, Frame, LostSubmission, Provider, ProviderError, ProviderJob, ProviderLimits,
     VideoProvider, VideoRequest,
@@ -45,35 +43,14 @@ pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Provider>> {
 }
 
 pub struct OpenAiVideos {
-    client: Client,
-    base_url: String,
-    api_key: SecretString,
+    api: BearerApi,
 }
 
 impl OpenAiVideos {
     pub fn new(base_url: &str, api_key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
-        let client = Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("sora-relay/", env!("CARGO_PKG_VERSION")))
-            .build()?;
         Ok(Self {
-            client,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key,
+            api: BearerApi::new(base_url, api_key, timeout, &wire::DIALECT)?,
         })
-    }
-
-    async fn send<T: DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<T, ProviderError> {
-        let response = request
-            .bearer_auth(self.api_key.expose_secret())
-            .send()
-            .await
-            .map_err(|e| transport_failure(&e))?;
-        http::read(response, &wire::DIALECT).await
     }
 }
 
@@ -99,19 +76,18 @@ impl VideoProvider for OpenAiVideos {
         if let Some(frame @ Frame::Size { .. }) = request.frame {
             body.insert("size".into(), json!(frame.to_string()));
         }
-        let url = format!("{}/videos", self.base_url);
         let call = self
-            .client
-            .post(url)
+            .api
+            .post(&self.api.url("/videos"))
             .header("idempotency-key", request.idempotency_key)
             .json(&body);
-        let video: Video = self.send(call).await?;
+        let video: Video = self.api.send(call).await?;
         Ok(self.job(video))
     }
 
     async fn retrieve(&self, id: &str) -> Result<ProviderJob, ProviderError> {
-        let url = format!("{}/videos/{}", self.base_url, id);
-        let video: Video = self.send(self.client.get(url)).await?;
+        let url = self.api.url(&format!("/videos/{id}"));
+        let video: Video = self.api.send(self.api.get(&url)).await?;
         // The id the provider gave at creation stays the job's: LiteLLM answers a retrieve with
         // an id that has lost its route, and asking with that one reaches another provider
         // (tests/e2e/gateway.rs).
@@ -128,11 +104,11 @@ impl VideoProvider for OpenAiVideos {
     ) -> Result<Option<ProviderJob>, ProviderError> {
         let mut after: Option<String> = None;
         for _ in 0..FIND_MAX_PAGES {
-            let mut url = format!("{}/videos?order=desc&limit=100", self.base_url);
+            let mut url = self.api.url("/videos?order=desc&limit=100");
             if let Some(cursor) = &after {
                 url.push_str(&format!("&after={cursor}"));
             }
-            let page: VideoList = self.send(self.client.get(url)).await?;
+            let page: VideoList = self.api.send(self.api.get(&url)).await?;
             let found = page.data.iter().find(|v| {
                 v.prompt.as_deref() == Some(prompt) && v.created_at.unwrap_or(0) >= created_since
             });
@@ -170,15 +146,14 @@ impl VideoProvider for OpenAiVideos {
     /// whole video, of which nothing is read.
     async fn check_content(&self, job: &ProviderJob) -> Result<(), ProviderError> {
         let request = self
-            .client
-            .get(self.content_url(&job.id))
-            .header(reqwest::header::RANGE, "bytes=0-0")
-            .bearer_auth(self.api_key.expose_secret());
-        let response = request.send().await.map_err(|e| transport_failure(&e))?;
+            .api
+            .get(&self.content_url(&job.id))
+            .header(reqwest::header::RANGE, "bytes=0-0");
+        let response = self.api.answer(request).await?;
         if response.status().is_success() {
             return Ok(());
         }
-        http::read::<serde::de::IgnoredAny>(response, &wire::DIALECT)
+        http::read::<serde::de::IgnoredAny>(response, self.api.dialect())
             .await
             .map(drop)
     }
@@ -187,7 +162,7 @@ impl VideoProvider for OpenAiVideos {
 impl OpenAiVideos {
     /// Where a finished video is downloaded (with the key).
     fn content_url(&self, id: &str) -> String {
-        format!("{}/videos/{}/content", self.base_url, id)
+        self.api.url(&format!("/videos/{id}/content"))
     }
 
     fn job(&self, video: Video) -> ProviderJob {

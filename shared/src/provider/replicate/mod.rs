@@ -10,12 +10,10 @@ mod wire;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::Client;
-use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
+use secrecy::SecretString;
 use serde_json::{json, Map, Value};
 
-use super::http::{self, transport_failure};
+use super::http::BearerApi;
 use super::{
     Capabilities, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
@@ -31,40 +29,14 @@ pub fn from_settings(_settings: &crate::Settings) -> anyhow::Result<Option<super
 const FIND_MAX_PAGES: usize = 20;
 
 pub struct ReplicatePredictions {
-    client: Client,
-    base_url: String,
-    token: SecretString,
+    api: BearerApi,
 }
 
 impl ReplicatePredictions {
     pub fn new(base_url: &str, token: SecretString, timeout: Duration) -> reqwest::Result<Self> {
-        let client = Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("sora-relay/", env!("CARGO_PKG_VERSION")))
-            .build()?;
         Ok(Self {
-            client,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            token,
+            api: BearerApi::new(base_url, token, timeout, &DIALECT)?,
         })
-    }
-
-    fn at_base(&self, url: &str) -> bool {
-        url.strip_prefix(&self.base_url)
-            .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'))
-    }
-
-    async fn send<T: DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<T, ProviderError> {
-        let response = request
-            .bearer_auth(self.token.expose_secret())
-            .send()
-            .await
-            .map_err(|e| transport_failure(&e))?;
-        http::read(response, &DIALECT).await
     }
 }
 
@@ -86,21 +58,22 @@ impl VideoProvider for ReplicatePredictions {
         let input = input_for(request);
         let (url, body) = match request.model.split_once(':') {
             Some((_, version)) => (
-                format!("{}/predictions", self.base_url),
+                self.api.url("/predictions"),
                 json!({ "version": version, "input": input }),
             ),
             None => (
-                format!("{}/models/{}/predictions", self.base_url, request.model),
+                self.api
+                    .url(&format!("/models/{}/predictions", request.model)),
                 json!({ "input": input }),
             ),
         };
-        let prediction: Prediction = self.send(self.client.post(url).json(&body)).await?;
+        let prediction: Prediction = self.api.send(self.api.post(&url).json(&body)).await?;
         Ok(prediction.into_job())
     }
 
     async fn retrieve(&self, id: &str) -> Result<ProviderJob, ProviderError> {
-        let url = format!("{}/predictions/{}", self.base_url, id);
-        let prediction: Prediction = self.send(self.client.get(url)).await?;
+        let url = self.api.url(&format!("/predictions/{id}"));
+        let prediction: Prediction = self.api.send(self.api.get(&url)).await?;
         Ok(prediction.into_job())
     }
 
@@ -111,9 +84,9 @@ impl VideoProvider for ReplicatePredictions {
         prompt: &str,
         created_since: i64,
     ) -> Result<Option<ProviderJob>, ProviderError> {
-        let mut url = format!("{}/predictions", self.base_url);
+        let mut url = self.api.url("/predictions");
         for _ in 0..FIND_MAX_PAGES {
-            let page: PredictionList = self.send(self.client.get(&url)).await?;
+            let page: PredictionList = self.api.send(self.api.get(&url)).await?;
             let mut reached_older = page.results.is_empty();
             for prediction in page.results {
                 let created = prediction.created_secs().unwrap_or(i64::MAX);
@@ -127,7 +100,7 @@ impl VideoProvider for ReplicatePredictions {
             }
             match page.next {
                 // Our token goes only to our base URL, whatever a page names.
-                Some(next) if !self.at_base(&next) => {
+                Some(next) if !self.api.is_ours(&next) => {
                     return Err(ProviderError::CannotTell {
                         message: "the list's next page is not at the provider's base URL".into(),
                     })
