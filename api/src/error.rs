@@ -70,6 +70,8 @@ error_codes! {
     /// A field that is missing, mistyped or out of range.
     InvalidField = UNPROCESSABLE_ENTITY, "invalid_field";
     UnsupportedRenderVersion = UNPROCESSABLE_ENTITY, "unsupported_render_version";
+    /// A `provider` this deployment has not enabled (the message names the enabled ones).
+    ProviderNotEnabled = UNPROCESSABLE_ENTITY, "provider_not_enabled";
     /// A webhook URL the relay will not call (private address, bad scheme).
     WebhookUrlRefused = UNPROCESSABLE_ENTITY, "webhook_url_refused";
     /// An `Idempotency-Key` sent again with a different request.

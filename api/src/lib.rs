@@ -54,6 +54,12 @@ impl Application {
         let api = &settings.api;
         let polling = &settings.polling;
         let auth = api.requires_keys()?;
+        let providers = settings.enabled_providers()?;
+        tracing::info!(
+            "providers enabled: {} (default {})",
+            providers.join(", "),
+            providers[0]
+        );
         let listener = TcpListener::bind((api.host.as_str(), api.port))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
@@ -71,7 +77,13 @@ impl Application {
             limits: validate::Limits {
                 script_max_chars: api.script_max_chars,
                 metadata_max_bytes: api.metadata_max_bytes,
-                default_model: settings.openai.model.clone(),
+                providers: providers
+                    .iter()
+                    .filter_map(|name| {
+                        let account = settings.account(name)?;
+                        Some((name.to_string(), account.model.clone()))
+                    })
+                    .collect(),
             },
             operator_webhook_url: settings.webhooks.url.clone(),
             url_guard: UrlGuard::new(&settings.webhooks.allowed_nets)

@@ -6,14 +6,41 @@ use serde_json::{Map, Value};
 use crate::error::{ApiError, ErrorCode};
 
 pub const SUPPORTED_RENDER_VERSIONS: &[&str] = &["v3"];
+/// The lengths the OpenAI Videos API takes (`openai` jobs keep the original rule).
 pub const SECONDS: &[&str] = &["4", "8", "12"];
+/// The longest video any provider is asked for; each provider checks its own list.
+const SECONDS_MAX: u32 = 120;
 const WALLET_MAX_CHARS: usize = 256;
-const MODEL_MAX_CHARS: usize = 64;
+const MODEL_MAX_CHARS: usize = 128;
+/// Largest `options` object (passed through to the provider's input), in bytes of compact JSON.
+pub const OPTIONS_MAX_BYTES: usize = 16 * 1024;
 
 pub struct Limits {
     pub script_max_chars: usize,
     pub metadata_max_bytes: usize,
-    pub default_model: String,
+    /// The enabled providers with their default models, the default provider first.
+    pub providers: Vec<(String, String)>,
+}
+
+impl Limits {
+    fn provider(&self, name: Option<&str>) -> Result<&(String, String), ApiError> {
+        let Some(name) = name else {
+            return Ok(&self.providers[0]);
+        };
+        self.providers
+            .iter()
+            .find(|(p, _)| p == name)
+            .ok_or_else(|| {
+                let enabled: Vec<&str> = self.providers.iter().map(|(p, _)| p.as_str()).collect();
+                ApiError::new(
+                    ErrorCode::ProviderNotEnabled,
+                    format!(
+                        "provider {name:?} is not enabled here; enabled: {}",
+                        enabled.join(", ")
+                    ),
+                )
+            })
+    }
 }
 
 pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError> {
@@ -43,8 +70,10 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
             ),
         ));
     }
+    let provider = optional_string(&fields, "provider")?;
+    let (provider, default_model) = limits.provider(provider.as_deref())?;
     let model = match optional_string(&fields, "model")? {
-        None => limits.default_model.clone(),
+        None => default_model.clone(),
         Some(model) if is_model_name(&model) => model,
         Some(_) => {
             return Err(ApiError::invalid_field(format!(
@@ -52,14 +81,7 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
             )))
         }
     };
-    let seconds = optional_string(&fields, "seconds")?;
-    if let Some(s) = &seconds {
-        if !SECONDS.contains(&s.as_str()) {
-            return Err(ApiError::invalid_field(format!(
-                "seconds must be one of \"4\", \"8\", \"12\" (a string), not {s:?}"
-            )));
-        }
-    }
+    let seconds = seconds(&fields, provider)?;
     let size = optional_string(&fields, "size")?;
     if let Some(s) = &size {
         if relay_shared::provider::Frame::parse_size(s).is_none() {
@@ -88,6 +110,25 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
             )))
         }
     };
+    let options = match fields.get("options") {
+        None | Some(Value::Null) => None,
+        Some(object @ Value::Object(_)) => {
+            let compact = object.to_string();
+            if compact.len() > OPTIONS_MAX_BYTES {
+                return Err(ApiError::invalid_field(format!(
+                    "options is {} bytes as JSON; the maximum is {OPTIONS_MAX_BYTES}",
+                    compact.len()
+                )));
+            }
+            Some(compact)
+        }
+        Some(other) => {
+            return Err(ApiError::invalid_field(format!(
+                "options must be a JSON object (passed to the provider's input), not {}",
+                kind_of(other)
+            )))
+        }
+    };
     let webhook_url = optional_string(&fields, "webhookUrl")?;
     if webhook_url.as_ref().is_some_and(|u| u.len() > 2048) {
         return Err(ApiError::invalid_field(
@@ -98,13 +139,47 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
         wallet_address,
         script,
         render_version,
-        provider: relay_shared::provider::registry::DEFAULT.to_owned(),
+        provider: provider.clone(),
         model,
         seconds,
         size,
         metadata,
         webhook_url,
+        options,
     })
+}
+
+/// `seconds`: for `openai`, the original rule (the string "4", "8" or "12"); for the others a
+/// whole number of seconds, as a number or a string, that the provider checks against the model.
+fn seconds(fields: &Map<String, Value>, provider: &str) -> Result<Option<String>, ApiError> {
+    if provider == relay_shared::provider::registry::DEFAULT {
+        let seconds = optional_string(fields, "seconds")?;
+        if let Some(s) = &seconds {
+            if !SECONDS.contains(&s.as_str()) {
+                return Err(ApiError::invalid_field(format!(
+                    "seconds must be one of \"4\", \"8\", \"12\" (a string), not {s:?}"
+                )));
+            }
+        }
+        return Ok(seconds);
+    }
+    let n = match fields.get("seconds") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.parse::<u64>().ok(),
+        Some(other) => {
+            return Err(ApiError::invalid_field(format!(
+                "seconds must be a whole number, not {}",
+                kind_of(other)
+            )))
+        }
+    };
+    match n {
+        Some(n) if (1..=u64::from(SECONDS_MAX)).contains(&n) => Ok(Some(n.to_string())),
+        _ => Err(ApiError::invalid_field(format!(
+            "seconds must be a whole number from 1 to {SECONDS_MAX}"
+        ))),
+    }
 }
 
 fn required_string(fields: &Map<String, Value>, name: &str) -> Result<String, ApiError> {
@@ -152,7 +227,10 @@ mod tests {
         Limits {
             script_max_chars: 20,
             metadata_max_bytes: 32,
-            default_model: "sora-2".into(),
+            providers: vec![
+                ("openai".into(), "sora-2".into()),
+                ("replicate".into(), "minimax/video-01".into()),
+            ],
         }
     }
 
@@ -180,6 +258,33 @@ mod tests {
             (Some("8"), Some("1792x1024"))
         );
         assert_eq!(job.metadata.as_deref(), Some(r#"{"k":1}"#));
+    }
+
+    #[test]
+    fn a_job_names_an_enabled_provider_its_model_and_options() {
+        let job = parse(r#"{"walletAddress":"w","script":"s","provider":"replicate","seconds":6,"options":{"prompt_optimizer":false}}"#).unwrap();
+        assert_eq!(job.provider, "replicate");
+        assert_eq!(job.model, "minimax/video-01");
+        assert_eq!(job.seconds.as_deref(), Some("6"));
+        assert_eq!(
+            job.options.as_deref(),
+            Some(r#"{"prompt_optimizer":false}"#)
+        );
+        let job = parse(r#"{"walletAddress":"w","script":"s","provider":"replicate","model":"kwaivgi/kling-v2.1","seconds":"10"}"#).unwrap();
+        assert_eq!(
+            (job.model.as_str(), job.seconds.as_deref()),
+            ("kwaivgi/kling-v2.1", Some("10"))
+        );
+        let job = parse(r#"{"walletAddress":"w","script":"s"}"#).unwrap();
+        assert_eq!((job.provider.as_str(), job.options), ("openai", None));
+        let refused = parse(r#"{"walletAddress":"w","script":"s","provider":"fal"}"#).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::ProviderNotEnabled);
+        assert_eq!(refused.status().as_u16(), 422);
+        assert!(
+            refused.message.contains("openai, replicate"),
+            "{}",
+            refused.message
+        );
     }
 
     #[test]
@@ -220,6 +325,26 @@ mod tests {
                 r#"{"walletAddress":"w","script":"s","model":"a b"}"#,
                 422,
                 "model",
+            ),
+            (
+                r#"{"walletAddress":"w","script":"s","provider":7}"#,
+                422,
+                "provider",
+            ),
+            (
+                r#"{"walletAddress":"w","script":"s","provider":"replicate","seconds":0}"#,
+                422,
+                "seconds",
+            ),
+            (
+                r#"{"walletAddress":"w","script":"s","provider":"replicate","seconds":"1.5"}"#,
+                422,
+                "seconds",
+            ),
+            (
+                r#"{"walletAddress":"w","script":"s","options":"fast"}"#,
+                422,
+                "options",
             ),
             (
                 r#"{"walletAddress":"w","script":"s","metadata":[1]}"#,

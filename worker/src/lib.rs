@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
-use relay_shared::provider::{openai, Providers, VideoProvider};
+use relay_shared::provider::{Providers, VideoProvider};
 use relay_shared::store::{Queue, Store};
 use relay_shared::Settings;
 use tokio_util::sync::CancellationToken;
@@ -73,13 +73,15 @@ impl Worker {
         Self::with_providers(settings, providers)
     }
 
-    /// A worker whose `openai` provider (limits and defaults from the settings) is `adapter`: a
-    /// test's or benchmark's own provider.
+    /// A worker whose only provider is the default one (`PROVIDER`, with its limits and defaults
+    /// from the settings) served by `adapter`: a test's or benchmark's own provider.
     pub fn with_provider(
         settings: Settings,
         adapter: Arc<dyn VideoProvider>,
     ) -> anyhow::Result<Self> {
-        let mut provider = openai::from_settings(&settings)?.context("the openai provider")?;
+        let mut provider = Providers::from_settings(&settings)?
+            .default_provider()
+            .clone();
         provider.adapter = adapter;
         Self::with_providers(settings, Providers::single(provider))
     }
@@ -171,15 +173,21 @@ impl Worker {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let s = &self.inner.settings;
         info!("🔍 Starting the polling service (worker {})...", self.id());
-        let providers: Vec<&str> = self
+        let providers: Vec<String> = self
             .inner
             .providers
             .iter()
-            .map(|p| p.provider.name)
+            .map(|p| {
+                let name = p.provider.name;
+                let url = s
+                    .account(name)
+                    .map_or(String::new(), |a| relay_shared::redact::url(&a.base_url));
+                format!("{name} at {url}")
+            })
             .collect();
         info!(
-            "✅ Video polling service started (interval: {}ms, max {}ms, concurrency {}, providers: {}; openai at {})",
-            s.polling.initial_interval.as_millis(), s.polling.max_interval.as_millis(), s.polling.concurrency, providers.join(", "), relay_shared::redact::url(&s.openai.base_url)
+            "✅ Video polling service started (interval: {}ms, max {}ms, concurrency {}); providers enabled: {} (default {})",
+            s.polling.initial_interval.as_millis(), s.polling.max_interval.as_millis(), s.polling.concurrency, providers.join(", "), s.providers.default
         );
         match &s.webhooks.url {
             Some(url) => info!("📮 Webhooks go to {}", relay_shared::redact::url(url)),

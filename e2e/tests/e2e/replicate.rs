@@ -80,6 +80,7 @@ async fn a_lost_submission_is_found_again_across_the_lists_pages() {
         seconds: None,
         frame: None,
         extra: Default::default(),
+        callback_url: None,
     };
     let lost = replicate.create(&request("the lost one")).await.unwrap();
     // More than a page of newer predictions: the search follows the list's `next` cursor.
@@ -113,6 +114,7 @@ async fn replicate_errors_are_read_in_their_own_shape() {
         seconds: Some(5),
         frame: None,
         extra: Default::default(),
+        callback_url: None,
     };
     let created = replicate.create(&request).await.unwrap();
     assert_eq!(created.lifecycle, Lifecycle::Queued);

@@ -25,6 +25,14 @@ pub const DEFAULTS_TOML: &str = include_str!("../../../config/default.toml");
 /// The most concurrent polls or webhook sends one worker process may run.
 pub const MAX_CONCURRENCY: usize = 100_000;
 
+/// The uniform `<PROVIDER>_...` names of `openai` settings whose keys keep the original system's
+/// `SORA_...` names. Read when set and not empty; they win over the original names.
+const ALIASES: &[(&str, &str)] = &[
+    ("OPENAI_MODEL", "sora_model"),
+    ("OPENAI_MAX_RPM", "sora_max_rpm"),
+    ("OPENAI_MAX_IN_FLIGHT", "sora_max_in_flight"),
+];
+
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
 pub struct ConfigError(String);
@@ -35,9 +43,14 @@ pub struct Settings {
     pub api: ApiSettings,
     pub redis: RedisSettings,
     /// The `openai` provider (any OpenAI-compatible `/v1/videos` endpoint).
-    pub openai: OpenAiSettings,
+    pub openai: ProviderSettings,
+    pub openrouter: ProviderSettings,
+    pub replicate: ProviderSettings,
+    pub fal: ProviderSettings,
     /// What applies to every provider.
     pub providers: ProviderPolicy,
+    /// The providers' callbacks to us.
+    pub callbacks: CallbackSettings,
     pub polling: PollingSettings,
     pub webhooks: WebhookSettings,
 }
@@ -77,12 +90,15 @@ pub struct RedisSettings {
     pub wait_timeout: Duration,
 }
 
+/// One provider's account: where it is, the key that enables it, its defaults and limits.
 #[derive(Clone, Debug)]
-pub struct OpenAiSettings {
+pub struct ProviderSettings {
     pub base_url: String,
+    /// Empty: the provider is not enabled.
     pub api_key: SecretString,
-    /// `SORA_MODEL`: for jobs that name no model.
+    /// For jobs that name no model (`SORA_MODEL`, `OPENROUTER_MODEL`, ...).
     pub model: String,
+    /// For jobs that name no `seconds` / `size` (configurable for `openai` only).
     pub default_seconds: Option<u32>,
     pub default_frame: Option<Frame>,
     pub max_rpm: u32,
@@ -90,8 +106,42 @@ pub struct OpenAiSettings {
     pub quota_pause: Duration,
 }
 
+impl ProviderSettings {
+    /// A provider is enabled when its key is set.
+    pub fn is_enabled(&self) -> bool {
+        !self.api_key.expose_secret().is_empty()
+    }
+}
+
+/// How providers call us back (`PUBLIC_BASE_URL` and each provider's signing material).
+#[derive(Clone, Debug)]
+pub struct CallbackSettings {
+    /// The relay's public address; `None`: no callbacks are asked for.
+    pub public_base_url: Option<String>,
+    /// How much longer regular polls wait for jobs whose provider will call back.
+    pub poll_stretch: u32,
+    pub replicate_secret: SecretString,
+    pub openrouter_secret: SecretString,
+    pub fal_jwks_url: String,
+}
+
+impl CallbackSettings {
+    /// Where `provider` calls us back about `job`, when callbacks are on. The job id rides in the
+    /// query, so a callback finds its job without an index of provider ids.
+    pub fn url_for(&self, provider: &str, job: &str) -> Option<String> {
+        self.public_base_url.as_ref().map(|base| {
+            format!(
+                "{}/api/providers/{provider}/callback?job={job}",
+                base.trim_end_matches('/')
+            )
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ProviderPolicy {
+    /// `PROVIDER`: the provider of jobs that name none.
+    pub default: String,
     /// One provider request's timeout.
     pub timeout: Duration,
     /// `PROVIDER_FAILURE_MAX_SECS`: how long a provider may fail every call before a job fails.
@@ -163,6 +213,13 @@ impl Settings {
                     .map_err(|e| ConfigError(e.to_string()))?;
             }
         }
+        for (name, key) in ALIASES {
+            if let Some(value) = env.get(*name).filter(|v| !v.is_empty()) {
+                builder = builder
+                    .set_override(*key, value.as_str())
+                    .map_err(|e| ConfigError(e.to_string()))?;
+            }
+        }
         let raw: Raw = builder
             .build()
             .and_then(Config::try_deserialize)
@@ -176,6 +233,7 @@ impl From<Raw> for Settings {
     fn from(r: Raw) -> Self {
         let ms = Duration::from_millis;
         let secs = Duration::from_secs;
+        let quota_pause = secs(r.sora_quota_pause_secs);
         Settings {
             api: ApiSettings {
                 port: r.port,
@@ -197,7 +255,7 @@ impl From<Raw> for Settings {
                 wait_replicas: r.redis_wait_replicas,
                 wait_timeout: ms(r.redis_wait_timeout_ms),
             },
-            openai: OpenAiSettings {
+            openai: ProviderSettings {
                 base_url: r.openai_base_url,
                 api_key: r.openai_api_key,
                 model: r.sora_model,
@@ -205,9 +263,47 @@ impl From<Raw> for Settings {
                 default_frame: Frame::parse_size(&r.sora_default_size),
                 max_rpm: r.sora_max_rpm,
                 max_in_flight: r.sora_max_in_flight,
-                quota_pause: secs(r.sora_quota_pause_secs),
+                quota_pause,
+            },
+            openrouter: ProviderSettings {
+                base_url: r.openrouter_base_url,
+                api_key: r.openrouter_api_key,
+                model: r.openrouter_model,
+                default_seconds: None,
+                default_frame: None,
+                max_rpm: r.openrouter_max_rpm,
+                max_in_flight: r.openrouter_max_in_flight,
+                quota_pause,
+            },
+            replicate: ProviderSettings {
+                base_url: r.replicate_base_url,
+                api_key: r.replicate_api_token,
+                model: r.replicate_model,
+                default_seconds: None,
+                default_frame: None,
+                max_rpm: r.replicate_max_rpm,
+                max_in_flight: r.replicate_max_in_flight,
+                quota_pause,
+            },
+            fal: ProviderSettings {
+                base_url: r.fal_base_url,
+                api_key: r.fal_key,
+                model: r.fal_model,
+                default_seconds: None,
+                default_frame: None,
+                max_rpm: r.fal_max_rpm,
+                max_in_flight: r.fal_max_in_flight,
+                quota_pause,
+            },
+            callbacks: CallbackSettings {
+                public_base_url: Some(r.public_base_url).filter(|u| !u.is_empty()),
+                poll_stretch: r.poll_stretch_with_callbacks,
+                replicate_secret: r.replicate_webhook_secret,
+                openrouter_secret: r.openrouter_webhook_secret,
+                fal_jwks_url: r.fal_jwks_url,
             },
             providers: ProviderPolicy {
+                default: r.provider,
                 timeout: ms(r.provider_timeout_ms),
                 failure_max: secs(r.provider_failure_max_secs),
                 submission_unknown_max: secs(r.submission_unknown_max_secs),
@@ -240,6 +336,66 @@ impl From<Raw> for Settings {
             },
         }
     }
+}
+
+impl Settings {
+    /// Every provider's account, by the name jobs give it.
+    pub fn accounts(&self) -> [(&'static str, &ProviderSettings); 4] {
+        [
+            ("openai", &self.openai),
+            ("openrouter", &self.openrouter),
+            ("replicate", &self.replicate),
+            ("fal", &self.fal),
+        ]
+    }
+
+    pub fn account(&self, provider: &str) -> Option<&ProviderSettings> {
+        self.accounts()
+            .into_iter()
+            .find(|(name, _)| *name == provider)
+            .map(|(_, account)| account)
+    }
+
+    /// The enabled providers (those with a key), `PROVIDER` first; an error naming them when
+    /// `PROVIDER` is not one of them. Both processes check this at start-up.
+    pub fn enabled_providers(&self) -> Result<Vec<&'static str>, ConfigError> {
+        let enabled: Vec<&'static str> = self
+            .accounts()
+            .into_iter()
+            .filter(|(_, account)| account.is_enabled())
+            .map(|(name, _)| name)
+            .collect();
+        let Some(default) = enabled
+            .iter()
+            .copied()
+            .find(|name| *name == self.providers.default)
+        else {
+            return Err(ConfigError(format!(
+                "provider: PROVIDER={} is not enabled (set its key{}); enabled: {}",
+                self.providers.default,
+                key_name(&self.providers.default).map_or(String::new(), |k| format!(", {k}")),
+                if enabled.is_empty() {
+                    "none".to_owned()
+                } else {
+                    enabled.join(", ")
+                }
+            )));
+        };
+        let mut ordered = vec![default];
+        ordered.extend(enabled.into_iter().filter(|name| *name != default));
+        Ok(ordered)
+    }
+}
+
+/// The variable holding a provider's key.
+fn key_name(provider: &str) -> Option<&'static str> {
+    Some(match provider {
+        "openai" => "OPENAI_API_KEY",
+        "openrouter" => "OPENROUTER_API_KEY",
+        "replicate" => "REPLICATE_API_TOKEN",
+        "fal" => "FAL_KEY",
+        _ => return None,
+    })
 }
 
 impl ApiSettings {

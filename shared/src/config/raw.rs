@@ -28,11 +28,33 @@ pub(super) struct Raw {
     pub(super) redis_wait_replicas: u32,
     pub(super) redis_wait_timeout_ms: u64,
 
+    pub(super) provider: String,
+    pub(super) public_base_url: String,
+    pub(super) poll_stretch_with_callbacks: u32,
+
     pub(super) openai_base_url: String,
     pub(super) openai_api_key: SecretString,
     pub(super) sora_model: String,
     pub(super) sora_default_seconds: String,
     pub(super) sora_default_size: String,
+    pub(super) openrouter_api_key: SecretString,
+    pub(super) openrouter_base_url: String,
+    pub(super) openrouter_model: String,
+    pub(super) openrouter_max_rpm: u32,
+    pub(super) openrouter_max_in_flight: u32,
+    pub(super) openrouter_webhook_secret: SecretString,
+    pub(super) replicate_api_token: SecretString,
+    pub(super) replicate_base_url: String,
+    pub(super) replicate_model: String,
+    pub(super) replicate_max_rpm: u32,
+    pub(super) replicate_max_in_flight: u32,
+    pub(super) replicate_webhook_secret: SecretString,
+    pub(super) fal_key: SecretString,
+    pub(super) fal_base_url: String,
+    pub(super) fal_model: String,
+    pub(super) fal_max_rpm: u32,
+    pub(super) fal_max_in_flight: u32,
+    pub(super) fal_jwks_url: String,
     pub(super) provider_timeout_ms: u64,
     pub(super) sora_max_rpm: u32,
     pub(super) sora_max_in_flight: u32,
@@ -114,8 +136,42 @@ impl Raw {
         if self.redis_urls().next().is_none() {
             return fail("redis_url", "must not be empty");
         }
-        if reqwest::Url::parse(&self.openai_base_url).is_err() {
-            return fail("openai_base_url", "is not a valid URL");
+        for (key, url) in [
+            ("openai_base_url", &self.openai_base_url),
+            ("openrouter_base_url", &self.openrouter_base_url),
+            ("replicate_base_url", &self.replicate_base_url),
+            ("fal_base_url", &self.fal_base_url),
+            ("fal_jwks_url", &self.fal_jwks_url),
+        ] {
+            if reqwest::Url::parse(url).is_err() {
+                return fail(key, "is not a valid URL");
+            }
+        }
+        if !self.public_base_url.is_empty() {
+            match reqwest::Url::parse(&self.public_base_url) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+                _ => return fail("public_base_url", "must be an http(s) URL, or empty"),
+            }
+        }
+        if self.poll_stretch_with_callbacks == 0 {
+            return fail("poll_stretch_with_callbacks", "must be at least 1");
+        }
+        if !crate::provider::registry::ADAPTERS
+            .iter()
+            .any(|(name, _)| *name == self.provider)
+        {
+            let known: Vec<&str> = crate::provider::registry::ADAPTERS
+                .iter()
+                .map(|(name, _)| *name)
+                .collect();
+            return fail(
+                "provider",
+                &format!(
+                    "{:?} is not a provider; known: {}",
+                    self.provider,
+                    known.join(", ")
+                ),
+            );
         }
         if !self.webhook_url.is_empty() && reqwest::Url::parse(&self.webhook_url).is_err() {
             return fail("webhook_url", "is not a valid URL");
@@ -162,8 +218,15 @@ impl Raw {
         if self.provider_failure_max_secs == 0 {
             return fail("provider_failure_max_secs", "must be greater than 0");
         }
-        if self.sora_model.trim().is_empty() {
-            return fail("sora_model", "must not be empty");
+        for (key, model) in [
+            ("sora_model", &self.sora_model),
+            ("openrouter_model", &self.openrouter_model),
+            ("replicate_model", &self.replicate_model),
+            ("fal_model", &self.fal_model),
+        ] {
+            if model.trim().is_empty() {
+                return fail(key, "must not be empty");
+            }
         }
         Ok(())
     }

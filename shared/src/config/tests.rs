@@ -102,6 +102,72 @@ fn secrets_never_show_in_debug_output() {
     assert!(!shown.contains("sk-very-secret") && !shown.contains("whsec-x"));
 }
 
+#[test]
+fn a_provider_is_enabled_by_its_key_and_the_default_must_be_enabled() {
+    let enabled = |pairs: &[(&str, &str)]| {
+        Settings::from_sources(None, &env(pairs))
+            .unwrap()
+            .enabled_providers()
+            .map_err(|e| e.to_string())
+    };
+    let refused = enabled(&[]).unwrap_err();
+    assert!(
+        refused.contains("OPENAI_API_KEY") && refused.contains("enabled: none"),
+        "{refused}"
+    );
+    assert_eq!(enabled(&[("OPENAI_API_KEY", "k")]).unwrap(), ["openai"]);
+    assert_eq!(
+        enabled(&[
+            ("OPENAI_API_KEY", "k"),
+            ("FAL_KEY", "f"),
+            ("REPLICATE_API_TOKEN", "r"),
+            ("PROVIDER", "replicate"),
+        ])
+        .unwrap(),
+        ["replicate", "openai", "fal"]
+    );
+    let refused = enabled(&[("OPENAI_API_KEY", "k"), ("PROVIDER", "fal")]).unwrap_err();
+    assert!(
+        refused.contains("FAL_KEY") && refused.contains("enabled: openai"),
+        "{refused}"
+    );
+    let unknown = Settings::from_sources(None, &env(&[("PROVIDER", "sora")])).unwrap_err();
+    assert!(unknown.to_string().contains("provider"), "{unknown}");
+}
+
+#[test]
+fn uniform_openai_names_stand_for_the_original_sora_names() {
+    let s = Settings::from_sources(
+        None,
+        &env(&[
+            ("SORA_MAX_RPM", "50"),
+            ("SORA_MAX_IN_FLIGHT", "4"),
+            ("OPENAI_MAX_IN_FLIGHT", "8"),
+            ("OPENAI_MODEL", ""),
+            ("REPLICATE_MAX_RPM", "600"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.openai.max_rpm, 50);
+    assert_eq!(s.openai.max_in_flight, 8, "the uniform name wins");
+    assert_eq!(s.openai.model, "sora-2", "an empty alias is not set");
+    assert_eq!(s.replicate.max_rpm, 600);
+    assert_eq!(s.replicate.model, "minimax/video-01");
+}
+
+#[test]
+fn callbacks_need_a_public_address() {
+    let s = Settings::from_sources(None, &env(&[])).unwrap();
+    assert_eq!(s.callbacks.url_for("fal", "j1"), None);
+    let s = Settings::from_sources(None, &env(&[("PUBLIC_BASE_URL", "https://relay.example/")]))
+        .unwrap();
+    assert_eq!(
+        s.callbacks.url_for("fal", "j1").as_deref(),
+        Some("https://relay.example/api/providers/fal/callback?job=j1")
+    );
+    assert!(Settings::from_sources(None, &env(&[("PUBLIC_BASE_URL", "relay.example")])).is_err());
+}
+
 mod documentation {
     use super::super::known_keys;
 

@@ -80,6 +80,8 @@ pub struct NewJob {
     pub metadata: Option<String>,
     /// The client's own webhook URL, instead of `WEBHOOK_URL`.
     pub webhook_url: Option<String>,
+    /// Compact JSON of an object passed through to the provider's input.
+    pub options: Option<String>,
 }
 
 impl NewJob {
@@ -96,6 +98,7 @@ impl NewJob {
             size: None,
             metadata: None,
             webhook_url: None,
+            options: None,
         }
     }
 
@@ -123,6 +126,9 @@ impl NewJob {
         }
         if let Some(url) = &self.webhook_url {
             fields.push((field::WEBHOOK_URL, url));
+        }
+        if let Some(options) = &self.options {
+            fields.push((field::OPTIONS, options));
         }
         fields
     }

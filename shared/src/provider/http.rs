@@ -4,22 +4,25 @@
 
 use std::time::Duration;
 
-use reqwest::{header::HeaderMap, Client, RequestBuilder, Response, StatusCode};
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::ProviderError;
 
-/// A provider's API reached with a bearer key: the HTTP client, the base URL and the key, and
-/// the dialect its answers are read in. What every bearer-keyed adapter is built on.
-pub struct BearerApi {
+/// A provider's API reached with a key: the HTTP client, the base URL, the key and the scheme it
+/// is sent in (`Authorization: Bearer <key>` unless said otherwise), and the dialect its answers
+/// are read in. What every HTTP adapter is built on.
+pub struct ProviderApi {
     client: Client,
     base_url: String,
     key: SecretString,
+    scheme: &'static str,
     dialect: &'static Dialect,
 }
 
-impl BearerApi {
+impl ProviderApi {
     pub fn new(
         base_url: &str,
         key: SecretString,
@@ -35,8 +38,14 @@ impl BearerApi {
             client,
             base_url: base_url.trim_end_matches('/').to_owned(),
             key,
+            scheme: "Bearer",
             dialect,
         })
+    }
+
+    /// Sends the key as `Authorization: <scheme> <key>` (fal: `Key`).
+    pub fn with_scheme(self, scheme: &'static str) -> Self {
+        Self { scheme, ..self }
     }
 
     /// `path` (starting with `/`) under the base URL.
@@ -58,6 +67,10 @@ impl BearerApi {
         self.client.post(url)
     }
 
+    pub fn put(&self, url: &str) -> RequestBuilder {
+        self.client.put(url)
+    }
+
     /// Sends `request` with the key; its answer as `T`, or the error it says.
     pub async fn send<T: DeserializeOwned>(
         &self,
@@ -68,8 +81,16 @@ impl BearerApi {
 
     /// Sends `request` with the key: the raw answer, whatever its status.
     pub async fn answer(&self, request: RequestBuilder) -> Result<Response, ProviderError> {
+        let mut authorization =
+            HeaderValue::from_str(&format!("{} {}", self.scheme, self.key.expose_secret()))
+                .map_err(|_| ProviderError::Unauthorized {
+                    status: 0,
+                    message: "the API key holds characters a header cannot carry".into(),
+                })?;
+        // Kept out of debug output, as `bearer_auth` does.
+        authorization.set_sensitive(true);
         request
-            .bearer_auth(self.key.expose_secret())
+            .header(reqwest::header::AUTHORIZATION, authorization)
             .send()
             .await
             .map_err(|e| transport_failure(&e))
@@ -191,7 +212,6 @@ fn describe_transport_error(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
 
     #[test]
     fn retry_after_prefers_milliseconds_and_caps_at_a_minute() {

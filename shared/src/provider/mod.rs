@@ -8,9 +8,11 @@
 //! provider's contract as the adapter relies on it.
 
 mod error;
+pub mod fal;
 pub(crate) mod http;
 mod lifecycle;
 pub mod openai;
+pub mod openrouter;
 pub mod registry;
 pub mod replicate;
 mod request;
@@ -66,6 +68,14 @@ pub trait VideoProvider: Send + Sync + 'static {
     ) -> Result<Option<ProviderJob>, ProviderError> {
         Err(ProviderError::CannotTell {
             message: "this provider cannot list its videos".into(),
+        })
+    }
+    /// Asks the provider to stop making a video. Providers that cannot say
+    /// [`ProviderError::Rejected`] (the default); [`Capabilities::can_cancel`] tells beforehand.
+    async fn cancel(&self, _id: &str) -> Result<(), ProviderError> {
+        Err(ProviderError::Rejected {
+            status: 405,
+            message: "this provider cannot cancel a video".into(),
         })
     }
     /// Whether a video the provider calls finished can in fact be downloaded: `Ok` when its

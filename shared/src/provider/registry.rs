@@ -6,17 +6,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Frame, VideoProvider};
+use crate::config::ProviderSettings;
 use crate::Settings;
 
 /// The provider of jobs that name none: the only one there was before jobs named one.
 pub const DEFAULT: &str = "openai";
 
-/// How each known provider is built from the settings: `Ok(None)` when it is not configured.
-/// Adding a provider is a module and one line here.
-type Build = fn(&Settings) -> anyhow::Result<Option<Provider>>;
+/// How each known provider's adapter is built from its account (and the settings every provider
+/// shares). Adding a provider is a module, one line here and its account in the settings.
+type Build = fn(&ProviderSettings, &Settings) -> anyhow::Result<Arc<dyn VideoProvider>>;
 pub const ADAPTERS: &[(&str, Build)] = &[
-    ("openai", super::openai::from_settings),
-    ("replicate", super::replicate::from_settings),
+    ("openai", super::openai::adapter),
+    ("openrouter", super::openrouter::adapter),
+    ("replicate", super::replicate::adapter),
+    ("fal", super::fal::adapter),
 ];
 
 /// One configured provider.
@@ -69,15 +72,31 @@ pub struct Providers {
 }
 
 impl Providers {
-    /// Every provider the settings configure.
+    /// Every enabled provider, `PROVIDER` first; an error when `PROVIDER` is not enabled.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
         let mut all = Vec::new();
-        for (name, build) in ADAPTERS {
-            if let Some(provider) = build(settings)
-                .map_err(|e| anyhow::anyhow!("building the {name} provider: {e:#}"))?
-            {
-                all.push(provider);
-            }
+        for name in settings.enabled_providers()? {
+            let (name, build) = ADAPTERS
+                .iter()
+                .find(|(known, _)| *known == name)
+                .ok_or_else(|| anyhow::anyhow!("no adapter for the provider {name}"))?;
+            let account = settings
+                .account(name)
+                .ok_or_else(|| anyhow::anyhow!("no settings for the provider {name}"))?;
+            let adapter = build(account, settings)
+                .map_err(|e| anyhow::anyhow!("building the {name} provider: {e:#}"))?;
+            all.push(Provider {
+                name,
+                adapter,
+                default_model: account.model.clone(),
+                default_seconds: account.default_seconds,
+                default_frame: account.default_frame,
+                limits: ProviderLimits {
+                    max_rpm: account.max_rpm,
+                    max_in_flight: account.max_in_flight,
+                    quota_pause: account.quota_pause,
+                },
+            });
         }
         Self::new(all)
     }

@@ -17,6 +17,9 @@ pub struct VideoRequest<'a> {
     pub frame: Option<Frame>,
     /// Provider-specific input, passed through as it is (keys the adapter sets itself win).
     pub extra: Map<String, Value>,
+    /// Where the provider should call us back about this video (`PUBLIC_BASE_URL` set and the
+    /// provider able to), if anywhere.
+    pub callback_url: Option<&'a str>,
 }
 
 /// The shape of a video: an exact size, or an aspect ratio for providers that choose the size.

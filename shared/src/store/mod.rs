@@ -67,9 +67,9 @@ pub struct Store {
     /// `REDIS_WAIT_REPLICAS` and how long to wait for them.
     wait_replicas: u32,
     wait_timeout: Duration,
-    /// `SORA_MAX_IN_FLIGHT`: when set, new jobs join the provider's waiting line on creation, so
-    /// they are admitted in arrival order.
-    in_flight_cap: u32,
+    /// The providers with a cap on videos in flight (`<PROVIDER>_MAX_IN_FLIGHT`): their new jobs
+    /// join the provider's waiting line on creation, so they are admitted in arrival order.
+    capped_providers: Vec<&'static str>,
 }
 
 impl Store {
@@ -84,7 +84,12 @@ impl Store {
             keys: Keyspace::new(redis.key_prefix.clone(), redis.partitions),
             retention_secs: polling.job_retention.as_secs(),
             job_lifetime_secs: (polling.job_max_age + polling.job_retention).as_secs(),
-            in_flight_cap: settings.openai.max_in_flight,
+            capped_providers: settings
+                .accounts()
+                .into_iter()
+                .filter(|(_, account)| account.max_in_flight > 0)
+                .map(|(name, _)| name)
+                .collect(),
             idempotency_window_secs: settings.api.idempotency_window.as_secs(),
             wait_replicas: redis.wait_replicas,
             wait_timeout: redis.wait_timeout,

@@ -98,7 +98,19 @@ impl Worker {
         if let Err(e) = store.replicated().await {
             return unavailable(format!("the submission intent is not safe yet: {e}"));
         }
-        let request = request_for(provider, &job.job.id, submission);
+        let callback_url = provider
+            .provider
+            .adapter
+            .capabilities()
+            .accepts_callbacks
+            .then(|| {
+                self.inner
+                    .settings
+                    .callbacks
+                    .url_for(provider.provider.name, &job.job.id)
+            })
+            .flatten();
+        let request = request_for(provider, &job.job.id, submission, callback_url.as_deref());
         let name = provider.provider.name;
         Some(match provider.provider.adapter.create(&request).await {
             Ok(created) => {
@@ -128,6 +140,7 @@ fn request_for<'a>(
     provider: &'a GatedProvider,
     job_id: &'a str,
     submission: &'a Submission,
+    callback_url: Option<&'a str>,
 ) -> VideoRequest<'a> {
     let defaults = &provider.provider;
     VideoRequest {
@@ -147,6 +160,12 @@ fn request_for<'a>(
             .as_deref()
             .and_then(Frame::parse_size)
             .or(defaults.default_frame),
-        extra: Default::default(),
+        // Checked to be an object when the job was accepted.
+        extra: submission
+            .options
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default(),
+        callback_url,
     }
 }

@@ -11,45 +11,34 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use super::http::{self, BearerApi};
+use super::http::{self, ProviderApi};
 use super::{
-    Capabilities, Frame, LostSubmission, Provider, ProviderError, ProviderJob, ProviderLimits,
-    VideoProvider, VideoRequest,
+    Capabilities, Frame, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
+use crate::config::ProviderSettings;
 use crate::Settings;
 use wire::{Video, VideoList};
 
-/// The `openai` provider from the settings: always configured (a gateway or simulator may need no
-/// key), with `SORA_*` defaults and limits.
-pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Provider>> {
-    let openai = &settings.openai;
-    let adapter = OpenAiVideos::new(
-        &openai.base_url,
-        openai.api_key.clone(),
+/// The `openai` adapter for its account.
+pub fn adapter(
+    account: &ProviderSettings,
+    settings: &Settings,
+) -> anyhow::Result<Arc<dyn VideoProvider>> {
+    Ok(Arc::new(OpenAiVideos::new(
+        &account.base_url,
+        account.api_key.clone(),
         settings.providers.timeout,
-    )?;
-    Ok(Some(Provider {
-        name: "openai",
-        adapter: Arc::new(adapter),
-        default_model: openai.model.clone(),
-        default_seconds: openai.default_seconds,
-        default_frame: openai.default_frame,
-        limits: ProviderLimits {
-            max_rpm: openai.max_rpm,
-            max_in_flight: openai.max_in_flight,
-            quota_pause: openai.quota_pause,
-        },
-    }))
+    )?))
 }
 
 pub struct OpenAiVideos {
-    api: BearerApi,
+    api: ProviderApi,
 }
 
 impl OpenAiVideos {
     pub fn new(base_url: &str, api_key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
         Ok(Self {
-            api: BearerApi::new(base_url, api_key, timeout, &wire::DIALECT)?,
+            api: ProviderApi::new(base_url, api_key, timeout, &wire::DIALECT)?,
         })
     }
 }

@@ -1,41 +1,47 @@
 //! Replicate predictions (`https://api.replicate.com/v1`): Kling, MiniMax, Wan, Veo and many more
 //! video models behind one API. The contract as this adapter relies on it:
 //! `docs/providers/replicate.md`.
-//!
-//! Not yet enabled by configuration: its settings (`REPLICATE_API_TOKEN`, …), its simulator and
-//! its end-to-end tests come with the rest of issue #17.
 
 mod wire;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
 use serde_json::{json, Map, Value};
 
-use super::http::BearerApi;
+use super::http::ProviderApi;
 use super::{
     Capabilities, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
+use crate::config::ProviderSettings;
+use crate::Settings;
 use wire::{Prediction, PredictionList, DIALECT};
 
-/// The `replicate` provider from the settings: none yet, until its settings exist (#17). Its name
-/// is registered already, so that a job's video at Replicate reads back as Replicate's.
-pub fn from_settings(_settings: &crate::Settings) -> anyhow::Result<Option<super::Provider>> {
-    Ok(None)
+/// The `replicate` adapter for its account.
+pub fn adapter(
+    account: &ProviderSettings,
+    settings: &Settings,
+) -> anyhow::Result<Arc<dyn VideoProvider>> {
+    Ok(Arc::new(ReplicatePredictions::new(
+        &account.base_url,
+        account.api_key.clone(),
+        settings.providers.timeout,
+    )?))
 }
 
 /// Pages of 100 that `find` reads at most before giving up as uncertain.
 const FIND_MAX_PAGES: usize = 20;
 
 pub struct ReplicatePredictions {
-    api: BearerApi,
+    api: ProviderApi,
 }
 
 impl ReplicatePredictions {
     pub fn new(base_url: &str, token: SecretString, timeout: Duration) -> reqwest::Result<Self> {
         Ok(Self {
-            api: BearerApi::new(base_url, token, timeout, &DIALECT)?,
+            api: ProviderApi::new(base_url, token, timeout, &DIALECT)?,
         })
     }
 }
@@ -67,6 +73,12 @@ impl VideoProvider for ReplicatePredictions {
                 json!({ "input": input }),
             ),
         };
+        let mut body = body;
+        if let Some(callback) = request.callback_url {
+            // Told when it starts and when it ends; the progress in between comes from polls.
+            body["webhook"] = json!(callback);
+            body["webhook_events_filter"] = json!(["start", "completed"]);
+        }
         let prediction: Prediction = self.api.send(self.api.post(&url).json(&body)).await?;
         Ok(prediction.into_job())
     }
@@ -75,6 +87,15 @@ impl VideoProvider for ReplicatePredictions {
         let url = self.api.url(&format!("/predictions/{id}"));
         let prediction: Prediction = self.api.send(self.api.get(&url)).await?;
         Ok(prediction.into_job())
+    }
+
+    /// `POST /predictions/{id}/cancel`.
+    async fn cancel(&self, id: &str) -> Result<(), ProviderError> {
+        let url = self.api.url(&format!("/predictions/{id}/cancel"));
+        self.api
+            .send::<serde::de::IgnoredAny>(self.api.post(&url))
+            .await
+            .map(drop)
     }
 
     /// The newest prediction with exactly this prompt created since `created_since`, from the
@@ -149,6 +170,7 @@ mod tests {
             seconds: Some(5),
             frame: Frame::parse_size("1280x720"),
             extra,
+            callback_url: None,
         };
         assert_eq!(
             Value::Object(input_for(&request)),

@@ -86,7 +86,7 @@ impl Store {
                 .ok_or_else(|| StoreError::Corrupt(format!("idempotency binding {bound:?}")))?;
             return Ok(Created::Bound(bound));
         }
-        if self.in_flight_cap > 0 {
+        if self.capped_providers.contains(&job.provider.as_str()) {
             let joined = redis::cmd("ZADD")
                 .arg(keys.waiting(&job.provider))
                 .arg("NX")

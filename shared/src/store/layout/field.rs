@@ -10,6 +10,8 @@ pub const MODEL: &str = "model";
 pub const SECONDS: &str = "seconds";
 pub const SIZE: &str = "size";
 pub const METADATA: &str = "meta";
+/// Compact JSON of the client's `options`, passed through to the provider's input.
+pub const OPTIONS: &str = "options";
 /// What every poll reads and most polls change, in one field: a [`crate::job::PollState`].
 pub const STATE: &str = "state";
 pub const VIDEO_URL: &str = "video_url";

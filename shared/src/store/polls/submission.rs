@@ -14,6 +14,8 @@ pub struct Submission {
     pub model: Option<String>,
     pub seconds: Option<String>,
     pub size: Option<String>,
+    /// Compact JSON of the client's `options` object.
+    pub options: Option<String>,
     /// When an earlier submission was attempted, if its outcome is unknown.
     pub submit_at_ms: Option<i64>,
     /// Since when nobody can tell whether that attempt created a video (its mark is set).
@@ -62,6 +64,7 @@ impl Store {
                 field::MODEL,
                 field::SECONDS,
                 field::SIZE,
+                field::OPTIONS,
                 field::SUBMIT_AT,
                 field::SUBMISSION_UNKNOWN,
                 field::SETTLE,
@@ -79,6 +82,7 @@ impl Store {
             model: next(),
             seconds: next(),
             size: next(),
+            options: next(),
             submit_at_ms: next().and_then(|t| t.parse().ok()),
             unknown_since_ms: next().and_then(|t| t.parse().ok()),
             settle: next().as_deref().and_then(Settle::decode),
