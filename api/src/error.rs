@@ -52,8 +52,12 @@ error_codes! {
     Unauthorized = UNAUTHORIZED, "unauthorized";
     /// A valid key that may not do this (a tenant on an admin route).
     Forbidden = FORBIDDEN, "forbidden";
+    /// A provider callback whose signature is missing, wrong or stale.
+    InvalidSignature = UNAUTHORIZED, "invalid_signature";
     /// No such endpoint.
     NotFound = NOT_FOUND, "not_found";
+    /// A provider that is not enabled here, or cannot call back.
+    ProviderNotFound = NOT_FOUND, "provider_not_found";
     /// No such job, or another tenant's.
     JobNotFound = NOT_FOUND, "job_not_found";
     DeliveryNotFound = NOT_FOUND, "delivery_not_found";
@@ -83,6 +87,8 @@ error_codes! {
     Internal = INTERNAL_SERVER_ERROR, "internal";
     /// Redis is unreachable: retry shortly.
     RedisUnavailable = SERVICE_UNAVAILABLE, "redis_unavailable";
+    /// The keys to verify a provider's callback cannot be fetched now: the provider retries.
+    SigningKeysUnavailable = SERVICE_UNAVAILABLE, "signing_keys_unavailable";
     /// Redis did not confirm the write on enough replicas (`REDIS_WAIT_REPLICAS`).
     RedisNotReplicated = SERVICE_UNAVAILABLE, "redis_not_replicated";
 }

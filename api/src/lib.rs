@@ -11,6 +11,8 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
+use relay_shared::provider::callback::Callbacks;
+use relay_shared::provider::Providers;
 use relay_shared::ssrf::UrlGuard;
 use relay_shared::store::Store;
 use relay_shared::Settings;
@@ -29,6 +31,10 @@ pub struct AppState {
     pub url_guard: UrlGuard,
     /// The operator's `WEBHOOK_URL`, where jobs without their own URL deliver.
     pub operator_webhook_url: Option<String>,
+    /// The enabled providers that can call back.
+    pub callback_providers: Vec<&'static str>,
+    /// Their signatures' verifiers.
+    pub callbacks: Callbacks,
 }
 
 /// What each tenant may submit (0: no limit).
@@ -54,12 +60,18 @@ impl Application {
         let api = &settings.api;
         let polling = &settings.polling;
         let auth = api.requires_keys()?;
-        let providers = settings.enabled_providers()?;
+        let enabled = Providers::from_settings(settings)?;
+        let providers = enabled.names();
         tracing::info!(
             "providers enabled: {} (default {})",
             providers.join(", "),
             providers[0]
         );
+        let callback_providers = enabled
+            .iter()
+            .filter(|p| p.adapter.capabilities().accepts_callbacks)
+            .map(|p| p.name)
+            .collect();
         let listener = TcpListener::bind((api.host.as_str(), api.port))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
@@ -86,6 +98,8 @@ impl Application {
                     .collect(),
             },
             operator_webhook_url: settings.webhooks.url.clone(),
+            callback_providers,
+            callbacks: Callbacks::from_settings(&settings.callbacks, settings.providers.timeout)?,
             url_guard: UrlGuard::new(&settings.webhooks.allowed_nets)
                 .map_err(|why| anyhow::anyhow!("webhook_allowed_nets: {why}"))?,
         });

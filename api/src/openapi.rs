@@ -72,16 +72,29 @@ pub struct GenerateBody {
     pub script: String,
     /// "v3" (the default).
     pub render_version: Option<String>,
-    /// Default SORA_MODEL.
+    /// The provider's model; default: the provider's (SORA_MODEL, OPENROUTER_MODEL, ...).
     pub model: Option<String>,
-    /// "4", "8" or "12".
-    pub seconds: Option<String>,
-    /// WIDTHxHEIGHT, e.g. "1280x720".
+    /// Length in seconds. For `openai`: "4", "8" or "12" (a string); for the others a whole
+    /// number from 1 to 120 (number or string) that the provider checks against the model.
+    pub seconds: Option<Seconds>,
+    /// WIDTHxHEIGHT, e.g. "1280x720" (providers that take an aspect ratio get its ratio).
     pub size: Option<String>,
     /// A small JSON object kept with the job.
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// This job's own receiver instead of the global one (vetted).
     pub webhook_url: Option<String>,
+    /// One of the enabled providers (default: PROVIDER): openai, openrouter, replicate, fal.
+    pub provider: Option<String>,
+    /// Passed through to the provider's input (its model's own parameters), at most 16 KiB.
+    pub options: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A length in seconds, as a string or a number.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Seconds {
+    Text(String),
+    Whole(u32),
 }
 
 /// An operator's decision on a submission of unknown outcome: exactly one of the two.
@@ -217,7 +230,7 @@ mod tests {
     fn the_document_has_every_route_once_and_the_error_codes_as_an_enum() {
         let doc = serde_json::to_value(api_document()).unwrap();
         let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
-        assert_eq!(paths.len(), 14, "{paths:?}");
+        assert_eq!(paths.len(), 15, "{paths:?}");
         for path in [
             "/api/generate",
             "/api/videos/status/{job_id}",

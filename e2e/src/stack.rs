@@ -79,7 +79,44 @@ pub fn test_env(redis: &Redis, sim_url: &str, webhook_url: &str) -> HashMap<Stri
     .collect()
 }
 
+/// The `openrouter`, `replicate` and `fal` providers at the simulator whose root URL is `sim_root`.
+pub fn provider_env(sim_root: &str) -> HashMap<String, String> {
+    use sora_sim::config::{DEFAULT_OPENROUTER_SECRET, DEFAULT_REPLICATE_SECRET};
+    [
+        ("OPENROUTER_API_KEY", "sk-sim".to_owned()),
+        (
+            "OPENROUTER_BASE_URL",
+            format!("{sim_root}/openrouter/api/v1"),
+        ),
+        (
+            "OPENROUTER_WEBHOOK_SECRET",
+            DEFAULT_OPENROUTER_SECRET.to_owned(),
+        ),
+        ("REPLICATE_API_TOKEN", "sk-sim".to_owned()),
+        ("REPLICATE_BASE_URL", format!("{sim_root}/replicate/v1")),
+        (
+            "REPLICATE_WEBHOOK_SECRET",
+            DEFAULT_REPLICATE_SECRET.to_owned(),
+        ),
+        ("FAL_KEY", "sk-sim".to_owned()),
+        ("FAL_BASE_URL", format!("{sim_root}/fal")),
+        (
+            "FAL_JWKS_URL",
+            format!("{sim_root}/fal/.well-known/jwks.json"),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
 impl Stack {
+    /// Where the providers call back: this stack's API, for workers started after this.
+    pub fn with_callbacks(mut self) -> Self {
+        self.settings.callbacks.public_base_url = Some(self.api.clone());
+        self
+    }
+
     /// Starts everything with the simulator configured by `sim` and settings overridden by `env`.
     pub async fn start(sim: SimConfig, env: &[(&str, &str)]) -> Self {
         Self::start_on(Redis::Single(RedisServer::start()), sim, env).await
@@ -91,12 +128,31 @@ impl Stack {
     }
 
     pub async fn start_on(redis: Redis, sim: SimConfig, env: &[(&str, &str)]) -> Self {
+        Self::start_with(redis, sim, env, false).await
+    }
+
+    /// Every provider enabled, each at its contract in the simulator (with the simulator's signing
+    /// secrets for their callbacks); `openai` stays the default.
+    pub async fn start_all_providers(sim: SimConfig, env: &[(&str, &str)]) -> Self {
+        Self::start_with(Redis::Single(RedisServer::start()), sim, env, true).await
+    }
+
+    async fn start_with(
+        redis: Redis,
+        sim: SimConfig,
+        env: &[(&str, &str)],
+        all_providers: bool,
+    ) -> Self {
         let simulator = Simulator::start(sim, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
-        let sim_url = format!("http://127.0.0.1:{}/v1", simulator.port);
+        let sim_root = format!("http://127.0.0.1:{}", simulator.port);
+        let sim_url = format!("{sim_root}/v1");
         let sim_state = simulator.state.clone();
         tokio::spawn(simulator.server);
         let receiver = Receiver::start(SECRET);
         let mut vars = test_env(&redis, &sim_url, &receiver.url);
+        if all_providers {
+            vars.extend(provider_env(&sim_root));
+        }
         vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let settings = Settings::from_sources(None, &vars).expect("test settings are valid");
         let app = Application::build(&settings).expect("the API binds");

@@ -45,7 +45,32 @@ pub struct SimConfig {
     /// Secret for checking `x-signature` on webhooks posted to the sink at `/sim/webhooks`.
     #[arg(long, env = "SIM_WEBHOOK_SECRET", default_value = "")]
     pub webhook_secret: String,
+    /// Replicate's signing secret for its callbacks (`whsec_` + base64), as
+    /// `GET /replicate/v1/webhooks/default/secret` tells it.
+    #[arg(
+        long,
+        env = "SIM_REPLICATE_WEBHOOK_SECRET",
+        default_value = DEFAULT_REPLICATE_SECRET
+    )]
+    pub replicate_webhook_secret: String,
+    /// OpenRouter's signing secret for its callbacks (a plain string).
+    #[arg(
+        long,
+        env = "SIM_OPENROUTER_WEBHOOK_SECRET",
+        default_value = DEFAULT_OPENROUTER_SECRET
+    )]
+    pub openrouter_webhook_secret: String,
+    /// The seed (64 hex digits) of fal's Ed25519 signing key; its public half is served as a JWKS
+    /// at `/fal/.well-known/jwks.json`.
+    #[arg(long, env = "SIM_FAL_SIGNING_SEED", default_value = DEFAULT_FAL_SEED)]
+    pub fal_signing_seed: String,
 }
+
+/// The simulator's signing material unless told otherwise: not secret, only for local runs.
+pub const DEFAULT_REPLICATE_SECRET: &str = "whsec_c29yYS1zaW0gcmVwbGljYXRlIHNpZ25pbmcga2V5IQ==";
+pub const DEFAULT_OPENROUTER_SECRET: &str = "sora-sim-openrouter-signing-secret";
+pub const DEFAULT_FAL_SEED: &str =
+    "5f3a1c0e9b8d7a6f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a090807";
 
 /// The faults in force; `POST /sim/faults` changes them while the simulator runs.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -99,6 +124,9 @@ impl Default for SimConfig {
             latency_ms: 0,
             models: vec!["sora-2".into(), "sora-2-pro".into()],
             webhook_secret: String::new(),
+            replicate_webhook_secret: DEFAULT_REPLICATE_SECRET.into(),
+            openrouter_webhook_secret: DEFAULT_OPENROUTER_SECRET.into(),
+            fal_signing_seed: DEFAULT_FAL_SEED.into(),
         }
     }
 }

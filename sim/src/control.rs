@@ -35,3 +35,9 @@ pub async fn sim_videos(state: State) -> HttpResponse {
         .collect();
     HttpResponse::Ok().json(videos)
 }
+
+/// `GET /sim/callbacks`: every provider callback sent (each attempt), oldest first, with its
+/// headers and body as sent, so tests can measure and replay them.
+pub async fn sim_callbacks(state: State) -> HttpResponse {
+    HttpResponse::Ok().json(state.callbacks())
+}

@@ -1,15 +1,19 @@
-//! `sora-sim`: a local imitation of the OpenAI Videos API (`/v1/videos`), and of Replicate's
-//! predictions (`/replicate/v1`), for development, tests and benchmarks. It follows the wire
-//! contracts in `docs/providers/`: for OpenAI every key of the Video object, the error envelope,
-//! the bearer-key check, `x-request-id`; for both a configurable timeline and injected faults, each
-//! answered in its contract's own error shape. `GET /sim/stats` counts what clients did, including
+//! `sora-sim`: a local imitation of the OpenAI Videos API (`/v1/videos`), Replicate's predictions
+//! (`/replicate/v1`), OpenRouter's videos (`/openrouter/api/v1`) and fal's queue (`/fal`), with
+//! their signed callbacks (`GET /sim/callbacks` lists those sent), for development, tests and
+//! benchmarks. It follows the wire contracts in `docs/providers/`: for OpenAI every key of the
+//! Video object, the error envelope, the bearer-key check, `x-request-id`; for all a configurable
+//! timeline and injected faults, each answered in its contract's own error shape. `GET /sim/stats` counts what clients did, including
 //! creates per prompt, so tests can prove that no video was submitted twice.
 
-mod config;
+pub mod callbacks;
+pub mod config;
 mod control;
 mod error;
+mod fal;
 mod middleware;
 mod openai;
+mod openrouter;
 mod replicate;
 pub mod sink;
 mod state;
@@ -34,7 +38,7 @@ impl Simulator {
     /// Starts serving on `listener` (port 0 gives a free port). Spawn or await `server`.
     pub fn start(config: SimConfig, listener: TcpListener) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(SimState::new(config));
+        let state = web::Data::new(SimState::new(config).map_err(std::io::Error::other)?);
         let shared = state.clone().into_inner();
         let server = HttpServer::new(move || {
             App::new()
@@ -63,8 +67,42 @@ impl Simulator {
                             web::post().to(replicate::create_for_version),
                         )
                         .route("/predictions", web::get().to(replicate::list))
-                        .route("/predictions/{id}", web::get().to(replicate::retrieve)),
+                        .route("/predictions/{id}", web::get().to(replicate::retrieve))
+                        .route(
+                            "/predictions/{id}/cancel",
+                            web::post().to(replicate::cancel),
+                        )
+                        .route(
+                            "/webhooks/default/secret",
+                            web::get().to(replicate::webhook_secret),
+                        ),
                 )
+                .service(
+                    web::scope("/openrouter/api/v1")
+                        .wrap(from_fn(middleware::openrouter_auth_and_faults))
+                        .route("/videos", web::post().to(openrouter::create))
+                        .route("/videos/{id}", web::get().to(openrouter::retrieve))
+                        .route("/videos/{id}/content", web::get().to(openrouter::content)),
+                )
+                .route("/fal/.well-known/jwks.json", web::get().to(fal::jwks))
+                .service(
+                    web::scope("/fal")
+                        .wrap(from_fn(middleware::fal_auth_and_faults))
+                        .route(
+                            "/{owner}/{alias}/requests/{id}/status",
+                            web::get().to(fal::status),
+                        )
+                        .route(
+                            "/{owner}/{alias}/requests/{id}/cancel",
+                            web::put().to(fal::cancel),
+                        )
+                        .route(
+                            "/{owner}/{alias}/requests/{id}",
+                            web::get().to(fal::result_of),
+                        )
+                        .route("/{app:.+}", web::post().to(fal::submit)),
+                )
+                .route("/sim/callbacks", web::get().to(control::sim_callbacks))
                 .route("/sim/stats", web::get().to(control::sim_stats))
                 .route("/sim/videos", web::get().to(control::sim_videos))
                 .route("/sim/webhooks", web::post().to(sink::receive))

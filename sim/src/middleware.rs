@@ -37,8 +37,14 @@ enum Fault {
     ServerError,
 }
 
-/// The latency in force, then the key check, then an injected fault as the faults' rates say.
+/// The latency in force, then the key check (`Authorization: Bearer <key>`), then an injected
+/// fault as the faults' rates say.
 async fn fault_for(req: &ServiceRequest) -> Option<Fault> {
+    fault_for_scheme(req, "Bearer").await
+}
+
+/// As [`fault_for`], the key sent as `Authorization: <scheme> <key>`.
+async fn fault_for_scheme(req: &ServiceRequest, scheme: &str) -> Option<Fault> {
     let state = req
         .app_data::<web::Data<SimState>>()
         .expect("state is registered")
@@ -48,7 +54,7 @@ async fn fault_for(req: &ServiceRequest) -> Option<Fault> {
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    let expected = format!("Bearer {}", config.api_key);
+    let expected = format!("{scheme} {}", config.api_key);
     let given = req
         .headers()
         .get("authorization")
@@ -154,4 +160,102 @@ pub fn problem(status: StatusCode, title: &str, detail: &str) -> HttpResponse {
         .json(serde_json::json!({
             "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail
         }))
+}
+
+/// OpenRouter's answers to faults (`/openrouter/api/v1`): `{"error": {"code", "message",
+/// "metadata"}}`; a rate limit names itself in `metadata.error_type` with `Retry-After`, running out
+/// of credits is a 402, an upstream failure a 502.
+pub async fn openrouter_auth_and_faults(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(fault) = fault_for(&req).await else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let (status, message, metadata) = match fault {
+        Fault::Unauthorized => (StatusCode::UNAUTHORIZED, "No auth credentials found", None),
+        Fault::RateLimited { .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Rate limit exceeded (simulated)",
+            Some(serde_json::json!({"error_type": "rate_limit_exceeded"})),
+        ),
+        Fault::Quota => (
+            StatusCode::PAYMENT_REQUIRED,
+            "Insufficient credits. Add more using https://openrouter.ai/credits (simulated)",
+            None,
+        ),
+        Fault::ServerError => (
+            StatusCode::BAD_GATEWAY,
+            "Provider returned error (simulated)",
+            None,
+        ),
+    };
+    let mut response = openrouter_error(status, message, metadata);
+    if let Fault::RateLimited { retry_after_secs } = fault {
+        response.headers_mut().insert(
+            HeaderName::from_static("retry-after"),
+            HeaderValue::from(retry_after_secs),
+        );
+    }
+    Ok(req.into_response(response).map_into_right_body())
+}
+
+/// An error as OpenRouter answers it.
+pub fn openrouter_error(
+    status: StatusCode,
+    message: &str,
+    metadata: Option<serde_json::Value>,
+) -> HttpResponse {
+    let mut error = serde_json::json!({"code": status.as_u16(), "message": message});
+    if let Some(metadata) = metadata {
+        error["metadata"] = metadata;
+    }
+    HttpResponse::build(status).json(serde_json::json!({ "error": error }))
+}
+
+/// fal's answers to faults (`/fal`): `{"detail": …}` (with `X-Fal-Error-Type` where it names
+/// one); the key is sent as `Authorization: Key <key>`.
+pub async fn fal_auth_and_faults(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(fault) = fault_for_scheme(&req, "Key").await else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let mut response = match fault {
+        Fault::Unauthorized => fal_error(StatusCode::UNAUTHORIZED, "Unauthorized", None),
+        Fault::RateLimited { .. } => fal_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests (simulated)",
+            Some("rate_limited"),
+        ),
+        Fault::Quota => fal_error(
+            StatusCode::PAYMENT_REQUIRED,
+            "Exhausted balance. Top up your balance at fal.ai/dashboard/billing (simulated)",
+            Some("insufficient_balance"),
+        ),
+        Fault::ServerError => fal_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal server error (simulated)",
+            Some("internal_error"),
+        ),
+    };
+    if let Fault::RateLimited { retry_after_secs } = fault {
+        response.headers_mut().insert(
+            HeaderName::from_static("retry-after"),
+            HeaderValue::from(retry_after_secs),
+        );
+    }
+    Ok(req.into_response(response).map_into_right_body())
+}
+
+/// An error as fal answers it.
+pub fn fal_error(status: StatusCode, detail: &str, error_type: Option<&str>) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    let mut body = serde_json::json!({ "detail": detail });
+    if let Some(error_type) = error_type {
+        response.insert_header(("x-fal-error-type", error_type));
+        body["error_type"] = serde_json::json!(error_type);
+    }
+    response.json(body)
 }

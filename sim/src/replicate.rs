@@ -8,6 +8,7 @@ use relay_shared::time::iso8601_from_ms;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::callbacks::{self, Scheme};
 use crate::middleware::problem;
 use crate::state::{now_ms, NewVideo, SimState};
 use crate::video::VideoRecord;
@@ -23,6 +24,12 @@ pub struct CreateBody {
     version: Option<String>,
     #[serde(default)]
     input: Option<Value>,
+    /// Where to send the prediction when the events of the filter happen.
+    #[serde(default)]
+    webhook: Option<String>,
+    /// Of `start`, `output`, `logs`, `completed` (default: `output` and `completed`).
+    #[serde(default)]
+    webhook_events_filter: Option<Vec<String>>,
 }
 
 /// `POST /models/{owner}/{name}/predictions`.
@@ -58,12 +65,7 @@ pub async fn create_for_version(
     create(&state, &request, version, body)
 }
 
-fn create(
-    state: &SimState,
-    request: &HttpRequest,
-    model: String,
-    body: CreateBody,
-) -> HttpResponse {
+fn create(state: &State, request: &HttpRequest, model: String, body: CreateBody) -> HttpResponse {
     let input = body.input.unwrap_or(Value::Null);
     let Some(prompt) = input.get("prompt").and_then(Value::as_str) else {
         return problem(
@@ -86,18 +88,71 @@ fn create(
             .to_owned(),
         remixed_from: None,
     });
-    HttpResponse::Created().json(prediction(&record, &base(request), now_ms()))
+    let base = base(request);
+    if let Some(url) = body.webhook {
+        let events = body
+            .webhook_events_filter
+            .unwrap_or_else(|| vec!["output".into(), "completed".into()]);
+        // `output` for a video model is its one output, at completion: sent as `completed` is.
+        let mut at = Vec::new();
+        if events.iter().any(|e| e == "start") {
+            at.push(("start", record.starts_ms()));
+        }
+        if events.iter().any(|e| e == "completed" || e == "output") {
+            at.push(("completed", record.finishes_ms()));
+        }
+        for (event, at_ms) in at {
+            let (id, base) = (record.id.clone(), base.clone());
+            callbacks::send_at(
+                state.clone().into_inner(),
+                at_ms,
+                "replicate",
+                Scheme::Replicate,
+                url.clone(),
+                format!("msg_{}_{event}", record.id),
+                move |state| {
+                    let record = state.get(&id)?;
+                    let cancelled = state.is_cancelled(&id);
+                    let body = prediction(&record, &base, now_ms(), cancelled);
+                    Some(body.to_string().into_bytes())
+                },
+            );
+        }
+    }
+    HttpResponse::Created().json(prediction(&record, &base, now_ms(), false))
+}
+
+/// `POST /predictions/{id}/cancel`: the prediction, `canceled` unless it had finished.
+pub async fn cancel(state: State, request: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let Some(record) = state.get(&path) else {
+        return not_found();
+    };
+    state.cancel(&path);
+    let cancelled = state.is_cancelled(&path);
+    HttpResponse::Ok().json(prediction(&record, &base(&request), now_ms(), cancelled))
+}
+
+/// `GET /webhooks/default/secret`: the key callbacks are signed with.
+pub async fn webhook_secret(state: State) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "key": state.config.replicate_webhook_secret }))
+}
+
+fn not_found() -> HttpResponse {
+    problem(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "The requested resource could not be found.",
+    )
 }
 
 /// `GET /predictions/{id}`.
 pub async fn retrieve(state: State, request: HttpRequest, path: web::Path<String>) -> HttpResponse {
     match state.get(&path) {
-        Some(record) => HttpResponse::Ok().json(prediction(&record, &base(&request), now_ms())),
-        None => problem(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "The requested resource could not be found.",
-        ),
+        Some(record) => {
+            let cancelled = state.is_cancelled(&record.id);
+            HttpResponse::Ok().json(prediction(&record, &base(&request), now_ms(), cancelled))
+        }
+        None => not_found(),
     }
 }
 
@@ -121,7 +176,10 @@ pub async fn list(
                 .map(|last| format!("{base}/predictions?cursor={}", last.id))
         })
         .flatten();
-    let results: Vec<Value> = page.iter().map(|r| prediction(r, &base, now)).collect();
+    let results: Vec<Value> = page
+        .iter()
+        .map(|r| prediction(r, &base, now, state.is_cancelled(&r.id)))
+        .collect();
     HttpResponse::Ok().json(json!({ "next": next, "previous": null, "results": results }))
 }
 
@@ -133,9 +191,11 @@ fn base(request: &HttpRequest) -> String {
 
 /// The prediction a video is at `now`: `starting` while queued, `processing` with a progress bar
 /// in its logs, then `succeeded` with its output URL or `failed` with an error.
-fn prediction(record: &VideoRecord, base: &str, now: u64) -> Value {
+fn prediction(record: &VideoRecord, base: &str, now: u64, cancelled: bool) -> Value {
     let video = record.at(now);
-    let (status, logs, output, error) = match video.status {
+    let status = if cancelled { "canceled" } else { video.status };
+    let (status, logs, output, error) = match status {
+        "canceled" => ("canceled", String::new(), Value::Null, Value::Null),
         "queued" => ("starting", String::new(), Value::Null, Value::Null),
         "in_progress" => (
             "processing",

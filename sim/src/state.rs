@@ -14,6 +14,10 @@ pub struct SimState {
     pub config: SimConfig,
     /// Webhooks posted to the development sink.
     pub sink: crate::sink::Sink,
+    /// The simulated providers' signing keys for their callbacks.
+    pub signers: crate::callbacks::Signers,
+    /// The client callbacks are sent with.
+    pub http: reqwest::Client,
     faults: std::sync::RwLock<Faults>,
     inner: Mutex<Inner>,
 }
@@ -23,6 +27,9 @@ struct Inner {
     videos: HashMap<String, VideoRecord>,
     order: Vec<String>,
     counters: Counters,
+    callbacks: Vec<crate::callbacks::SentCallback>,
+    /// Videos cancelled, with when.
+    cancelled: HashMap<String, u64>,
 }
 
 /// What tests and benchmarks read from `GET /sim/stats`.
@@ -37,6 +44,9 @@ pub struct Counters {
     pub injected_quota: u64,
     /// Webhooks posted to the development sink at `/sim/webhooks`.
     pub webhooks_received: u64,
+    /// Provider callbacks sent (each attempt).
+    pub callbacks_sent: u64,
+    pub cancels: u64,
     /// Videos created per prompt: more than one for a prompt means a duplicate submission.
     pub creates_by_prompt: BTreeMap<String, u64>,
 }
@@ -57,13 +67,44 @@ pub fn now_ms() -> u64 {
 }
 
 impl SimState {
-    pub fn new(config: SimConfig) -> Self {
-        Self {
+    pub fn new(config: SimConfig) -> anyhow::Result<Self> {
+        Ok(Self {
             faults: std::sync::RwLock::new(config.faults()),
+            signers: crate::callbacks::Signers::from_config(&config)?,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()?,
             config,
             sink: crate::sink::Sink::default(),
             inner: Mutex::default(),
+        })
+    }
+
+    pub fn record_callback(&self, sent: crate::callbacks::SentCallback) {
+        let mut inner = self.lock();
+        inner.counters.callbacks_sent += 1;
+        inner.callbacks.push(sent);
+    }
+
+    /// Every callback sent, oldest first.
+    pub fn callbacks(&self) -> Vec<crate::callbacks::SentCallback> {
+        self.lock().callbacks.clone()
+    }
+
+    /// Cancels a video that has not finished: `false` when it has (or does not exist).
+    pub fn cancel(&self, id: &str) -> bool {
+        let now = now_ms();
+        let mut inner = self.lock();
+        inner.counters.cancels += 1;
+        let live = inner.videos.get(id).is_some_and(|v| !v.is_finished(now));
+        if live {
+            inner.cancelled.entry(id.to_owned()).or_insert(now);
         }
+        live
+    }
+
+    pub fn is_cancelled(&self, id: &str) -> bool {
+        self.lock().cancelled.contains_key(id)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

@@ -42,6 +42,21 @@ pub struct VideoError {
 }
 
 impl VideoRecord {
+    /// When it starts running.
+    pub fn starts_ms(&self) -> u64 {
+        self.created_ms + self.queued_ms.max(1)
+    }
+
+    /// When it completes or fails.
+    pub fn finishes_ms(&self) -> u64 {
+        let running = if self.fails {
+            self.running_ms / 2
+        } else {
+            self.running_ms
+        };
+        self.created_ms + self.queued_ms.max(1) + running
+    }
+
     /// The video as the API shows it at `now_ms`.
     pub fn at(&self, now_ms: u64) -> VideoObject<'_> {
         let elapsed = now_ms.saturating_sub(self.created_ms);

@@ -29,7 +29,15 @@ pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-pub async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+pub async fn read_body(payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+    read_body_up_to(payload, BODY_LIMIT).await
+}
+
+/// The body, refused with 413 past `limit` bytes.
+pub async fn read_body_up_to(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
@@ -38,10 +46,10 @@ pub async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiEr
                 format!("could not read the request body: {e}"),
             )
         })?;
-        if body.len() + chunk.len() > BODY_LIMIT {
+        if body.len() + chunk.len() > limit {
             return Err(ApiError::new(
                 ErrorCode::PayloadTooLarge,
-                format!("request body is larger than {BODY_LIMIT} bytes"),
+                format!("request body is larger than {limit} bytes"),
             ));
         }
         body.extend_from_slice(&chunk);

@@ -2,6 +2,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod body;
+pub(crate) mod callbacks;
 pub(crate) mod deliveries;
 pub(crate) mod generate;
 pub(crate) mod health;
@@ -27,6 +28,7 @@ pub const MODULES: &[Module] = &[
     submission::ROUTES,
     deliveries::ROUTES,
     admin::ROUTES,
+    callbacks::ROUTES,
     crate::openapi::ROUTES,
     health::ROUTES,
 ];

@@ -12,6 +12,8 @@ mod lifecycle;
 mod limits;
 mod original_client;
 mod processes;
+mod provider_callbacks;
+mod providers;
 mod replicate;
 mod resilience;
 mod store;

@@ -7,6 +7,7 @@
 //! [`registry::ADAPTERS`] that builds it from the settings. `docs/providers/` describes each
 //! provider's contract as the adapter relies on it.
 
+pub mod callback;
 mod error;
 pub mod fal;
 pub(crate) mod http;

@@ -1,0 +1,129 @@
+//! Every provider configured by its settings and chosen per job through the REST API: a job at
+//! each runs from `POST /api/generate` through a real worker to a signed final webhook, its view
+//! naming its provider and model; a provider that is not enabled is a 422 naming those that are.
+
+use std::time::Duration;
+
+use e2e::Stack;
+use serde_json::json;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn a_job_at_each_provider_runs_from_the_api_to_a_signed_webhook() {
+    let stack = Stack::start_all_providers(Stack::quick_sim(), &[]).await;
+    let _worker = stack.spawn_worker();
+    let jobs = [
+        ("openai", "sora-2", json!({})),
+        (
+            "openrouter",
+            "google/veo-3.1",
+            json!({"provider": "openrouter", "seconds": 8, "size": "1280x720"}),
+        ),
+        (
+            "replicate",
+            "kwaivgi/kling-v2.1",
+            json!({"provider": "replicate", "model": "kwaivgi/kling-v2.1", "options": {"negative_prompt": "blur"}}),
+        ),
+        (
+            "fal",
+            "fal-ai/kling-video/v2.1/standard/text-to-video",
+            json!({"provider": "fal", "seconds": 5}),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (provider, _, extra) in &jobs {
+        ids.push(
+            stack
+                .submit(&format!("a red fox at {provider}"), extra.clone())
+                .await,
+        );
+    }
+    let webhooks = stack.receiver.wait_for_final(&ids, LIMIT).await;
+    for (id, (provider, model, _)) in ids.iter().zip(&jobs) {
+        let last = webhooks.iter().rfind(|r| r.job_id() == id).unwrap();
+        assert!(last.signature_ok && last.standard_ok, "{}", last.body);
+        assert_eq!(last.status(), "completed", "{provider}: {}", last.body);
+        assert!(
+            last.json["videoUrl"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("http")),
+            "{}",
+            last.body
+        );
+        let view = stack.status(id).await;
+        assert_eq!(
+            (view["provider"].as_str(), view["model"].as_str()),
+            (Some(*provider), Some(*model)),
+            "{view}"
+        );
+    }
+    // One video per job, at the provider it named; the options reached the model's input.
+    let videos = stack.sim.all_videos();
+    assert_eq!(videos.len(), 4);
+    for (provider, model, _) in &jobs {
+        let video = videos
+            .iter()
+            .find(|v| v.prompt == format!("a red fox at {provider}"))
+            .unwrap();
+        assert_eq!(&video.model, model);
+    }
+    let fal = videos.iter().find(|v| v.prompt.ends_with("fal")).unwrap();
+    assert_eq!(fal.seconds, "5", "fal's duration is the string of seconds");
+    let openrouter = videos
+        .iter()
+        .find(|v| v.prompt.ends_with("openrouter"))
+        .unwrap();
+    assert_eq!(
+        (openrouter.seconds.as_str(), openrouter.size.as_str()),
+        ("8", "1280x720")
+    );
+}
+
+#[tokio::test]
+async fn a_provider_that_is_not_enabled_is_a_422_naming_those_that_are() {
+    let stack = Stack::start(Stack::quick_sim(), &[]).await;
+    for provider in ["fal", "nonsense"] {
+        let (status, body) = stack
+            .post_json(
+                "/api/generate",
+                &json!({"walletAddress": "w", "script": "s", "provider": provider}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["code"], "provider_not_enabled");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("enabled: openai"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn provider_failures_reach_the_client_in_the_seams_words() {
+    let stack = Stack::start_all_providers(Stack::quick_sim(), &[]).await;
+    let _worker = stack.spawn_worker();
+    let mut ids = Vec::new();
+    for provider in ["openrouter", "fal"] {
+        let job = stack
+            .submit(
+                "sim:fail sim:moderation a fox",
+                json!({ "provider": provider }),
+            )
+            .await;
+        ids.push(job);
+    }
+    let webhooks = stack.receiver.wait_for_final(&ids, LIMIT).await;
+    for id in &ids {
+        let last = webhooks.iter().rfind(|r| r.job_id() == id).unwrap();
+        assert_eq!(last.status(), "failed", "{}", last.body);
+        assert!(
+            last.json["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{}",
+            last.body
+        );
+    }
+}
