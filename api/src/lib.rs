@@ -89,11 +89,12 @@ impl Application {
             limits: validate::Limits {
                 script_max_chars: api.script_max_chars,
                 metadata_max_bytes: api.metadata_max_bytes,
-                providers: providers
+                providers: enabled
                     .iter()
-                    .filter_map(|name| {
-                        let account = settings.account(name)?;
-                        Some((name.to_string(), account.model.clone()))
+                    .map(|p| validate::EnabledProvider {
+                        name: p.name.to_owned(),
+                        default_model: p.default_model.clone(),
+                        estimated_progress: !p.adapter.capabilities().reports_progress,
                     })
                     .collect(),
             },

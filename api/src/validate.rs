@@ -18,20 +18,28 @@ pub const OPTIONS_MAX_BYTES: usize = 16 * 1024;
 pub struct Limits {
     pub script_max_chars: usize,
     pub metadata_max_bytes: usize,
-    /// The enabled providers with their default models, the default provider first.
-    pub providers: Vec<(String, String)>,
+    /// The enabled providers, the default first.
+    pub providers: Vec<EnabledProvider>,
+}
+
+/// What a submission needs to know of an enabled provider.
+pub struct EnabledProvider {
+    pub name: String,
+    pub default_model: String,
+    /// It reports no progress: the relay estimates it.
+    pub estimated_progress: bool,
 }
 
 impl Limits {
-    fn provider(&self, name: Option<&str>) -> Result<&(String, String), ApiError> {
+    fn provider(&self, name: Option<&str>) -> Result<&EnabledProvider, ApiError> {
         let Some(name) = name else {
             return Ok(&self.providers[0]);
         };
         self.providers
             .iter()
-            .find(|(p, _)| p == name)
+            .find(|p| p.name == name)
             .ok_or_else(|| {
-                let enabled: Vec<&str> = self.providers.iter().map(|(p, _)| p.as_str()).collect();
+                let enabled: Vec<&str> = self.providers.iter().map(|p| p.name.as_str()).collect();
                 ApiError::new(
                     ErrorCode::ProviderNotEnabled,
                     format!(
@@ -71,9 +79,9 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
         ));
     }
     let provider = optional_string(&fields, "provider")?;
-    let (provider, default_model) = limits.provider(provider.as_deref())?;
+    let provider = limits.provider(provider.as_deref())?;
     let model = match optional_string(&fields, "model")? {
-        None => default_model.clone(),
+        None => provider.default_model.clone(),
         Some(model) if is_model_name(&model) => model,
         Some(_) => {
             return Err(ApiError::invalid_field(format!(
@@ -81,7 +89,7 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
             )))
         }
     };
-    let seconds = seconds(&fields, provider)?;
+    let seconds = seconds(&fields, &provider.name)?;
     let size = optional_string(&fields, "size")?;
     if let Some(s) = &size {
         if relay_shared::provider::Frame::parse_size(s).is_none() {
@@ -139,13 +147,14 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
         wallet_address,
         script,
         render_version,
-        provider: provider.clone(),
+        provider: provider.name.clone(),
         model,
         seconds,
         size,
         metadata,
         webhook_url,
         options,
+        estimated_progress: provider.estimated_progress,
     })
 }
 
@@ -228,8 +237,16 @@ mod tests {
             script_max_chars: 20,
             metadata_max_bytes: 32,
             providers: vec![
-                ("openai".into(), "sora-2".into()),
-                ("replicate".into(), "minimax/video-01".into()),
+                EnabledProvider {
+                    name: "openai".into(),
+                    default_model: "sora-2".into(),
+                    estimated_progress: false,
+                },
+                EnabledProvider {
+                    name: "replicate".into(),
+                    default_model: "minimax/video-01".into(),
+                    estimated_progress: true,
+                },
             ],
         }
     }
@@ -265,6 +282,7 @@ mod tests {
         let job = parse(r#"{"walletAddress":"w","script":"s","provider":"replicate","seconds":6,"options":{"prompt_optimizer":false}}"#).unwrap();
         assert_eq!(job.provider, "replicate");
         assert_eq!(job.model, "minimax/video-01");
+        assert!(job.estimated_progress);
         assert_eq!(job.seconds.as_deref(), Some("6"));
         assert_eq!(
             job.options.as_deref(),

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use e2e::access::{stack, ADMIN};
+use e2e::access::{stack_with_all_providers, ADMIN};
 
 fn schemathesis() -> String {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.run/fuzz-venv/bin/st");
@@ -18,7 +18,8 @@ fn schemathesis() -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fuzzing_from_the_openapi_document_finds_no_5xx_and_no_response_off_the_schema() {
-    let stack = stack().await;
+    // Every provider enabled: their callback endpoints verify what the fuzzer sends.
+    let stack = stack_with_all_providers().await;
     let document = format!("{}/api/openapi.json", stack.api);
     let run = tokio::task::spawn_blocking(move || {
         Command::new(schemathesis())

@@ -68,7 +68,9 @@ async fn a_job_runs_from_submission_to_completed_with_signed_webhooks_for_every_
             "progress",
             "videoUrl",
             "contentExpiresAt",
-            "timestamp"
+            "timestamp",
+            // Added at the end: the original client's verification still holds.
+            "progressSource"
         ]
     );
 
@@ -79,13 +81,13 @@ async fn a_job_runs_from_submission_to_completed_with_signed_webhooks_for_every_
     assert_eq!(view["walletAddress"], "test-wallet");
     assert_eq!(view["renderVersion"], "v3");
     assert_eq!(view["model"], "sora-2");
+    assert_eq!(view["provider"], "openai");
+    assert_eq!(view["progressSource"], "provider");
+    let keys: Vec<&String> = view.as_object().unwrap().keys().collect();
     assert_eq!(
-        view["provider"], "openai",
-        "the provider shows last in the view"
-    );
-    assert_eq!(
-        view.as_object().unwrap().keys().next_back().unwrap(),
-        "provider"
+        keys[keys.len() - 2..],
+        ["provider", "progressSource"],
+        "added at the end of the view, in the order they came"
     );
     assert!(view["createdAt"].is_string() && view["updatedAt"].is_string());
     assert!(view["error"].is_null());

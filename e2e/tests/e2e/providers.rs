@@ -127,3 +127,72 @@ async fn provider_failures_reach_the_client_in_the_seams_words() {
         );
     }
 }
+
+#[tokio::test]
+async fn progress_without_the_providers_is_estimated_from_the_models_recent_jobs_and_says_so() {
+    let stack = Stack::start_all_providers(Stack::quick_sim(), &[]).await;
+    let _worker = stack.spawn_worker();
+    // The first job at the model teaches the relay how long it takes.
+    let first = stack
+        .submit(
+            "sim:running_ms=2500 the first fox",
+            json!({"provider": "fal"}),
+        )
+        .await;
+    stack
+        .receiver
+        .wait_for_final(std::slice::from_ref(&first), LIMIT)
+        .await;
+    let store = relay_shared::store::Store::connect(&stack.settings).unwrap();
+    let learned = store
+        .expected_runtime("fal", "fal-ai/kling-video/v2.1/standard/text-to-video")
+        .await
+        .unwrap();
+    assert!(
+        learned.is_some_and(|ms| ms >= 2500),
+        "the model's run time: {learned:?}"
+    );
+    let second = stack
+        .submit(
+            "sim:running_ms=2500 the second fox",
+            json!({"provider": "fal"}),
+        )
+        .await;
+    let openai = stack.submit("an openai fox", json!({})).await;
+    let webhooks = stack
+        .receiver
+        .wait_for_final(&[second.clone(), openai.clone()], LIMIT)
+        .await;
+    let of = |id: &str| {
+        webhooks
+            .iter()
+            .filter(|r| r.job_id() == id)
+            .collect::<Vec<_>>()
+    };
+    for hook in of(&first).iter().chain(&of(&second)) {
+        assert_eq!(hook.json["progressSource"], "estimated", "{}", hook.body);
+    }
+    for hook in of(&openai) {
+        assert_eq!(hook.json["progressSource"], "provider", "{}", hook.body);
+    }
+    // The first job could only say 0 while running; the second moves.
+    let moving: Vec<u64> = of(&second)
+        .iter()
+        .filter(|h| h.status() == "processing")
+        .map(|h| h.json["progress"].as_u64().unwrap())
+        .collect();
+    assert!(
+        moving.iter().any(|p| (1..100).contains(p)),
+        "an estimated progress between 0 and 100: {moving:?}"
+    );
+    assert!(
+        moving.windows(2).all(|w| w[0] <= w[1]),
+        "never backwards: {moving:?}"
+    );
+    let view = stack.status(&second).await;
+    assert_eq!(
+        (view["status"].as_str(), view["progressSource"].as_str()),
+        (Some("completed"), Some("estimated"))
+    );
+    assert_eq!(stack.status(&openai).await["progressSource"], "provider");
+}

@@ -62,6 +62,7 @@ fn commit(job_id: &str, token: &str) -> PollCommit {
             own_webhook: false,
             failing_since: None,
             provider_job: Some(relay_shared::job::ProviderRef::new("openai", "video_1")),
+            estimate: None,
         },
         state_changed: true,
         changed: true,

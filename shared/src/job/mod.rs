@@ -10,7 +10,7 @@ use crate::store::layout::field;
 use crate::time::iso8601_from_ms;
 
 mod state;
-pub use state::{PollState, ProviderRef, Sample};
+pub use state::{Estimate, PollState, ProviderRef, Sample};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -82,6 +82,8 @@ pub struct NewJob {
     pub webhook_url: Option<String>,
     /// Compact JSON of an object passed through to the provider's input.
     pub options: Option<String>,
+    /// The provider reports no progress: the relay estimates it (see [`Estimate`]).
+    pub estimated_progress: bool,
 }
 
 impl NewJob {
@@ -99,6 +101,7 @@ impl NewJob {
             metadata: None,
             webhook_url: None,
             options: None,
+            estimated_progress: false,
         }
     }
 
@@ -208,6 +211,7 @@ impl Job {
                 .get(field::PROVIDER)
                 .unwrap_or(crate::provider::registry::DEFAULT)
                 .to_owned(),
+            progress_source: ProgressSource::of(state),
         }
     }
 }
@@ -241,6 +245,28 @@ pub struct JobView {
     /// The provider that makes the job's video (`openai`, `replicate`, …); with `model`, which
     /// of its models. Added at the end of the body.
     pub provider: String,
+    /// Whether `progress` is the provider's or the relay's estimate. Added at the end of the body.
+    pub progress_source: ProgressSource,
+}
+
+/// Where a job's progress comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProgressSource {
+    /// The provider reports it.
+    Provider,
+    /// The provider reports none: the relay estimates it from the run times of the same
+    /// provider and model's recent jobs (0 until one has completed).
+    Estimated,
+}
+
+impl ProgressSource {
+    pub fn of(state: Option<&PollState>) -> Self {
+        match state.and_then(|s| s.estimate) {
+            Some(_) => ProgressSource::Estimated,
+            None => ProgressSource::Provider,
+        }
+    }
 }
 
 /// Counts of jobs by status, summed over partitions. Read back (by tests and tools) strictly: a key

@@ -53,6 +53,20 @@ pub struct PollState {
     pub failing_since: Option<i64>,
     /// The job's video at its provider, once submitted.
     pub provider_job: Option<ProviderRef>,
+    /// `Some` while the progress is the relay's estimate (the provider reports none): see
+    /// [`Estimate`]. `None`: the progress is the provider's own.
+    pub estimate: Option<Estimate>,
+}
+
+/// A progress the relay estimates, for providers that report none: the share of the run time
+/// that jobs of the same provider and model took lately (`expected_ms`, from job creation to
+/// completion), as known when the job was submitted; `None` before any such job completed.
+///
+/// Stored on the progress token (`42~90000`, or `0~` without an expectation), so a state with a
+/// provider's own progress is stored as it always was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Estimate {
+    pub expected_ms: Option<u64>,
 }
 
 /// A job's video at its provider: which provider made it, and the provider's id for it (what the
@@ -100,10 +114,18 @@ impl ProviderRef {
 impl PollState {
     pub fn encode(&self) -> String {
         let dash = || "-".to_owned();
+        let progress = match self.estimate {
+            None => self.progress.to_string(),
+            Some(Estimate { expected_ms }) => format!(
+                "{}~{}",
+                self.progress,
+                expected_ms.map(|e| e.to_string()).unwrap_or_default()
+            ),
+        };
         format!(
             "{} {} {} {} {} {} {}",
             self.status,
-            self.progress,
+            progress,
             self.created_ms,
             self.interval_ms.map_or_else(dash, |i| i.to_string()),
             self.since.map_or_else(dash, Sample::to_field),
@@ -122,7 +144,17 @@ impl PollState {
         let mut parts = text.splitn(7, ' ');
         let mut next = || parts.next();
         let status = next()?.parse().ok()?;
-        let progress = next()?.parse().ok()?;
+        let token = next()?;
+        let (progress, estimate) = match token.split_once('~') {
+            None => (token.parse().ok()?, None),
+            Some((progress, "")) => (progress.parse().ok()?, Some(Estimate { expected_ms: None })),
+            Some((progress, expected)) => (
+                progress.parse().ok()?,
+                Some(Estimate {
+                    expected_ms: Some(expected.parse().ok()?),
+                }),
+            ),
+        };
         let created_ms = next()?.parse().ok()?;
         let interval_ms = match next()? {
             "-" => None,
@@ -147,6 +179,7 @@ impl PollState {
             own_webhook,
             failing_since,
             provider_job,
+            estimate,
         })
     }
 
@@ -168,6 +201,7 @@ impl PollState {
             own_webhook: value(5).is_some(),
             failing_since: None,
             since: value(6).and_then(Sample::parse),
+            estimate: None,
         })
     }
 }
@@ -190,8 +224,16 @@ mod tests {
             own_webhook: true,
             failing_since: None,
             provider_job: Some(ProviderRef::new("openai", "video 1 - odd:id")),
+            estimate: None,
         };
         assert_eq!(PollState::decode(&state.encode()), Some(state.clone()));
+        for expected_ms in [None, Some(90_000)] {
+            let estimated = PollState {
+                estimate: Some(Estimate { expected_ms }),
+                ..state.clone()
+            };
+            assert_eq!(PollState::decode(&estimated.encode()), Some(estimated));
+        }
         let failing = PollState {
             failing_since: Some(1_733_130_002_000),
             ..state

@@ -15,6 +15,7 @@ pub mod layout;
 mod lease;
 mod outbox;
 mod polls;
+mod runtimes;
 mod scripts;
 mod tenants;
 

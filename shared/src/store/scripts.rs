@@ -28,6 +28,7 @@ scripts! {
     PROVIDER_BUDGET = "budget/provider_budget.lua";
     PROVIDER_PAUSE = "budget/provider_pause.lua";
     ADMIT = "budget/admit.lua";
+    RECORD_RUNTIME = "runtimes/record_runtime.lua";
     REQUEUE = "outbox/requeue.lua";
     RENEW = "lease/renew.lua";
     RELEASE = "lease/release.lua";

@@ -21,7 +21,7 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
-use crate::job::JobStatus;
+use crate::job::{JobStatus, ProgressSource};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -106,6 +106,8 @@ pub struct WebhookEvent<'a> {
     pub error: Option<&'a str>,
     /// ISO-8601, UTC.
     pub timestamp: String,
+    /// Whether `progress` is the provider's or the relay's estimate. Added at the end of the body.
+    pub progress_source: ProgressSource,
 }
 
 impl WebhookEvent<'_> {
@@ -173,6 +175,7 @@ mod tests {
             content_expires_at: Some(1234567890),
             error: None,
             timestamp: "2024-01-25T10:05:00.000Z".into(),
+            progress_source: ProgressSource::Provider,
         }
     }
 
@@ -180,7 +183,7 @@ mod tests {
     fn body_has_the_documented_keys_in_order() {
         assert_eq!(
             completed().to_body(),
-            r#"{"jobId":"job-123","soraJobId":"video_abc123","status":"completed","progress":100,"videoUrl":"https://api.openai.com/v1/videos/video_abc123/content","contentExpiresAt":1234567890,"timestamp":"2024-01-25T10:05:00.000Z"}"#
+            r#"{"jobId":"job-123","soraJobId":"video_abc123","status":"completed","progress":100,"videoUrl":"https://api.openai.com/v1/videos/video_abc123/content","contentExpiresAt":1234567890,"timestamp":"2024-01-25T10:05:00.000Z","progressSource":"provider"}"#
         );
         let queued = WebhookEvent {
             provider_job_id: None,
@@ -188,11 +191,12 @@ mod tests {
             progress: 0,
             video_url: None,
             content_expires_at: None,
+            progress_source: ProgressSource::Estimated,
             ..completed()
         };
         assert_eq!(
             queued.to_body(),
-            r#"{"jobId":"job-123","soraJobId":null,"status":"queued","progress":0,"timestamp":"2024-01-25T10:05:00.000Z"}"#
+            r#"{"jobId":"job-123","soraJobId":null,"status":"queued","progress":0,"timestamp":"2024-01-25T10:05:00.000Z","progressSource":"estimated"}"#
         );
     }
 

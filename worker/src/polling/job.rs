@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use relay_shared::job::{JobStatus, PollState};
+use relay_shared::job::{JobStatus, PollState, ProgressSource};
 use relay_shared::provider::ProviderError;
 use relay_shared::store::layout::field;
 use relay_shared::store::{CallKind, ClaimFields, Claimed, Committed, JobRef, PollCommit, Queue};
@@ -51,6 +51,9 @@ impl ClaimedJob {
             since: claimed.since,
             failing_since: claimed.failing_since,
             provider_job: claimed.provider_job.clone(),
+            created_ms: claimed.created_ms,
+            estimate: claimed.estimate,
+            stretch: 1,
         };
         Some(Self {
             job: item.job,
@@ -69,6 +72,7 @@ impl ClaimedJob {
             since: next.since,
             failing_since: next.failing_since,
             provider_job: next.provider_job.clone(),
+            estimate: next.estimate,
             ..self.claimed.clone()
         };
         let changed = self.old_layout || stored != self.claimed;
@@ -103,7 +107,14 @@ impl Worker {
             &outcome,
             Outcome::CreateFailed(e) if !matches!(e, ProviderError::Unavailable { .. })
         );
-        let next = transition::next(&job.state, outcome, self.inner.policy, now_ms);
+        let mut polled = job.state.clone();
+        if let Some(p) = provider {
+            let calls_back = p.provider.adapter.capabilities().accepts_callbacks;
+            if calls_back && settings.callbacks.public_base_url.is_some() {
+                polled.stretch = settings.callbacks.poll_stretch;
+            }
+        }
+        let next = transition::next(&polled, outcome, self.inner.policy, now_ms);
         let video_url = next.video_url.clone();
         if next.changed {
             log_transition(&job, &next.state, next.error.as_deref());
@@ -119,6 +130,10 @@ impl Worker {
                 content_expires_at: next.content_expires_at,
                 error: next.error.as_deref(),
                 timestamp: now_iso8601(),
+                progress_source: match next.state.estimate {
+                    Some(_) => ProgressSource::Estimated,
+                    None => ProgressSource::Provider,
+                },
             }
             .to_body()
         });
@@ -156,6 +171,11 @@ impl Worker {
                     self.inner.deliveries_waiting.notify_one();
                 }
                 let is_final = next.next_poll.is_none();
+                if let (Some(p), JobStatus::Completed, Some(_)) =
+                    (provider, next.state.status, job.state.estimate)
+                {
+                    self.record_runtime(p, &job, now_ms).await;
+                }
                 match provider {
                     Some(p) if next.state.provider_job.is_some() || is_final => {
                         p.gate.account(&job.job.id, is_final, now_ms).await
@@ -170,6 +190,26 @@ impl Worker {
             Err(e) => {
                 error!(job = %job.job, "could not store poll result, the job will be polled again when its lease ends: {e}")
             }
+        }
+    }
+
+    /// Folds a completed job's run time into its provider and model's, for later estimates. A
+    /// failure loses one sample: logged, nothing else.
+    async fn record_runtime(&self, provider: &GatedProvider, job: &ClaimedJob, now_ms: i64) {
+        let runtime_ms = now_ms.saturating_sub(job.claimed.created_ms).max(0) as u64;
+        let name = provider.provider.name;
+        match self
+            .inner
+            .store
+            .record_runtime(name, &job.job, runtime_ms)
+            .await
+        {
+            Ok(Some((model, mean))) => {
+                debug!(job = %job.job, "{name} {model} run time {runtime_ms} ms; recent mean {mean} ms");
+                provider.runtimes.learned(&model, mean);
+            }
+            Ok(None) => {}
+            Err(e) => warn!(job = %job.job, "could not record the run time at {name} ({e})"),
         }
     }
 
@@ -207,10 +247,7 @@ impl Worker {
         }
         debug!("📡 Polling {} video {}", video.provider, video.id);
         let outcome = match provider.provider.adapter.retrieve(&video.id).await {
-            Ok(seen) => Outcome::Video(Answer {
-                video: video.clone(),
-                lifecycle: seen.lifecycle,
-            }),
+            Ok(seen) => Outcome::Video(Answer::new(video.clone(), seen.lifecycle)),
             Err(e) => {
                 warn!(job = %job.job, "provider poll of {} failed: {e}", video.id);
                 gate.note_error(&e).await;

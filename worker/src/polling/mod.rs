@@ -10,6 +10,7 @@ mod gate;
 mod job;
 mod pacing;
 mod recovery;
+mod runtimes;
 mod submission;
 pub mod transition;
 
@@ -29,10 +30,11 @@ pub use job::CLAIM_FIELDS;
 use crate::claims::{Loop, Wake};
 use crate::Worker;
 
-/// A configured provider and the gate its calls pass.
+/// A configured provider, the gate its calls pass, and its models' recent run times.
 pub struct GatedProvider {
     pub provider: Provider,
     pub gate: ProviderGate,
+    pub runtimes: runtimes::RuntimeCache,
 }
 
 /// Every configured provider, each with its gate.
@@ -42,6 +44,7 @@ pub fn gate_all(providers: &Providers, times: InFlightTimes, store: &Store) -> V
         .map(|provider| GatedProvider {
             gate: ProviderGate::new(provider.name, provider.limits, times, store.clone()),
             provider: provider.clone(),
+            runtimes: runtimes::RuntimeCache::default(),
         })
         .collect()
 }

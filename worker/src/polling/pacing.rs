@@ -39,6 +39,13 @@ pub fn predicted_wait(since: Sample, now: Sample, backoff: Backoff) -> Option<Du
     Some(wait.clamp(backoff.floor(), backoff.max))
 }
 
+/// The share (0..=99) of an expected run time that has passed since `created_ms`: never 100, which
+/// only a completion says.
+pub fn estimated_progress(created_ms: i64, expected_ms: u64, now_ms: i64) -> u8 {
+    let elapsed = now_ms.saturating_sub(created_ms).max(0) as u64;
+    (elapsed.saturating_mul(100) / expected_ms.max(1)).min(99) as u8
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +88,14 @@ mod tests {
         assert_eq!(predicted_wait(at(0, 20), at(30, 20), BACKOFF), None);
         assert_eq!(predicted_wait(at(5, 20), at(5, 30), BACKOFF), None);
         assert_eq!(predicted_wait(at(0, 50), at(30, 40), BACKOFF), None);
+    }
+
+    #[test]
+    fn an_estimate_is_the_share_of_the_expected_time_and_never_done() {
+        assert_eq!(estimated_progress(0, 100_000, 0), 0);
+        assert_eq!(estimated_progress(0, 100_000, 42_000), 42);
+        assert_eq!(estimated_progress(0, 100_000, 500_000), 99);
+        assert_eq!(estimated_progress(10, 100_000, 0), 0, "a clock behind");
     }
 
     #[test]

@@ -71,10 +71,10 @@ impl Worker {
                     match adapter.retrieve(video_id).await {
                         Ok(video) => {
                             info!(job, "♻️ Adopted {video_id}, as an operator settled the unknown submission");
-                            Recovery::Settled(Outcome::Video(Answer {
-                                video: ProviderRef::new(name, video_id),
-                                lifecycle: video.lifecycle,
-                            }))
+                            Recovery::Settled(Outcome::Video(Answer::new(
+                                ProviderRef::new(name, video_id),
+                                video.lifecycle,
+                            )))
                         }
                         Err(e) => {
                             warn!(
@@ -119,10 +119,10 @@ impl Worker {
                             job,
                             "♻️ Adopted {} from a submission whose answer was lost", video.id
                         );
-                        Recovery::Settled(Outcome::Video(Answer {
-                            video: ProviderRef::new(name, &video.id),
-                            lifecycle: video.lifecycle,
-                        }))
+                        Recovery::Settled(Outcome::Video(Answer::new(
+                            ProviderRef::new(name, &video.id),
+                            video.lifecycle,
+                        )))
                     }
                     None => {
                         info!(

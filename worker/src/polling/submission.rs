@@ -111,6 +111,16 @@ impl Worker {
             })
             .flatten();
         let request = request_for(provider, &job.job.id, submission, callback_url.as_deref());
+        // Read before the create, so the answer is committed as soon as it comes.
+        let expected_runtime_ms = match job.state.estimate {
+            Some(_) => {
+                provider
+                    .runtimes
+                    .expected(store, provider.provider.name, request.model)
+                    .await
+            }
+            None => None,
+        };
         let name = provider.provider.name;
         Some(match provider.provider.adapter.create(&request).await {
             Ok(created) => {
@@ -118,6 +128,7 @@ impl Worker {
                 Outcome::Video(Answer {
                     video: ProviderRef::new(name, &created.id),
                     lifecycle: created.lifecycle,
+                    expected_runtime_ms,
                 })
             }
             Err(e) => {

@@ -4,11 +4,11 @@
 //! or replayed callback can at most cause one early poll, and only with a valid signature.
 //!
 //! - Replicate signs with Standard Webhooks (`webhook-id`, `webhook-timestamp`,
-//!   `webhook-signature`; HMAC-SHA256 keyed by the account's `whsec_` secret): [`replicate`].
+//!   `webhook-signature`; HMAC-SHA256 keyed by the account's `whsec_` secret): `replicate.rs`.
 //! - OpenRouter signs `"<t>," + body` with HMAC-SHA256 in `X-OpenRouter-Signature: t=…,v1=…`:
-//!   [`openrouter`].
+//!   `openrouter.rs`.
 //! - fal signs `request_id\nuser_id\ntimestamp\nhex(sha256(body))` with Ed25519, its public keys
-//!   published as a JWKS: [`fal`].
+//!   published as a JWKS: `fal.rs`.
 //!
 //! Every scheme rejects a timestamp more than [`TOLERANCE`] away from now.
 

@@ -7,7 +7,8 @@
 -- ARGV[3] '1' when KEYS[4] are a tenant's counters, else '0'
 -- ARGV[4] the key's binding ('<job id> <request fingerprint>'), '' when there is no key
 -- ARGV[5] seconds the binding lasts
--- ARGV[6..] field/value pairs of the job
+-- ARGV[6] the progress token: '0', or '0~' when the relay estimates the job's progress
+-- ARGV[7..] field/value pairs of the job
 -- Returns {created ms, ''} for the job stored now, or stored already by an earlier run of this
 -- same call (ids are fresh: an existing one can only be this call's own), or {0, binding} when the
 -- key is bound to a job already (nothing written).
@@ -20,11 +21,11 @@ if ARGV[4] ~= '' then
   if bound then return {0, bound} end
 end
 local now, now_text = now_ms()
--- The poll state (`PollState` in shared/src/job.rs): queued, 0 %, created now, no interval or
+-- The poll state (`PollState` in shared/src/job/state.rs): queued, 0 %, created now, no interval or
 -- progress sample yet, the webhook flag, no provider id. First in the hash, where reads find it
 -- soonest.
-local state = 'queued 0 ' .. now_text .. ' - - ' .. ARGV[2] .. ' '
-redis.call('HSET', KEYS[1], 'state', state, 'updated', now_text, unpack(ARGV, 6))
+local state = 'queued ' .. ARGV[6] .. ' ' .. now_text .. ' - - ' .. ARGV[2] .. ' '
+redis.call('HSET', KEYS[1], 'state', state, 'updated', now_text, unpack(ARGV, 7))
 redis.call('ZADD', KEYS[2], now_text, ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'total', '1')
 redis.call('HINCRBY', KEYS[3], 'queued', '1')

@@ -72,7 +72,8 @@ impl Store {
             .arg(if job.webhook_url.is_some() { "1" } else { "0" })
             .arg(if tenant.is_some() { "1" } else { "0" })
             .arg(idempotency.map_or(String::new(), |i| Bound::encode(job_id, i.fingerprint)))
-            .arg(self.idempotency_window_secs);
+            .arg(self.idempotency_window_secs)
+            .arg(if job.estimated_progress { "0~" } else { "0" });
         for (name, value) in job.to_fields() {
             invocation.arg(name).arg(value);
         }

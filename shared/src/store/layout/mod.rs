@@ -22,6 +22,7 @@
 //! | `<prefix>:{provider:<name>}:budget` | hash | a provider's request budget and its pauses |
 //! | `<prefix>:{provider:<name>}:in_flight` | zset | jobs running at a provider, under its in-flight cap (`SORA_MAX_IN_FLIGHT` for `openai`) |
 //! | `<prefix>:{provider:<name>}:waiting` | zset | jobs waiting for a slot at a provider, oldest first |
+//! | `<prefix>:{provider:<name>}:runtimes` | hash | each model's recent run time (ms), for progress estimates |
 
 pub mod field;
 
@@ -128,6 +129,11 @@ impl Keyspace {
     /// The jobs running at a provider, under its in-flight cap.
     pub fn in_flight(&self, provider: &str) -> String {
         format!("{}:{{provider:{provider}}}:in_flight", self.prefix)
+    }
+
+    /// Each of a provider's models' recent run time, in ms.
+    pub fn runtimes(&self, provider: &str) -> String {
+        format!("{}:{{provider:{provider}}}:runtimes", self.prefix)
     }
 
     /// The jobs waiting for a place at a provider, oldest first.

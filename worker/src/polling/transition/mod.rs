@@ -11,6 +11,12 @@
 //! - **Backoff.** Without a rate (queued, or progress not moving) the wait starts from the initial
 //!   one after every change and doubles while nothing changes, up to the maximum.
 //!
+//! - **Expected run time.** A provider that reports no progress gets an estimate: the share of its
+//!   model's recent run time (from job creation to completion) that has passed. The next poll
+//!   lands just before the expected end, as with a measured rate.
+//! - **Callbacks.** A provider that will call back gets its polls stretched
+//!   (`POLL_STRETCH_WITH_CALLBACKS`, never beyond `POLL_MAX_INTERVAL_MS`): they are the safety net.
+//!
 //! Provider trouble (timeouts, 5xx, 429, bad credentials) never changes a job's status: it only
 //! pushes the next poll back, honouring Retry-After — until the provider has failed every call
 //! for `PROVIDER_FAILURE_MAX_SECS` (timeouts, 5xx, 429 without Retry-After, content that cannot
@@ -21,10 +27,10 @@
 
 use std::time::Duration;
 
-use relay_shared::job::{JobStatus, ProviderRef};
+use relay_shared::job::{Estimate, JobStatus, ProviderRef};
 use relay_shared::provider::{Lifecycle, ProviderError};
 
-use super::pacing::predicted_wait;
+use super::pacing::{estimated_progress, predicted_wait};
 pub use super::pacing::{Backoff, Sample};
 
 /// The job as the worker claimed it.
@@ -40,6 +46,13 @@ pub struct JobState {
     pub since: Option<Sample>,
     /// When the current streak of failed provider calls began (Redis ms).
     pub failing_since: Option<i64>,
+    /// When the job was accepted (Redis ms): what an estimated progress counts from.
+    pub created_ms: i64,
+    /// `Some` while the relay estimates the job's progress (its provider reports none).
+    pub estimate: Option<Estimate>,
+    /// How many times longer the waits between polls are because the provider will call back
+    /// (1: it will not).
+    pub stretch: u32,
 }
 
 /// What happened when the job was polled.
@@ -70,6 +83,18 @@ pub enum Outcome {
 pub struct Answer {
     pub video: ProviderRef,
     pub lifecycle: Lifecycle,
+    /// At a submission: how long the provider's model takes lately (ms), for the estimate.
+    pub expected_runtime_ms: Option<u64>,
+}
+
+impl Answer {
+    pub fn new(video: ProviderRef, lifecycle: Lifecycle) -> Self {
+        Self {
+            video,
+            lifecycle,
+            expected_runtime_ms: None,
+        }
+    }
 }
 
 /// The job after the poll.
@@ -117,10 +142,8 @@ pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Ne
         state: JobState {
             status,
             progress,
-            interval: job.interval,
-            provider_job: job.provider_job.clone(),
-            since: job.since,
             failing_since: None,
+            ..job.clone()
         },
         video_url: None,
         content_expires_at: None,
@@ -185,13 +208,30 @@ pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Ne
 }
 
 fn from_video(job: &JobState, answer: Answer, backoff: Backoff, now_ms: i64) -> Next {
-    let Answer { video, lifecycle } = answer;
+    let Answer {
+        video,
+        lifecycle,
+        expected_runtime_ms,
+    } = answer;
+    // A provider's own progress ends the estimate; a submission gives it its expectation.
+    let estimate = match &lifecycle {
+        Lifecycle::Running { progress: Some(_) } => None,
+        _ => job.estimate.map(|e| Estimate {
+            expected_ms: expected_runtime_ms.or(e.expected_ms),
+        }),
+    };
+    let expected_ms = estimate.and_then(|e| e.expected_ms);
     let (status, progress) = match &lifecycle {
         Lifecycle::Queued => (JobStatus::Queued, 0),
-        // A provider that reports no progress leaves it where it was.
-        Lifecycle::Running { progress } => {
-            (JobStatus::Processing, progress.unwrap_or(job.progress))
-        }
+        Lifecycle::Running { progress: Some(p) } => (JobStatus::Processing, *p),
+        // No progress from the provider: the estimate, else where it was.
+        Lifecycle::Running { progress: None } => (
+            JobStatus::Processing,
+            expected_ms
+                .map(|e| estimated_progress(job.created_ms, e, now_ms))
+                .unwrap_or(0)
+                .max(job.progress),
+        ),
         Lifecycle::Succeeded { .. } => (JobStatus::Completed, 100),
         Lifecycle::Failed { .. } | Lifecycle::Cancelled | Lifecycle::Expired => {
             (JobStatus::Failed, job.progress)
@@ -208,10 +248,19 @@ fn from_video(job: &JobState, answer: Answer, backoff: Backoff, now_ms: i64) -> 
         (JobStatus::Processing, None) => Some(here),
         (_, since) => since,
     };
-    let prediction = (status == JobStatus::Processing)
-        .then_some(since)
-        .flatten()
-        .and_then(|since| predicted_wait(since, here, backoff));
+    let prediction = match (status, expected_ms) {
+        (JobStatus::Processing, Some(expected)) if estimate.is_some() => {
+            let ends_ms = job.created_ms.saturating_add(expected as i64);
+            (ends_ms > now_ms).then(|| {
+                let remaining = Duration::from_millis((ends_ms - now_ms) as u64);
+                remaining
+                    .mul_f64(super::pacing::AIM)
+                    .clamp(backoff.floor(), backoff.max)
+            })
+        }
+        (JobStatus::Processing, _) => since.and_then(|since| predicted_wait(since, here, backoff)),
+        _ => None,
+    };
     let interval = match prediction {
         Some(wait) => wait,
         None if changed => backoff.initial,
@@ -243,11 +292,18 @@ fn from_video(job: &JobState, answer: Answer, backoff: Backoff, now_ms: i64) -> 
             interval,
             since,
             failing_since: None,
+            estimate,
+            ..job.clone()
         },
         video_url,
         content_expires_at,
         error,
-        next_poll: (!status.is_terminal()).then_some(interval),
+        // A callback will most likely come first: the poll is only the safety net.
+        next_poll: (!status.is_terminal()).then(|| {
+            interval
+                .saturating_mul(job.stretch.max(1))
+                .min(backoff.max.max(interval))
+        }),
         changed,
     }
 }
