@@ -13,6 +13,7 @@ mod limits;
 mod original_client;
 mod processes;
 mod provider_callbacks;
+mod provider_contracts;
 mod providers;
 mod replicate;
 mod resilience;
