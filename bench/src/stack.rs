@@ -24,7 +24,8 @@ pub struct ProcessStack {
 
 impl ProcessStack {
     /// Starts the simulator with `sim_env`, the API and `workers` workers with `relay_env` on top
-    /// of a local configuration, and waits until the API is ready.
+    /// of a local configuration (`{sim}` and `{api}` in its values stand for their base URLs), and
+    /// waits until the API is ready.
     pub async fn start(
         redis_url: &str,
         sim_env: &[(&str, String)],
@@ -47,7 +48,12 @@ impl ProcessStack {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-        env.extend(relay_env.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        // `{sim}` and `{api}` in a value stand for the simulator's and the API's base URLs.
+        let api_url = format!("http://127.0.0.1:{api_port}");
+        env.extend(relay_env.iter().map(|(k, v)| {
+            let v = v.replace("{sim}", &sim_url).replace("{api}", &api_url);
+            (k.to_string(), v)
+        }));
         let api = Process::spawn("relay-api", &[], &env);
         let workers = (0..workers)
             .map(|_| Process::spawn("relay-worker", &[], &env))
@@ -93,11 +99,19 @@ impl ProcessStack {
 
     /// Submits one job through the API; its id.
     pub async fn submit(&self, script: &str) -> anyhow::Result<String> {
-        let body = serde_json::json!({
+        self.submit_to(script, None).await
+    }
+
+    /// The same at `provider` (the default when `None`).
+    pub async fn submit_to(&self, script: &str, provider: Option<&str>) -> anyhow::Result<String> {
+        let mut body = serde_json::json!({
             "walletAddress": "0x52908400098527886E0F7030069857D2E4169EE7",
             "script": script,
             "renderVersion": "v3",
         });
+        if let Some(provider) = provider {
+            body["provider"] = provider.into();
+        }
         let response: Value = self
             .http
             .post(format!("{}/api/generate", self.api_url))

@@ -3,7 +3,10 @@
 //! scaled the same way. Figures: provider requests per completed job, and the delay from each
 //! video's completion (the simulator's timeline) to its `completed` webhook at the receiver, in
 //! real-time seconds. Beside it, the original system's policy on the same jobs: every running job
-//! polled every 5 s.
+//! polled every 5 s. Then the same jobs at each provider's simulated contract, polling only and
+//! with the provider's signed callbacks (`PUBLIC_BASE_URL`): requests per job, the completion
+//! delay, and with callbacks the delay from each final callback leaving the provider to the
+//! client's `completed` webhook arriving (p50/p99, milliseconds, not scaled).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -22,6 +25,8 @@ const SHORTEST_MS: f64 = 30_000.0;
 const LONGEST_MS: f64 = 600_000.0;
 /// The original system's fixed polling interval.
 const FIXED_INTERVAL_MS: u64 = 5_000;
+/// Every provider, each at its simulated contract.
+const PROVIDERS: &[&str] = &["openai", "openrouter", "replicate", "fal"];
 
 /// Job `i` of `n`'s prompt, naming its real-time run time (log-uniform over the range).
 fn prompt(i: usize, n: usize) -> String {
@@ -66,6 +71,9 @@ struct Outcome {
     requests: u64,
     /// Completion to notice, in real-time seconds (measured × SPEEDUP), one per completed job.
     delays: Vec<f64>,
+    /// With callbacks: each job's final callback leaving the provider → its `completed` webhook
+    /// at the receiver, in ms (not scaled: no wait of ours is in it).
+    callback_to_webhook_ms: Vec<f64>,
 }
 
 impl Outcome {
@@ -73,24 +81,50 @@ impl Outcome {
         let mut delays = self.delays.clone();
         delays.sort_by(f64::total_cmp);
         let at = |q: f64| quantile(&delays, q);
-        json!({
+        let mut summary = json!({
             "requests_per_job": round(self.requests as f64 / jobs as f64, 2),
             "median_delay_s": round(at(0.5), 2),
             "p90_delay_s": round(at(0.9), 2),
             "max_delay_s": round(at(1.0), 2),
-        })
+        });
+        if !self.callback_to_webhook_ms.is_empty() {
+            let mut latencies = self.callback_to_webhook_ms.clone();
+            latencies.sort_by(f64::total_cmp);
+            summary["callback_to_webhook_ms"] = json!({
+                "p50": round(quantile(&latencies, 0.5), 1),
+                "p99": round(quantile(&latencies, 0.99), 1),
+                "max": round(quantile(&latencies, 1.0), 1),
+                "n": latencies.len(),
+            });
+        }
+        summary
     }
 }
 
 pub async fn run(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
     redis.flush().await?;
-    let ours = relay(redis, jobs).await?;
+    let ours = relay(redis, jobs, "openai", false).await?;
     let fixed = fixed_polling(jobs).await?;
     anyhow::ensure!(
         ours.delays.len() == jobs && fixed.delays.len() == jobs,
         "not every job completed"
     );
     let (ours_summary, fixed_summary) = (ours.summary(jobs), fixed.summary(jobs));
+    let mut providers = serde_json::Map::new();
+    for provider in PROVIDERS {
+        let mut runs = serde_json::Map::new();
+        for callbacks in [false, true] {
+            if callbacks && *provider == "openai" {
+                continue; // the OpenAI shape has no callbacks
+            }
+            redis.flush().await?;
+            let outcome = relay(redis, jobs, provider, callbacks).await?;
+            anyhow::ensure!(outcome.delays.len() == jobs, "{provider}: not every job completed");
+            let key = if callbacks { "callbacks" } else { "polling" };
+            runs.insert(key.into(), outcome.summary(jobs));
+        }
+        providers.insert((*provider).into(), Value::Object(runs));
+    }
     Ok(json!({
         "workload": "w6",
         "jobs": jobs,
@@ -98,13 +132,20 @@ pub async fn run(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
         "sora_relay": ours_summary,
         "fixed_5s": fixed_summary,
         "requests_vs_fixed": round(ours.requests as f64 / fixed.requests as f64, 3),
+        "providers": providers,
     }))
 }
 
-/// sora-relay as deployed: API, one worker, its default waits scaled by SPEEDUP.
-async fn relay(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Outcome> {
+/// sora-relay as deployed: API, one worker, its default waits scaled by SPEEDUP; every job at
+/// `provider`, which calls back when `callbacks`.
+async fn relay(
+    redis: &BenchRedis,
+    jobs: usize,
+    provider: &str,
+    callbacks: bool,
+) -> anyhow::Result<Outcome> {
     let scaled = |ms: u64| (ms / SPEEDUP).to_string();
-    let relay_env = [
+    let mut relay_env = vec![
         (
             "REDIS_KEY_PREFIX",
             format!("w6-{}", &relay_shared::store::layout::new_job_id()[..8]),
@@ -114,12 +155,18 @@ async fn relay(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Outcome> {
         ("WORKER_IDLE_MAX_MS", scaled(1_000)),
         ("RUST_LOG", "warn".to_owned()),
     ];
+    // The providers besides `openai` at the simulator, with its signing secrets.
+    let providers = e2e::stack::provider_env("{sim}");
+    relay_env.extend(providers.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    if callbacks {
+        relay_env.push(("PUBLIC_BASE_URL", "{api}".to_owned()));
+    }
     let stack = ProcessStack::start(&redis.url, &sim_env(), &relay_env, 1).await?;
     let clock = Clock::now();
     let mut job_prompt = HashMap::new();
     for i in 0..jobs {
         let prompt = prompt(i, jobs);
-        job_prompt.insert(stack.submit(&prompt).await?, prompt);
+        job_prompt.insert(stack.submit_to(&prompt, Some(provider)).await?, prompt);
     }
     let limit = Duration::from_millis((QUEUED_MS + LONGEST_MS as u64) / SPEEDUP * 3);
     let deadline = Instant::now() + limit;
@@ -139,10 +186,40 @@ async fn relay(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Outcome> {
         })
         .collect();
     let sim = stack.sim_stats().await?;
+    let callback_to_webhook_ms = if callbacks {
+        callback_latencies(&stack, &clock).await?
+    } else {
+        Vec::new()
+    };
     Ok(Outcome {
         requests: requests(&sim),
         delays,
+        callback_to_webhook_ms,
     })
+}
+
+/// For each completed job, its last callback (the final one) leaving the simulator → its
+/// `completed` webhook arriving, in ms.
+async fn callback_latencies(stack: &ProcessStack, clock: &Clock) -> anyhow::Result<Vec<f64>> {
+    let sent = get_json(&stack.http, &format!("{}/sim/callbacks", stack.sim_url)).await?;
+    let mut last_sent: HashMap<String, f64> = HashMap::new();
+    for callback in sent.as_array().into_iter().flatten() {
+        let (Some(url), Some(at)) = (callback["url"].as_str(), callback["sent_ms"].as_f64()) else {
+            continue;
+        };
+        let Some((_, job)) = url.split_once("?job=") else {
+            continue;
+        };
+        let entry = last_sent.entry(job.to_owned()).or_insert(at);
+        *entry = entry.max(at);
+    }
+    Ok(stack
+        .receiver
+        .all()
+        .iter()
+        .filter(|r| r.status() == "completed")
+        .filter_map(|r| Some(clock.epoch_ms(r.at) - last_sent.get(r.job_id())?))
+        .collect())
 }
 
 /// The original policy on the same jobs: create each, then every 5 s (scaled) retrieve every job
@@ -210,6 +287,7 @@ async fn fixed_polling(jobs: usize) -> anyhow::Result<Outcome> {
     Ok(Outcome {
         requests: requests(&sim),
         delays,
+        callback_to_webhook_ms: Vec::new(),
     })
 }
 

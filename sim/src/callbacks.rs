@@ -37,7 +37,10 @@ pub struct SentCallback {
     pub body: String,
     /// The receiver's answer (`None`: no answer).
     pub status: Option<u16>,
+    /// When the request started (wall clock, ms).
     pub sent_ms: u64,
+    /// How long the receiver took to answer (ms).
+    pub answered_in_ms: u64,
 }
 
 /// Whose scheme signs a callback.
@@ -146,6 +149,8 @@ pub fn send_at(
             for (name, value) in &headers {
                 request = request.header(name, value);
             }
+            let sent_ms = now_ms();
+            let started = std::time::Instant::now();
             let status = request.send().await.ok().map(|r| r.status().as_u16());
             state.record_callback(SentCallback {
                 provider,
@@ -153,7 +158,8 @@ pub fn send_at(
                 headers: headers.into_iter().collect(),
                 body: String::from_utf8_lossy(&body).into_owned(),
                 status,
-                sent_ms: now_ms(),
+                sent_ms,
+                answered_in_ms: started.elapsed().as_millis() as u64,
             });
             if status.is_some_and(|s| (200..300).contains(&s)) || attempt == ATTEMPTS {
                 return;

@@ -73,7 +73,7 @@ pub async fn submit(
             url,
             record.id.clone(),
             move |state| {
-                let record = state.get(&id)?;
+                let record = state.peek(&id)?;
                 let body = if record.fails {
                     json!({"request_id": id, "gateway_request_id": id, "status": "ERROR",
                            "error": "Invalid status code: 422",

@@ -81,7 +81,7 @@ pub async fn create(
             // OpenRouter's idempotency key: `<job_id>-<status>`.
             format!("{id}-{}", if record.fails { "failed" } else { "completed" }),
             move |state| {
-                let record = state.get(&id)?;
+                let record = state.peek(&id)?;
                 let job = job(&record, &base, now_ms());
                 let status = job["status"].as_str().unwrap_or("failed").to_owned();
                 let mut data = job;

@@ -111,7 +111,7 @@ fn create(state: &State, request: &HttpRequest, model: String, body: CreateBody)
                 url.clone(),
                 format!("msg_{}_{event}", record.id),
                 move |state| {
-                    let record = state.get(&id)?;
+                    let record = state.peek(&id)?;
                     let cancelled = state.is_cancelled(&id);
                     let body = prediction(&record, &base, now_ms(), cancelled);
                     Some(body.to_string().into_bytes())

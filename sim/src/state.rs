@@ -161,6 +161,11 @@ impl SimState {
         record
     }
 
+    /// A video as the simulator itself reads it (its callbacks): not a client's request.
+    pub fn peek(&self, id: &str) -> Option<VideoRecord> {
+        self.lock().videos.get(id).cloned()
+    }
+
     pub fn get(&self, id: &str) -> Option<VideoRecord> {
         let mut inner = self.lock();
         inner.counters.retrieves += 1;
