@@ -119,7 +119,10 @@ pub async fn run(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
             }
             redis.flush().await?;
             let outcome = relay(redis, jobs, provider, callbacks).await?;
-            anyhow::ensure!(outcome.delays.len() == jobs, "{provider}: not every job completed");
+            anyhow::ensure!(
+                outcome.delays.len() == jobs,
+                "{provider}: not every job completed"
+            );
             let key = if callbacks { "callbacks" } else { "polling" };
             runs.insert(key.into(), outcome.summary(jobs));
         }

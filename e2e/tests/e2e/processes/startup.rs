@@ -47,3 +47,29 @@ fn the_api_refuses_to_start_open_to_the_network_or_closed_without_an_admin_key()
         assert!(output.contains(reason), "{vars:?}: {output}");
     }
 }
+
+#[test]
+fn both_processes_refuse_a_default_provider_that_is_not_enabled_and_name_those_that_are() {
+    let env: HashMap<String, String> = [
+        ("PROVIDER", "fal"),
+        ("OPENAI_API_KEY", "sk-sim"),
+        ("REPLICATE_API_TOKEN", "r8-sim"),
+        ("AUTH", "off"),
+        ("HOST", "127.0.0.1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .chain([("PORT".to_owned(), e2e::free_port().to_string())])
+    .collect();
+    for binary in ["relay-api", "relay-worker"] {
+        let mut process = Process::spawn(binary, &[], &env);
+        assert_eq!(process.wait(), Some(1), "{binary}");
+        let output = process.output().join("\n");
+        assert!(
+            output.contains("PROVIDER=fal is not enabled")
+                && output.contains("FAL_KEY")
+                && output.contains("enabled: openai, replicate"),
+            "{binary}: {output}"
+        );
+    }
+}
