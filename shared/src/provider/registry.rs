@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::SecretString;
+
 use super::{Frame, VideoProvider};
 use crate::config::ProviderSettings;
 use crate::Settings;
@@ -16,11 +18,32 @@ pub const DEFAULT: &str = "openai";
 /// shares). Adding a provider is a module, one line here and its account in the settings.
 type Build = fn(&ProviderSettings, &Settings) -> anyhow::Result<Arc<dyn VideoProvider>>;
 pub const ADAPTERS: &[(&str, Build)] = &[
-    ("openai", super::openai::adapter),
-    ("openrouter", super::openrouter::adapter),
-    ("replicate", super::replicate::adapter),
-    ("fal", super::fal::adapter),
+    ("openai", connect::<super::openai::OpenAiVideos>),
+    ("openrouter", connect::<super::openrouter::OpenRouterVideos>),
+    (
+        "replicate",
+        connect::<super::replicate::ReplicatePredictions>,
+    ),
+    ("fal", connect::<super::fal::FalQueue>),
 ];
+
+/// An adapter reached over HTTP at a base URL with a key.
+pub trait HttpAdapter: VideoProvider + Sized {
+    fn connect(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self>;
+}
+
+/// Builds an [`HttpAdapter`] from its account, with the shared request timeout.
+fn connect<A: HttpAdapter>(
+    account: &ProviderSettings,
+    settings: &Settings,
+) -> anyhow::Result<Arc<dyn VideoProvider>> {
+    let adapter = A::connect(
+        &account.base_url,
+        account.api_key.clone(),
+        settings.providers.timeout,
+    )?;
+    Ok(Arc::new(adapter))
+}
 
 /// One configured provider.
 #[derive(Clone)]

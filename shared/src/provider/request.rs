@@ -53,6 +53,12 @@ impl Frame {
         let divisor = gcd(w, h).max(1);
         (w / divisor, h / divisor)
     }
+
+    /// [`Frame::aspect_ratio`] as providers write it: `16:9`.
+    pub fn ratio_text(self) -> String {
+        let (w, h) = self.aspect_ratio();
+        format!("{w}:{h}")
+    }
 }
 
 impl std::fmt::Display for Frame {

@@ -7,7 +7,6 @@
 
 mod wire;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,21 +18,7 @@ use super::{
     Capabilities, FailureClass, Lifecycle, LostSubmission, ProviderError, ProviderJob,
     VideoProvider, VideoRequest,
 };
-use crate::config::ProviderSettings;
-use crate::Settings;
 use wire::{Status, Submitted, DIALECT};
-
-/// The `fal` adapter for its account.
-pub fn adapter(
-    account: &ProviderSettings,
-    settings: &Settings,
-) -> anyhow::Result<Arc<dyn VideoProvider>> {
-    Ok(Arc::new(FalQueue::new(
-        &account.base_url,
-        account.api_key.clone(),
-        settings.providers.timeout,
-    )?))
-}
 
 /// App namespaces whose ids have three segments (`workflows/{owner}/{alias}`), as fal's clients
 /// parse endpoint ids.
@@ -41,6 +26,12 @@ const NAMESPACES: &[&str] = &["workflows", "comfy"];
 
 pub struct FalQueue {
     api: ProviderApi,
+}
+
+impl super::registry::HttpAdapter for FalQueue {
+    fn connect(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
+        Self::new(base_url, key, timeout)
+    }
 }
 
 impl FalQueue {
@@ -172,8 +163,7 @@ fn input_for(request: &VideoRequest<'_>) -> Map<String, Value> {
         input.insert("duration".into(), json!(seconds.to_string()));
     }
     if let Some(frame) = request.frame {
-        let (w, h) = frame.aspect_ratio();
-        input.insert("aspect_ratio".into(), json!(format!("{w}:{h}")));
+        input.insert("aspect_ratio".into(), json!(frame.ratio_text()));
     }
     input
 }

@@ -4,7 +4,6 @@
 
 mod wire;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,24 +14,16 @@ use super::http::{self, ProviderApi};
 use super::{
     Capabilities, Frame, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
-use crate::config::ProviderSettings;
-use crate::Settings;
 use wire::{Video, VideoList};
-
-/// The `openai` adapter for its account.
-pub fn adapter(
-    account: &ProviderSettings,
-    settings: &Settings,
-) -> anyhow::Result<Arc<dyn VideoProvider>> {
-    Ok(Arc::new(OpenAiVideos::new(
-        &account.base_url,
-        account.api_key.clone(),
-        settings.providers.timeout,
-    )?))
-}
 
 pub struct OpenAiVideos {
     api: ProviderApi,
+}
+
+impl super::registry::HttpAdapter for OpenAiVideos {
+    fn connect(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
+        Self::new(base_url, key, timeout)
+    }
 }
 
 impl OpenAiVideos {

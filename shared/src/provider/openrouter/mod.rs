@@ -4,7 +4,6 @@
 
 mod wire;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,24 +14,16 @@ use super::http::{self, ProviderApi};
 use super::{
     Capabilities, Frame, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
-use crate::config::ProviderSettings;
-use crate::Settings;
 use wire::{VideoJob, DIALECT};
-
-/// The `openrouter` adapter for its account.
-pub fn adapter(
-    account: &ProviderSettings,
-    settings: &Settings,
-) -> anyhow::Result<Arc<dyn VideoProvider>> {
-    Ok(Arc::new(OpenRouterVideos::new(
-        &account.base_url,
-        account.api_key.clone(),
-        settings.providers.timeout,
-    )?))
-}
 
 pub struct OpenRouterVideos {
     api: ProviderApi,
+}
+
+impl super::registry::HttpAdapter for OpenRouterVideos {
+    fn connect(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
+        Self::new(base_url, key, timeout)
+    }
 }
 
 impl OpenRouterVideos {
@@ -121,8 +112,7 @@ fn body_for(request: &VideoRequest<'_>) -> serde_json::Map<String, Value> {
             body.insert("size".into(), json!(frame.to_string()));
         }
         Some(frame) => {
-            let (w, h) = frame.aspect_ratio();
-            body.insert("aspect_ratio".into(), json!(format!("{w}:{h}")));
+            body.insert("aspect_ratio".into(), json!(frame.ratio_text()));
         }
         None => {}
     }

@@ -4,7 +4,6 @@
 
 mod wire;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,27 +14,19 @@ use super::http::ProviderApi;
 use super::{
     Capabilities, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
-use crate::config::ProviderSettings;
-use crate::Settings;
 use wire::{Prediction, PredictionList, DIALECT};
-
-/// The `replicate` adapter for its account.
-pub fn adapter(
-    account: &ProviderSettings,
-    settings: &Settings,
-) -> anyhow::Result<Arc<dyn VideoProvider>> {
-    Ok(Arc::new(ReplicatePredictions::new(
-        &account.base_url,
-        account.api_key.clone(),
-        settings.providers.timeout,
-    )?))
-}
 
 /// Pages of 100 that `find` reads at most before giving up as uncertain.
 const FIND_MAX_PAGES: usize = 20;
 
 pub struct ReplicatePredictions {
     api: ProviderApi,
+}
+
+impl super::registry::HttpAdapter for ReplicatePredictions {
+    fn connect(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
+        Self::new(base_url, key, timeout)
+    }
 }
 
 impl ReplicatePredictions {
@@ -147,8 +138,7 @@ fn input_for(request: &VideoRequest<'_>) -> Map<String, Value> {
         input.insert("duration".into(), json!(seconds));
     }
     if let Some(frame) = request.frame {
-        let (w, h) = frame.aspect_ratio();
-        input.insert("aspect_ratio".into(), json!(format!("{w}:{h}")));
+        input.insert("aspect_ratio".into(), json!(frame.ratio_text()));
     }
     input
 }
