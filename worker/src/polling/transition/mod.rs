@@ -13,7 +13,8 @@
 //!
 //! - **Expected run time.** A provider that reports no progress gets an estimate: the share of its
 //!   model's recent run time (from job creation to completion) that has passed. The next poll
-//!   lands just before the expected end, as with a measured rate.
+//!   lands just before the expected end, or sooner when the backoff would poll sooner (run times
+//!   spread widely: a job shorter than its model's mean must not wait for it).
 //! - **Callbacks.** A provider that will call back gets its polls stretched
 //!   (`POLL_STRETCH_WITH_CALLBACKS`, never beyond `POLL_MAX_INTERVAL_MS`): they are the safety net.
 //!
@@ -251,10 +252,13 @@ fn from_video(job: &JobState, answer: Answer, backoff: Backoff, now_ms: i64) -> 
     let prediction = match (status, expected_ms) {
         (JobStatus::Processing, Some(expected)) if estimate.is_some() => {
             let ends_ms = job.created_ms.saturating_add(expected as i64);
+            // Just before the expected end, but never later than the backoff would poll: run
+            // times spread widely, and a job shorter than its model's mean must not wait for it.
             (ends_ms > now_ms).then(|| {
                 let remaining = Duration::from_millis((ends_ms - now_ms) as u64);
                 remaining
                     .mul_f64(super::pacing::AIM)
+                    .min(backoff.grow(job.interval))
                     .clamp(backoff.floor(), backoff.max)
             })
         }

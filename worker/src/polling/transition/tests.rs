@@ -252,8 +252,17 @@ fn without_the_providers_progress_the_share_of_the_expected_time_is_shown() {
         (JobStatus::Processing, 40)
     );
     assert!(next.state.estimate.is_some());
-    // The next poll lands just before the expected end: 60 s left, 0.9 of it, within the maximum.
-    assert_eq!(next.next_poll, Some(Duration::from_secs(54)));
+    // The backoff's next wait (5 s doubled) comes before the expected end (60 s left): it wins.
+    assert_eq!(next.next_poll, Some(Duration::from_secs(10)));
+    // Near the end, the poll lands just before it: 10 s left, 0.9 of it.
+    let near = next_after(
+        &JobState {
+            interval: Duration::from_secs(40),
+            ..estimated(JobStatus::Processing, 80)
+        },
+        90_000,
+    );
+    assert_eq!(near.next_poll, Some(Duration::from_secs(9)));
     // Past the expected time: 99 at most, and backoff from there on.
     let late = next_after(&estimated(JobStatus::Processing, 80), 250_000);
     assert_eq!(late.state.progress, 99);
