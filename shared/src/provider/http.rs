@@ -117,6 +117,8 @@ pub struct Dialect {
     pub error_text: fn(&[u8]) -> ErrorText,
     /// Codes that, on a 429, mean the account's quota rather than a passing rate limit.
     pub quota_codes: &'static [&'static str],
+    /// A wait the provider says in a header of its own, read when it sends no `Retry-After`.
+    pub wait_header: Option<fn(&HeaderMap) -> Option<Duration>>,
 }
 
 /// The answer as `T`, or the error its status and body say.
@@ -125,7 +127,11 @@ pub async fn read<T: DeserializeOwned>(
     dialect: &Dialect,
 ) -> Result<T, ProviderError> {
     let status = response.status();
-    let retry_after = retry_after(response.headers());
+    let retry_after = retry_after(response.headers()).or_else(|| {
+        dialect
+            .wait_header
+            .and_then(|wait| wait(response.headers()))
+    });
     let bytes = response
         .bytes()
         .await
@@ -232,6 +238,7 @@ mod tests {
         let dialect = Dialect {
             error_text: |_| ErrorText::default(),
             quota_codes: &["insufficient_quota"],
+            wait_header: None,
         };
         let class = |status: u16, code: Option<&str>| {
             let text = ErrorText {

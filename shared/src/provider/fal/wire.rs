@@ -31,6 +31,7 @@ pub(super) struct Status {
 pub(super) const DIALECT: Dialect = Dialect {
     error_text,
     quota_codes: &[],
+    wait_header: None,
 };
 
 #[derive(Deserialize)]

@@ -48,6 +48,7 @@ pub(super) struct VideoList {
 pub(super) const DIALECT: Dialect = Dialect {
     error_text,
     quota_codes: &["insufficient_quota"],
+    wait_header: None,
 };
 
 #[derive(Deserialize)]

@@ -1,6 +1,8 @@
 //! OpenRouter's video wire types, private to the adapter, and how they translate into the shared
 //! [`Lifecycle`]. The contract and its sources: `docs/providers/openrouter.md`.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -27,7 +29,30 @@ pub(super) struct VideoJob {
 pub(super) const DIALECT: Dialect = Dialect {
     error_text,
     quota_codes: &[],
+    wait_header: Some(rate_limit_reset),
 };
+
+/// The wait until `X-RateLimit-Reset`, when a 429 sends no `Retry-After`. *Our choice*, its unit
+/// not being documented: a value past 10^12 is a unix time in ms, past 10^9 one in seconds,
+/// anything smaller seconds from now; capped at a minute, as header waits are.
+fn rate_limit_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value: f64 = headers
+        .get("x-ratelimit-reset")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let now_ms = chrono::Utc::now().timestamp_millis() as f64;
+    let wait_ms = if value > 1e12 {
+        value - now_ms
+    } else if value > 1e9 {
+        value * 1000.0 - now_ms
+    } else {
+        value * 1000.0
+    };
+    (wait_ms.is_finite()).then(|| Duration::from_millis(wait_ms.clamp(0.0, 60_000.0) as u64))
+}
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -183,6 +208,31 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_rate_limit_reset_reads_as_a_wait() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let wait = |value: String| {
+            let mut h = HeaderMap::new();
+            h.insert("x-ratelimit-reset", HeaderValue::from_str(&value).unwrap());
+            rate_limit_reset(&h).unwrap()
+        };
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let in_ms = wait((now_ms + 5_000).to_string());
+        assert!(
+            in_ms > Duration::from_secs(3) && in_ms <= Duration::from_secs(5),
+            "{in_ms:?}"
+        );
+        let in_secs = wait((now_ms / 1000 + 10).to_string());
+        assert!(
+            in_secs > Duration::from_secs(8) && in_secs <= Duration::from_secs(10),
+            "{in_secs:?}"
+        );
+        assert_eq!(wait("7".into()), Duration::from_secs(7));
+        assert_eq!(wait((now_ms - 1_000).to_string()), Duration::ZERO, "past");
+        assert_eq!(wait("1e15".into()), Duration::from_secs(60), "capped");
+        assert_eq!(rate_limit_reset(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub(super) struct PredictionList {
 pub(super) const DIALECT: Dialect = Dialect {
     error_text,
     quota_codes: &[],
+    wait_header: None,
 };
 
 #[derive(Deserialize)]
