@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
-use relay_shared::provider::{Providers, VideoProvider};
+use relay_shared::provider::{Provider, Providers, VideoProvider};
 use relay_shared::store::{Queue, Store};
 use relay_shared::Settings;
 use tokio_util::sync::CancellationToken;
@@ -73,16 +73,19 @@ impl Worker {
         Self::with_providers(settings, providers)
     }
 
-    /// A worker whose only provider is the default one (`PROVIDER`, with its limits and defaults
-    /// from the settings) served by `adapter`: a test's or benchmark's own provider.
+    /// A worker whose only provider is the default one (`PROVIDER`, with its defaults and limits
+    /// from the settings, its key not needed) served by `adapter`: a test's or benchmark's own
+    /// provider.
     pub fn with_provider(
         settings: Settings,
         adapter: Arc<dyn VideoProvider>,
     ) -> anyhow::Result<Self> {
-        let mut provider = Providers::from_settings(&settings)?
-            .default_provider()
-            .clone();
-        provider.adapter = adapter;
+        let (name, account) = settings
+            .accounts()
+            .into_iter()
+            .find(|(name, _)| *name == settings.providers.default)
+            .context("PROVIDER names no provider")?;
+        let provider = Provider::configured(name, account, adapter);
         Self::with_providers(settings, Providers::single(provider))
     }
 
@@ -202,5 +205,37 @@ impl Worker {
         housekeeping?;
         info!("👋 worker {} stopped", self.id());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use relay_shared::provider::openai::OpenAiVideos;
+
+    use super::*;
+
+    /// Benchmarks and tests bring their own adapter: the default provider's key is not needed
+    /// (W1 and W2 build their workers so, without one).
+    #[tokio::test]
+    async fn a_worker_with_its_own_adapter_needs_no_provider_key() {
+        let env = HashMap::from([("PROVIDER".to_owned(), "fal".to_owned())]);
+        let settings = Settings::from_sources(None, &env).unwrap();
+        assert!(settings.enabled_providers().is_err(), "no key is set");
+        let adapter = OpenAiVideos::new(
+            "http://127.0.0.1:9/v1",
+            String::new().into(),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let worker = Worker::with_provider(settings, Arc::new(adapter)).unwrap();
+        let names: Vec<&str> = worker
+            .inner
+            .providers
+            .iter()
+            .map(|p| p.provider.name)
+            .collect();
+        assert_eq!(names, ["fal"]);
     }
 }

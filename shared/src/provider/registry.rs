@@ -71,6 +71,26 @@ pub struct ProviderLimits {
 }
 
 impl Provider {
+    /// `name` with its account's defaults and limits, served by `adapter`.
+    pub fn configured(
+        name: &'static str,
+        account: &ProviderSettings,
+        adapter: Arc<dyn VideoProvider>,
+    ) -> Self {
+        Self {
+            name,
+            adapter,
+            default_model: account.model.clone(),
+            default_seconds: account.default_seconds,
+            default_frame: account.default_frame,
+            limits: ProviderLimits {
+                max_rpm: account.max_rpm,
+                max_in_flight: account.max_in_flight,
+                quota_pause: account.quota_pause,
+            },
+        }
+    }
+
     /// A provider with no defaults and no limits (tests and benchmarks).
     pub fn unlimited(name: &'static str, adapter: Arc<dyn VideoProvider>, model: &str) -> Self {
         Self {
@@ -108,18 +128,7 @@ impl Providers {
                 .ok_or_else(|| anyhow::anyhow!("no settings for the provider {name}"))?;
             let adapter = build(account, settings)
                 .map_err(|e| anyhow::anyhow!("building the {name} provider: {e:#}"))?;
-            all.push(Provider {
-                name,
-                adapter,
-                default_model: account.model.clone(),
-                default_seconds: account.default_seconds,
-                default_frame: account.default_frame,
-                limits: ProviderLimits {
-                    max_rpm: account.max_rpm,
-                    max_in_flight: account.max_in_flight,
-                    quota_pause: account.quota_pause,
-                },
-            });
+            all.push(Provider::configured(name, account, adapter));
         }
         Self::new(all)
     }
