@@ -8,6 +8,8 @@
 //! they configure, with durations as [`Duration`]s and choices as enums: each component is built
 //! from its group.
 
+mod from_raw;
+mod providers;
 mod raw;
 
 use std::collections::HashMap;
@@ -16,7 +18,7 @@ use std::time::Duration;
 use config::{Config, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::provider::Frame;
+pub use providers::{CallbackSettings, ProviderPolicy, ProviderSettings, UnknownSubmission};
 use raw::Raw;
 
 /// The defaults file, documented key by key.
@@ -90,76 +92,6 @@ pub struct RedisSettings {
     pub wait_timeout: Duration,
 }
 
-/// One provider's account: where it is, the key that enables it, its defaults and limits.
-#[derive(Clone, Debug)]
-pub struct ProviderSettings {
-    pub base_url: String,
-    /// Empty: the provider is not enabled.
-    pub api_key: SecretString,
-    /// For jobs that name no model (`SORA_MODEL`, `OPENROUTER_MODEL`, ...).
-    pub model: String,
-    /// For jobs that name no `seconds` / `size` (configurable for `openai` only).
-    pub default_seconds: Option<u32>,
-    pub default_frame: Option<Frame>,
-    pub max_rpm: u32,
-    pub max_in_flight: u32,
-    pub quota_pause: Duration,
-}
-
-impl ProviderSettings {
-    /// A provider is enabled when its key is set.
-    pub fn is_enabled(&self) -> bool {
-        !self.api_key.expose_secret().is_empty()
-    }
-}
-
-/// How providers call us back (`PUBLIC_BASE_URL` and each provider's signing material).
-#[derive(Clone, Debug)]
-pub struct CallbackSettings {
-    /// The relay's public address; `None`: no callbacks are asked for.
-    pub public_base_url: Option<String>,
-    /// How much longer regular polls wait for jobs whose provider will call back.
-    pub poll_stretch: u32,
-    pub replicate_secret: SecretString,
-    pub openrouter_secret: SecretString,
-    pub fal_jwks_url: String,
-}
-
-impl CallbackSettings {
-    /// Where `provider` calls us back about `job`, when callbacks are on. The job id rides in the
-    /// query, so a callback finds its job without an index of provider ids.
-    pub fn url_for(&self, provider: &str, job: &str) -> Option<String> {
-        self.public_base_url.as_ref().map(|base| {
-            format!(
-                "{}/api/providers/{provider}/callback?job={job}",
-                base.trim_end_matches('/')
-            )
-        })
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct ProviderPolicy {
-    /// `PROVIDER`: the provider of jobs that name none.
-    pub default: String,
-    /// One provider request's timeout.
-    pub timeout: Duration,
-    /// `PROVIDER_FAILURE_MAX_SECS`: how long a provider may fail every call before a job fails.
-    pub failure_max: Duration,
-    /// `SUBMISSION_UNKNOWN_MAX_SECS`.
-    pub submission_unknown_max: Duration,
-    pub submission_unknown: UnknownSubmission,
-}
-
-/// `SUBMISSION_UNKNOWN_POLICY`: what becomes of a submission nobody could settle in time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnknownSubmission {
-    /// The job fails: never pay for two videos.
-    Fail,
-    /// It is submitted again: never lose the job.
-    Resubmit,
-}
-
 #[derive(Clone, Debug)]
 pub struct PollingSettings {
     pub initial_interval: Duration,
@@ -227,175 +159,6 @@ impl Settings {
         raw.validate()?;
         Ok(Self::from(raw))
     }
-}
-
-impl From<Raw> for Settings {
-    fn from(r: Raw) -> Self {
-        let ms = Duration::from_millis;
-        let secs = Duration::from_secs;
-        let quota_pause = secs(r.sora_quota_pause_secs);
-        Settings {
-            api: ApiSettings {
-                port: r.port,
-                host: r.host,
-                auth: if r.auth == "off" { Auth::Off } else { Auth::On },
-                admin_api_key: r.admin_api_key,
-                tenant_rate_per_min: r.tenant_rate_per_min,
-                tenant_rate_burst: r.tenant_rate_burst,
-                tenant_max_active_jobs: r.tenant_max_active_jobs,
-                script_max_chars: r.script_max_chars,
-                metadata_max_bytes: r.metadata_max_bytes,
-                idempotency_window: secs(r.idempotency_window_secs),
-            },
-            redis: RedisSettings {
-                url: r.redis_url,
-                cluster: r.redis_cluster,
-                key_prefix: r.redis_key_prefix,
-                partitions: r.job_partitions,
-                wait_replicas: r.redis_wait_replicas,
-                wait_timeout: ms(r.redis_wait_timeout_ms),
-            },
-            openai: ProviderSettings {
-                base_url: r.openai_base_url,
-                api_key: r.openai_api_key,
-                model: r.sora_model,
-                default_seconds: r.sora_default_seconds.parse().ok(),
-                default_frame: Frame::parse_size(&r.sora_default_size),
-                max_rpm: r.sora_max_rpm,
-                max_in_flight: r.sora_max_in_flight,
-                quota_pause,
-            },
-            openrouter: ProviderSettings {
-                base_url: r.openrouter_base_url,
-                api_key: r.openrouter_api_key,
-                model: r.openrouter_model,
-                default_seconds: None,
-                default_frame: None,
-                max_rpm: r.openrouter_max_rpm,
-                max_in_flight: r.openrouter_max_in_flight,
-                quota_pause,
-            },
-            replicate: ProviderSettings {
-                base_url: r.replicate_base_url,
-                api_key: r.replicate_api_token,
-                model: r.replicate_model,
-                default_seconds: None,
-                default_frame: None,
-                max_rpm: r.replicate_max_rpm,
-                max_in_flight: r.replicate_max_in_flight,
-                quota_pause,
-            },
-            fal: ProviderSettings {
-                base_url: r.fal_base_url,
-                api_key: r.fal_key,
-                model: r.fal_model,
-                default_seconds: None,
-                default_frame: None,
-                max_rpm: r.fal_max_rpm,
-                max_in_flight: r.fal_max_in_flight,
-                quota_pause,
-            },
-            callbacks: CallbackSettings {
-                public_base_url: Some(r.public_base_url).filter(|u| !u.is_empty()),
-                poll_stretch: r.poll_stretch_with_callbacks,
-                replicate_secret: r.replicate_webhook_secret,
-                openrouter_secret: r.openrouter_webhook_secret,
-                fal_jwks_url: r.fal_jwks_url,
-            },
-            providers: ProviderPolicy {
-                default: r.provider,
-                timeout: ms(r.provider_timeout_ms),
-                failure_max: secs(r.provider_failure_max_secs),
-                submission_unknown_max: secs(r.submission_unknown_max_secs),
-                submission_unknown: if r.submission_unknown_policy == "resubmit" {
-                    UnknownSubmission::Resubmit
-                } else {
-                    UnknownSubmission::Fail
-                },
-            },
-            polling: PollingSettings {
-                initial_interval: ms(r.poll_initial_interval_ms),
-                max_interval: ms(r.poll_max_interval_ms),
-                job_max_age: secs(r.job_max_age_secs),
-                job_lease: ms(r.job_lease_ms),
-                job_retention: secs(r.job_retention_secs),
-                shutdown_grace: ms(r.worker_shutdown_grace_ms),
-                concurrency: r.worker_concurrency,
-                idle_max: ms(r.worker_idle_max_ms),
-            },
-            webhooks: WebhookSettings {
-                url: Some(r.webhook_url).filter(|u| !u.is_empty()),
-                allowed_nets: r.webhook_allowed_nets,
-                secret: r.webhook_secret,
-                timeout: ms(r.webhook_timeout_ms),
-                retry_initial: ms(r.webhook_retry_initial_ms),
-                retry_max: ms(r.webhook_retry_max_ms),
-                retry_window: secs(r.webhook_retry_window_secs),
-                max_attempts: r.webhook_max_attempts,
-                concurrency: r.webhook_concurrency,
-            },
-        }
-    }
-}
-
-impl Settings {
-    /// Every provider's account, by the name jobs give it.
-    pub fn accounts(&self) -> [(&'static str, &ProviderSettings); 4] {
-        [
-            ("openai", &self.openai),
-            ("openrouter", &self.openrouter),
-            ("replicate", &self.replicate),
-            ("fal", &self.fal),
-        ]
-    }
-
-    pub fn account(&self, provider: &str) -> Option<&ProviderSettings> {
-        self.accounts()
-            .into_iter()
-            .find(|(name, _)| *name == provider)
-            .map(|(_, account)| account)
-    }
-
-    /// The enabled providers (those with a key), `PROVIDER` first; an error naming them when
-    /// `PROVIDER` is not one of them. Both processes check this at start-up.
-    pub fn enabled_providers(&self) -> Result<Vec<&'static str>, ConfigError> {
-        let enabled: Vec<&'static str> = self
-            .accounts()
-            .into_iter()
-            .filter(|(_, account)| account.is_enabled())
-            .map(|(name, _)| name)
-            .collect();
-        let Some(default) = enabled
-            .iter()
-            .copied()
-            .find(|name| *name == self.providers.default)
-        else {
-            return Err(ConfigError(format!(
-                "provider: PROVIDER={} is not enabled (set its key{}); enabled: {}",
-                self.providers.default,
-                key_name(&self.providers.default).map_or(String::new(), |k| format!(", {k}")),
-                if enabled.is_empty() {
-                    "none".to_owned()
-                } else {
-                    enabled.join(", ")
-                }
-            )));
-        };
-        let mut ordered = vec![default];
-        ordered.extend(enabled.into_iter().filter(|name| *name != default));
-        Ok(ordered)
-    }
-}
-
-/// The variable holding a provider's key.
-fn key_name(provider: &str) -> Option<&'static str> {
-    Some(match provider {
-        "openai" => "OPENAI_API_KEY",
-        "openrouter" => "OPENROUTER_API_KEY",
-        "replicate" => "REPLICATE_API_TOKEN",
-        "fal" => "FAL_KEY",
-        _ => return None,
-    })
 }
 
 impl ApiSettings {

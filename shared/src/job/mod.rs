@@ -10,7 +10,9 @@ use crate::store::layout::field;
 use crate::time::iso8601_from_ms;
 
 mod state;
+mod view;
 pub use state::{Estimate, PollState, ProviderRef, Sample};
+pub use view::{JobView, ProgressSource};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -212,59 +214,6 @@ impl Job {
                 .unwrap_or(crate::provider::registry::DEFAULT)
                 .to_owned(),
             progress_source: ProgressSource::of(state),
-        }
-    }
-}
-
-/// What `GET /api/videos/status/{jobId}` returns. Every key is always present (null when empty).
-#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct JobView {
-    pub job_id: String,
-    /// The provider's id for the job's video: `soraJobId` on the wire, as the original clients
-    /// read it, whichever provider made the video.
-    #[serde(rename = "soraJobId")]
-    pub provider_job_id: Option<String>,
-    pub status: JobStatus,
-    pub progress: u8,
-    pub video_url: Option<String>,
-    pub content_expires_at: Option<i64>,
-    pub error: Option<String>,
-    pub wallet_address: String,
-    pub render_version: String,
-    pub model: String,
-    pub seconds: Option<String>,
-    pub size: Option<String>,
-    pub metadata: Option<serde_json::Value>,
-    pub created_at: Option<String>,
-    pub updated_at: Option<String>,
-    /// `"unknown"` while nobody can tell whether the provider created a video for the job (a lost
-    /// answer the provider's list cannot settle: `POST /api/videos/{jobId}/submission` settles
-    /// it); null otherwise. Added at the end of the body.
-    pub submission: Option<String>,
-    /// The provider that makes the job's video (`openai`, `replicate`, …); with `model`, which
-    /// of its models. Added at the end of the body.
-    pub provider: String,
-    /// Whether `progress` is the provider's or the relay's estimate. Added at the end of the body.
-    pub progress_source: ProgressSource,
-}
-
-/// Where a job's progress comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ProgressSource {
-    /// The provider reports it.
-    Provider,
-    /// The provider reports none: the relay estimates it from the run times of the same
-    /// provider and model's recent jobs (0 until one has completed).
-    Estimated,
-}
-
-impl ProgressSource {
-    pub fn of(state: Option<&PollState>) -> Self {
-        match state.and_then(|s| s.estimate) {
-            Some(_) => ProgressSource::Estimated,
-            None => ProgressSource::Provider,
         }
     }
 }

@@ -39,6 +39,26 @@ pub fn predicted_wait(since: Sample, now: Sample, backoff: Backoff) -> Option<Du
     Some(wait.clamp(backoff.floor(), backoff.max))
 }
 
+/// For a job whose progress is estimated: the wait until just before its expected end (its
+/// model's recent run time since `created_ms`), but never longer than the backoff's next wait
+/// after `interval` — run times spread widely, and a job shorter than its model's mean must not
+/// wait for it. `None` once the expected end has passed: the backoff from there on.
+pub fn expected_end_wait(
+    created_ms: i64,
+    expected_ms: u64,
+    now_ms: i64,
+    interval: Duration,
+    backoff: Backoff,
+) -> Option<Duration> {
+    let ends_ms = created_ms.saturating_add(expected_ms as i64);
+    (ends_ms > now_ms).then(|| {
+        Duration::from_millis((ends_ms - now_ms) as u64)
+            .mul_f64(AIM)
+            .min(backoff.grow(interval))
+            .clamp(backoff.floor(), backoff.max)
+    })
+}
+
 /// The share (0..=99) of an expected run time that has passed since `created_ms`: never 100, which
 /// only a completion says.
 pub fn estimated_progress(created_ms: i64, expected_ms: u64, now_ms: i64) -> u8 {

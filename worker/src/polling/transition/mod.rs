@@ -31,7 +31,7 @@ use std::time::Duration;
 use relay_shared::job::{Estimate, JobStatus, ProviderRef};
 use relay_shared::provider::{Lifecycle, ProviderError};
 
-use super::pacing::{estimated_progress, predicted_wait};
+use super::pacing::{estimated_progress, expected_end_wait, predicted_wait};
 pub use super::pacing::{Backoff, Sample};
 
 /// The job as the worker claimed it.
@@ -250,19 +250,12 @@ fn from_video(job: &JobState, answer: Answer, backoff: Backoff, now_ms: i64) -> 
         (_, since) => since,
     };
     let prediction = match (status, expected_ms) {
-        (JobStatus::Processing, Some(expected)) if estimate.is_some() => {
-            let ends_ms = job.created_ms.saturating_add(expected as i64);
-            // Just before the expected end, but never later than the backoff would poll: run
-            // times spread widely, and a job shorter than its model's mean must not wait for it.
-            (ends_ms > now_ms).then(|| {
-                let remaining = Duration::from_millis((ends_ms - now_ms) as u64);
-                remaining
-                    .mul_f64(super::pacing::AIM)
-                    .min(backoff.grow(job.interval))
-                    .clamp(backoff.floor(), backoff.max)
-            })
+        (JobStatus::Processing, Some(expected)) => {
+            expected_end_wait(job.created_ms, expected, now_ms, job.interval, backoff)
         }
-        (JobStatus::Processing, _) => since.and_then(|since| predicted_wait(since, here, backoff)),
+        (JobStatus::Processing, None) => {
+            since.and_then(|since| predicted_wait(since, here, backoff))
+        }
         _ => None,
     };
     let interval = match prediction {
