@@ -213,6 +213,7 @@ mod tests {
     use std::collections::HashMap;
 
     use relay_shared::provider::openai::OpenAiVideos;
+    use relay_shared::provider::HttpAdapter;
 
     use super::*;
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use e2e::Stack;
 use relay_shared::provider::fal::FalQueue;
 use relay_shared::provider::openrouter::OpenRouterVideos;
+use relay_shared::provider::HttpAdapter;
 use relay_shared::provider::{FailureClass, Lifecycle, ProviderError, VideoProvider, VideoRequest};
 
 fn root(stack: &Stack) -> String {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use e2e::Stack;
 use relay_shared::job::NewJob;
 use relay_shared::provider::replicate::ReplicatePredictions;
+use relay_shared::provider::HttpAdapter;
 use relay_shared::provider::{FailureClass, Lifecycle, Provider, Providers, VideoProvider};
 use relay_shared::store::layout::new_job_id;
 use relay_shared::store::Store;

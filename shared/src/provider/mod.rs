@@ -22,7 +22,7 @@ use async_trait::async_trait;
 
 pub use error::ProviderError;
 pub use lifecycle::{FailureClass, Lifecycle, Output, ProviderJob};
-pub use registry::{Provider, ProviderLimits, Providers};
+pub use registry::{HttpAdapter, Provider, ProviderLimits, Providers};
 pub use request::{Frame, VideoRequest};
 
 /// What a provider can do, as the worker plans around it.

@@ -27,9 +27,9 @@ pub const ADAPTERS: &[(&str, Build)] = &[
     ("fal", connect::<super::fal::FalQueue>),
 ];
 
-/// An adapter reached over HTTP at a base URL with a key.
+/// An adapter reached over HTTP at a base URL with a key: how each is made.
 pub trait HttpAdapter: VideoProvider + Sized {
-    fn connect(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self>;
+    fn new(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self>;
 }
 
 /// Builds an [`HttpAdapter`] from its account, with the shared request timeout.
@@ -37,7 +37,7 @@ fn connect<A: HttpAdapter>(
     account: &ProviderSettings,
     settings: &Settings,
 ) -> anyhow::Result<Arc<dyn VideoProvider>> {
-    let adapter = A::connect(
+    let adapter = A::new(
         &account.base_url,
         account.api_key.clone(),
         settings.providers.timeout,

@@ -1,6 +1,8 @@
 //! Lost submissions the provider cannot settle: the unknown mark, its policy, the operator's
 //! decision.
 
+use relay_shared::provider::HttpAdapter;
+
 use super::*;
 
 /// #15.7: a list that ignores `after` is found out on its second page, not after twenty.

@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use serde_json::{json, Map, Value};
 
 use super::http::ProviderApi;
+use super::registry::HttpAdapter;
 use super::{
     Capabilities, FailureClass, Lifecycle, LostSubmission, ProviderError, ProviderJob,
     VideoProvider, VideoRequest,
@@ -28,19 +29,15 @@ pub struct FalQueue {
     api: ProviderApi,
 }
 
-impl super::registry::HttpAdapter for FalQueue {
-    fn connect(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
-        Self::new(base_url, key, timeout)
-    }
-}
-
-impl FalQueue {
-    pub fn new(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
+impl HttpAdapter for FalQueue {
+    fn new(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
         Ok(Self {
             api: ProviderApi::new(base_url, key, timeout, &DIALECT)?.with_scheme("Key"),
         })
     }
+}
 
+impl FalQueue {
     /// The request's id here: its path under the base URL, from the `status_url` fal gave when it
     /// is ours, else built from the model's app id.
     fn request_path(&self, model: &str, submitted: &Submitted) -> String {

@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use super::http::{self, ProviderApi};
+use super::registry::HttpAdapter;
 use super::{
     Capabilities, Frame, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
@@ -20,14 +21,8 @@ pub struct OpenAiVideos {
     api: ProviderApi,
 }
 
-impl super::registry::HttpAdapter for OpenAiVideos {
-    fn connect(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
-        Self::new(base_url, key, timeout)
-    }
-}
-
-impl OpenAiVideos {
-    pub fn new(base_url: &str, api_key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
+impl HttpAdapter for OpenAiVideos {
+    fn new(base_url: &str, api_key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
         Ok(Self {
             api: ProviderApi::new(base_url, api_key, timeout, &wire::DIALECT)?,
         })

@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use super::http::{self, ProviderApi};
+use super::registry::HttpAdapter;
 use super::{
     Capabilities, Frame, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
@@ -20,19 +21,15 @@ pub struct OpenRouterVideos {
     api: ProviderApi,
 }
 
-impl super::registry::HttpAdapter for OpenRouterVideos {
-    fn connect(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
-        Self::new(base_url, key, timeout)
-    }
-}
-
-impl OpenRouterVideos {
-    pub fn new(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
+impl HttpAdapter for OpenRouterVideos {
+    fn new(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
         Ok(Self {
             api: ProviderApi::new(base_url, key, timeout, &DIALECT)?,
         })
     }
+}
 
+impl OpenRouterVideos {
     fn job(&self, job: VideoJob) -> ProviderJob {
         let id = job.id.clone();
         job.into_job(|index| self.content_url(&id, index))

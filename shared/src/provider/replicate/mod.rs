@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use serde_json::{json, Map, Value};
 
 use super::http::ProviderApi;
+use super::registry::HttpAdapter;
 use super::{
     Capabilities, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
@@ -23,14 +24,8 @@ pub struct ReplicatePredictions {
     api: ProviderApi,
 }
 
-impl super::registry::HttpAdapter for ReplicatePredictions {
-    fn connect(base_url: &str, key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
-        Self::new(base_url, key, timeout)
-    }
-}
-
-impl ReplicatePredictions {
-    pub fn new(base_url: &str, token: SecretString, timeout: Duration) -> reqwest::Result<Self> {
+impl HttpAdapter for ReplicatePredictions {
+    fn new(base_url: &str, token: SecretString, timeout: Duration) -> reqwest::Result<Self> {
         Ok(Self {
             api: ProviderApi::new(base_url, token, timeout, &DIALECT)?,
         })
