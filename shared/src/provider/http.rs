@@ -96,8 +96,19 @@ impl ProviderApi {
             .map_err(|e| transport_failure(&e))
     }
 
-    pub fn dialect(&self) -> &'static Dialect {
-        self.dialect
+    /// Whether `url` (with the key) can be downloaded: one byte of it (`Range: bytes=0-0`).
+    /// Gateways answer HEAD with 405, so a ranged GET is what every server understands; one that
+    /// ignores the range sends the whole body, of which nothing is read. `Ok` on any 2xx, else the
+    /// error the answer says.
+    pub async fn check_first_byte(&self, url: &str) -> Result<(), ProviderError> {
+        let request = self.get(url).header(reqwest::header::RANGE, "bytes=0-0");
+        let response = self.answer(request).await?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        read::<serde::de::IgnoredAny>(response, self.dialect)
+            .await
+            .map(drop)
     }
 }
 

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use super::http::{self, ProviderApi};
+use super::http::ProviderApi;
 use super::registry::HttpAdapter;
 use super::{
     Capabilities, Frame, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
@@ -116,21 +116,10 @@ impl VideoProvider for OpenAiVideos {
         )))
     }
 
-    /// One byte of the content (`Range: bytes=0-0`): LiteLLM answers HEAD with 405, so a ranged
-    /// GET is what every server of this shape understands; one that ignores the range sends the
-    /// whole video, of which nothing is read.
+    /// One byte of the content (`ProviderApi::check_first_byte`): LiteLLM reports some failed
+    /// videos as completed, and their content then answers 500.
     async fn check_content(&self, job: &ProviderJob) -> Result<(), ProviderError> {
-        let request = self
-            .api
-            .get(&self.content_url(&job.id))
-            .header(reqwest::header::RANGE, "bytes=0-0");
-        let response = self.api.answer(request).await?;
-        if response.status().is_success() {
-            return Ok(());
-        }
-        http::read::<serde::de::IgnoredAny>(response, self.api.dialect())
-            .await
-            .map(drop)
+        self.api.check_first_byte(&self.content_url(&job.id)).await
     }
 }
 

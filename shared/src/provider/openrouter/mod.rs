@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use super::http::{self, ProviderApi};
+use super::http::ProviderApi;
 use super::registry::HttpAdapter;
 use super::{
     Capabilities, Frame, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
@@ -80,17 +80,7 @@ impl VideoProvider for OpenRouterVideos {
         let Some(first) = outputs.first().filter(|o| self.api.is_ours(&o.url)) else {
             return Ok(());
         };
-        let request = self
-            .api
-            .get(&first.url)
-            .header(reqwest::header::RANGE, "bytes=0-0");
-        let response = self.api.answer(request).await?;
-        if response.status().is_success() {
-            return Ok(());
-        }
-        http::read::<serde::de::IgnoredAny>(response, self.api.dialect())
-            .await
-            .map(drop)
+        self.api.check_first_byte(&first.url).await
     }
 }
 
