@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod config;
+pub mod content;
 pub mod job;
 pub mod provider;
 pub mod redact;

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::raw::Raw;
 use super::{
-    ApiSettings, Auth, CallbackSettings, PollingSettings, ProviderPolicy, ProviderSettings,
-    RedisSettings, Settings, UnknownSubmission, WebhookSettings,
+    ApiSettings, Auth, CallbackSettings, ContentSettings, LinkKind, PollingSettings,
+    ProviderPolicy, ProviderSettings, RedisSettings, Settings, UnknownSubmission, WebhookSettings,
 };
 use crate::provider::Frame;
 
@@ -114,6 +114,19 @@ impl From<Raw> for Settings {
                 retry_window: secs(r.webhook_retry_window_secs),
                 max_attempts: r.webhook_max_attempts,
                 concurrency: r.webhook_concurrency,
+            },
+            content: ContentSettings {
+                store: crate::content::StoreUrl::parse(&r.content_store).expect("validated"),
+                link: if r.content_link == "presigned" {
+                    LinkKind::Presigned
+                } else {
+                    LinkKind::Signed
+                },
+                link_ttl: secs(r.content_link_ttl_secs),
+                link_secret: r.content_link_secret,
+                retention: (r.content_retention_days > 0.0)
+                    .then(|| Duration::from_secs_f64(r.content_retention_days * 86_400.0)),
+                copy_concurrency: r.content_copy_concurrency,
             },
         }
     }

@@ -55,6 +55,8 @@ pub struct Settings {
     pub callbacks: CallbackSettings,
     pub polling: PollingSettings,
     pub webhooks: WebhookSettings,
+    /// Custody of finished videos.
+    pub content: ContentSettings,
 }
 
 /// The REST API's listener, access rule and request limits.
@@ -121,7 +123,48 @@ pub struct WebhookSettings {
     pub concurrency: usize,
 }
 
+/// Custody of finished videos: where they are kept, how clients without a key reach them, and
+/// for how long.
+#[derive(Clone, Debug)]
+pub struct ContentSettings {
+    /// `CONTENT_STORE`.
+    pub store: crate::content::StoreUrl,
+    pub link: LinkKind,
+    /// How long a link in `videoUrl` is valid.
+    pub link_ttl: Duration,
+    /// The key of signed links; empty: links are not signed.
+    pub link_secret: SecretString,
+    /// Kept videos are deleted this long after they were stored; `None`: kept until deleted.
+    pub retention: Option<Duration>,
+    /// Copies one worker runs at once.
+    pub copy_concurrency: usize,
+}
+
+/// `CONTENT_LINK`: what `videoUrl` holds for kept content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    /// The API's content URL, HMAC-signed with `CONTENT_LINK_SECRET`.
+    Signed,
+    /// The object store's presigned URL.
+    Presigned,
+}
+
+impl ContentSettings {
+    /// Whether finished videos are kept.
+    pub fn keeps_content(&self) -> bool {
+        self.store != crate::content::StoreUrl::Off
+    }
+}
+
 impl Settings {
+    /// Where clients reach the API: `PUBLIC_BASE_URL`, else this machine's port (for local runs).
+    pub fn public_base_url(&self) -> String {
+        match &self.callbacks.public_base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://localhost:{}", self.api.port),
+        }
+    }
+
     /// Defaults, then `CONFIG_FILE` if set, then the process environment.
     pub fn load() -> Result<Self, ConfigError> {
         let vars: HashMap<String, String> = std::env::vars().collect();

@@ -81,6 +81,13 @@ pub(super) struct Raw {
     pub(super) webhook_retry_window_secs: u64,
     pub(super) webhook_max_attempts: u32,
     pub(super) webhook_concurrency: usize,
+
+    pub(super) content_store: String,
+    pub(super) content_link: String,
+    pub(super) content_link_ttl_secs: u64,
+    pub(super) content_link_secret: SecretString,
+    pub(super) content_retention_days: f64,
+    pub(super) content_copy_concurrency: usize,
 }
 
 impl Raw {
@@ -211,6 +218,35 @@ impl Raw {
                 "submission_unknown_policy",
                 "must be \"fail\" or \"resubmit\"",
             );
+        }
+        if let Err(why) = crate::content::StoreUrl::parse(&self.content_store) {
+            return fail("content_store", &why);
+        }
+        if !matches!(self.content_link.as_str(), "signed" | "presigned") {
+            return fail("content_link", "must be \"signed\" or \"presigned\"");
+        }
+        if self.content_link == "presigned"
+            && matches!(
+                crate::content::StoreUrl::parse(&self.content_store),
+                Ok(crate::content::StoreUrl::Off | crate::content::StoreUrl::Directory(_))
+            )
+        {
+            return fail(
+                "content_link",
+                "\"presigned\" needs an s3://, gs:// or az:// content_store (a directory cannot presign)",
+            );
+        }
+        if self.content_link_ttl_secs == 0 {
+            return fail("content_link_ttl_secs", "must be greater than 0");
+        }
+        if !(self.content_retention_days >= 0.0 && self.content_retention_days <= 36_500.0) {
+            return fail(
+                "content_retention_days",
+                "must be a number of days from 0 (keep) to 36500; fractions allowed",
+            );
+        }
+        if self.content_copy_concurrency == 0 {
+            return fail("content_copy_concurrency", "must be greater than 0");
         }
         if self.idempotency_window_secs == 0 {
             return fail("idempotency_window_secs", "must be greater than 0");

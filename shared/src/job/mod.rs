@@ -185,9 +185,23 @@ impl Job {
         self.get(field::SUBMISSION_UNKNOWN).is_some() && !self.status().is_terminal()
     }
 
+    /// The outputs kept at its completion (`CONTENT_STORE`), even once deleted.
+    pub fn kept(&self) -> Option<Vec<crate::content::Kept>> {
+        self.get(field::CONTENT)
+            .and_then(crate::content::Kept::decode_all)
+    }
+
+    /// Whether its kept outputs were deleted (retention, or on request).
+    pub fn content_deleted(&self) -> bool {
+        self.get(field::CONTENT_DELETED).is_some()
+    }
+
+    /// The status view. `videoUrl` is the provider's URL as stored: the API replaces it with the
+    /// kept copy's link.
     pub fn view(&self) -> JobView {
         let state = self.state();
         let state = state.as_ref();
+        let first_kept = self.kept().and_then(|kept| kept.into_iter().next());
         JobView {
             job_id: self.id.clone(),
             provider_job_id: state.and_then(|s| s.provider_job.as_ref().map(|p| p.id.clone())),
@@ -214,6 +228,9 @@ impl Job {
                 .unwrap_or(crate::provider::registry::DEFAULT)
                 .to_owned(),
             progress_source: ProgressSource::of(state),
+            content_sha256: first_kept.as_ref().map(|k| k.sha256.clone()),
+            content_bytes: first_kept.as_ref().map(|k| k.bytes),
+            content_type: first_kept.map(|k| k.content_type),
         }
     }
 }

@@ -35,6 +35,12 @@ pub struct JobView {
     pub provider: String,
     /// Whether `progress` is the provider's or the relay's estimate. Added at the end of the body.
     pub progress_source: ProgressSource,
+    /// The kept video's SHA-256 (hex; also its `ETag`), size in bytes and type, once completed
+    /// under custody (`CONTENT_STORE`); null otherwise. With several outputs, the first's (the
+    /// others: `GET /api/videos/{jobId}/content?index=N`). Added at the end of the body.
+    pub content_sha256: Option<String>,
+    pub content_bytes: Option<u64>,
+    pub content_type: Option<String>,
 }
 
 /// Where a job's progress comes from.

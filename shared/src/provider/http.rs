@@ -2,6 +2,7 @@
 //! a [`ProviderError`] by one set of rules; the provider's requested wait; transport failures
 //! described without credentials. Each adapter says only how its error bodies read.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -10,12 +11,20 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::ProviderError;
+use crate::ssrf::{GuardedResolver, UrlGuard};
 
 /// A provider's API reached with a key: the HTTP client, the base URL, the key and the scheme it
 /// is sent in (`Authorization: Bearer <key>` unless said otherwise), and the dialect its answers
 /// are read in. What every HTTP adapter is built on.
 pub struct ProviderApi {
     client: Client,
+    /// For downloads of finished videos: no bound on the whole transfer (a video may take
+    /// minutes), only on connecting and on each read.
+    downloads: Client,
+    /// For downloads from hosts other than the provider's API (Replicate's and fal's CDNs): https
+    /// only, and only to public addresses, so a provider's answer cannot point us inside our own
+    /// network.
+    foreign_downloads: Client,
     base_url: String,
     key: SecretString,
     scheme: &'static str,
@@ -34,8 +43,19 @@ impl ProviderApi {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("sora-relay/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        let downloads = || {
+            Client::builder()
+                .connect_timeout(timeout.min(Duration::from_secs(10)))
+                .read_timeout(timeout)
+                .user_agent(concat!("sora-relay/", env!("CARGO_PKG_VERSION")))
+        };
+        let guard = Arc::new(GuardedResolver {
+            guard: UrlGuard::default(),
+        });
         Ok(Self {
             client,
+            downloads: downloads().build()?,
+            foreign_downloads: downloads().https_only(true).dns_resolver(guard).build()?,
             base_url: base_url.trim_end_matches('/').to_owned(),
             key,
             scheme: "Bearer",
@@ -96,6 +116,42 @@ impl ProviderApi {
             .map_err(|e| transport_failure(&e))
     }
 
+    /// Starts downloading an output at `url`, from byte `range` (an HTTP `Range` value) when
+    /// given: the answer, once its status is 2xx, for the caller to stream; else the error it
+    /// says. The key goes only to the provider's own API ([`Self::is_ours`]); other hosts (the
+    /// provider's CDN, with capability URLs) get no key and must be public https hosts.
+    pub async fn download(
+        &self,
+        url: &str,
+        range: Option<&str>,
+    ) -> Result<Response, ProviderError> {
+        let ours = self.is_ours(url);
+        if !ours {
+            vet_foreign(url)?;
+        }
+        let client = if ours {
+            &self.downloads
+        } else {
+            &self.foreign_downloads
+        };
+        let mut request = client.get(url);
+        if let Some(range) = range {
+            request = request.header(reqwest::header::RANGE, range);
+        }
+        let response = if ours {
+            self.answer(request).await?
+        } else {
+            request.send().await.map_err(|e| transport_failure(&e))?
+        };
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(read::<serde::de::IgnoredAny>(response, self.dialect)
+            .await
+            .err()
+            .unwrap_or_else(|| ProviderError::unavailable("the download answered oddly")))
+    }
+
     /// Whether `url` (with the key) can be downloaded: one byte of it (`Range: bytes=0-0`).
     /// Gateways answer HEAD with 405, so a ranged GET is what every server understands; one that
     /// ignores the range sends the whole body, of which nothing is read. `Ok` on any 2xx, else the
@@ -110,6 +166,29 @@ impl ProviderApi {
             .await
             .map(drop)
     }
+}
+
+/// A download URL outside the provider's API: https, and not an address literal that is not
+/// public (names are checked when they resolve, by the client's resolver).
+fn vet_foreign(url: &str) -> Result<(), ProviderError> {
+    let refused = |why: &str| ProviderError::Rejected {
+        status: 0,
+        message: format!("the provider's content URL {why}"),
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|_| refused("is not a URL"))?;
+    if parsed.scheme() != "https" {
+        return Err(refused("is not https"));
+    }
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']']);
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        if !crate::ssrf::is_global(ip) {
+            return Err(refused("points at an address that is not public"));
+        }
+    }
+    Ok(())
 }
 
 /// What a provider's error body says, where it says it.

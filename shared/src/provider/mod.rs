@@ -79,6 +79,20 @@ pub trait VideoProvider: Send + Sync + 'static {
             message: "this provider cannot cancel a video".into(),
         })
     }
+    /// Starts downloading one output of a finished video (`Output::url`), from byte `range`
+    /// (an HTTP `Range` value) when given: the 2xx answer to stream, or the error it says. The
+    /// key is sent only to the provider's own API. Providers without downloads say
+    /// [`ProviderError::Rejected`] (the default).
+    async fn download(
+        &self,
+        _url: &str,
+        _range: Option<&str>,
+    ) -> Result<reqwest::Response, ProviderError> {
+        Err(ProviderError::Rejected {
+            status: 405,
+            message: "this provider's videos cannot be downloaded".into(),
+        })
+    }
     /// Whether a video the provider calls finished can in fact be downloaded: `Ok` when its
     /// content answers. Gateways report some failed videos as completed (LiteLLM does for a
     /// failed Veo job, whose content then answers 500), so a completion is announced only once

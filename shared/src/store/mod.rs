@@ -3,13 +3,15 @@
 //! One folder per concept: `layout` (the keys and a job's hash fields), `lease` (claiming
 //! due items, renewing and handing back claims), `polls` (a poll's commit, a submission's
 //! record), `outbox` (webhook deliveries and their history), `jobs` (jobs as the API sees
-//! them, idempotency keys), `budget` (each provider's limits) and `tenants`. Writes that must
+//! them, idempotency keys), `budget` (each provider's limits), `content` (when kept videos are
+//! deleted) and `tenants`. Writes that must
 //! be atomic are Lua scripts beside the code that calls them (one per file, each headed by its
 //! KEYS, ARGV, result and the invariant it keeps; `scripts.rs` loads them all with the shared
 //! clock prelude). Each script touches one hash slot only, so it runs on Redis Cluster too.
 
 mod backend;
 mod budget;
+mod content;
 mod jobs;
 pub mod layout;
 mod lease;

@@ -21,6 +21,8 @@ macro_rules! scripts {
 
 scripts! {
     CREATE_JOB = "jobs/create_job.lua";
+    CONTENT_DELETED = "content/content_deleted.lua";
+    SCHEDULE_DELETION = "content/schedule_deletion.lua";
     CLAIM = "lease/claim.lua";
     COMMIT_POLLS = "polls/commit_polls.lua";
     FORCE_POLL = "jobs/force_poll.lua";

@@ -108,6 +108,14 @@ pub struct WebhookEvent<'a> {
     pub timestamp: String,
     /// Whether `progress` is the provider's or the relay's estimate. Added at the end of the body.
     pub progress_source: ProgressSource,
+    /// The kept video's SHA-256 (hex), size and type, once completed under custody
+    /// (`CONTENT_STORE`); added at the end of the body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<&'a str>,
 }
 
 impl WebhookEvent<'_> {
@@ -176,6 +184,9 @@ mod tests {
             error: None,
             timestamp: "2024-01-25T10:05:00.000Z".into(),
             progress_source: ProgressSource::Provider,
+            content_sha256: None,
+            content_bytes: None,
+            content_type: None,
         }
     }
 
@@ -184,6 +195,18 @@ mod tests {
         assert_eq!(
             completed().to_body(),
             r#"{"jobId":"job-123","soraJobId":"video_abc123","status":"completed","progress":100,"videoUrl":"https://api.openai.com/v1/videos/video_abc123/content","contentExpiresAt":1234567890,"timestamp":"2024-01-25T10:05:00.000Z","progressSource":"provider"}"#
+        );
+        let kept = WebhookEvent {
+            video_url: Some("https://relay.example/api/videos/job-123/content?expires=9&sig=s"),
+            content_expires_at: None,
+            content_sha256: Some("ab12"),
+            content_bytes: Some(1024),
+            content_type: Some("video/mp4"),
+            ..completed()
+        };
+        assert_eq!(
+            kept.to_body(),
+            r#"{"jobId":"job-123","soraJobId":"video_abc123","status":"completed","progress":100,"videoUrl":"https://relay.example/api/videos/job-123/content?expires=9&sig=s","timestamp":"2024-01-25T10:05:00.000Z","progressSource":"provider","contentSha256":"ab12","contentBytes":1024,"contentType":"video/mp4"}"#
         );
         let queued = WebhookEvent {
             provider_job_id: None,

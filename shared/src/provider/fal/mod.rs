@@ -86,6 +86,14 @@ impl FalQueue {
 
 #[async_trait]
 impl VideoProvider for FalQueue {
+    async fn download(
+        &self,
+        url: &str,
+        range: Option<&str>,
+    ) -> Result<reqwest::Response, ProviderError> {
+        self.api.download(url, range).await
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             reports_progress: false,

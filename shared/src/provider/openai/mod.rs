@@ -31,6 +31,14 @@ impl HttpAdapter for OpenAiVideos {
 
 #[async_trait]
 impl VideoProvider for OpenAiVideos {
+    async fn download(
+        &self,
+        url: &str,
+        range: Option<&str>,
+    ) -> Result<reqwest::Response, ProviderError> {
+        self.api.download(url, range).await
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             reports_progress: true,

@@ -43,6 +43,14 @@ impl OpenRouterVideos {
 
 #[async_trait]
 impl VideoProvider for OpenRouterVideos {
+    async fn download(
+        &self,
+        url: &str,
+        range: Option<&str>,
+    ) -> Result<reqwest::Response, ProviderError> {
+        self.api.download(url, range).await
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             reports_progress: false,

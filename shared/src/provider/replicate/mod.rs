@@ -34,6 +34,14 @@ impl HttpAdapter for ReplicatePredictions {
 
 #[async_trait]
 impl VideoProvider for ReplicatePredictions {
+    async fn download(
+        &self,
+        url: &str,
+        range: Option<&str>,
+    ) -> Result<reqwest::Response, ProviderError> {
+        self.api.download(url, range).await
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             // Only models that print a progress bar in their logs say how far they are.

@@ -18,6 +18,12 @@ pub const VIDEO_URL: &str = "video_url";
 pub const EXPIRES_AT: &str = "expires_at";
 pub const ERROR: &str = "error";
 pub const UPDATED: &str = "updated";
+/// The job's kept outputs (`CONTENT_STORE`): a JSON list of [`crate::content::Kept`], written
+/// with its completion.
+pub const CONTENT: &str = "content";
+/// Redis time (ms) at which the job's kept outputs were deleted (retention or
+/// `DELETE /api/videos/{jobId}/content`).
+pub const CONTENT_DELETED: &str = "content_deleted";
 /// Redis time (ms) at which a provider submission was last attempted and its outcome is not
 /// known; empty once the provider id is stored or the attempt certainly created nothing.
 pub const SUBMIT_AT: &str = "submit_at";
@@ -73,4 +79,6 @@ pub const API_FIELDS: &[&str] = &[
     WEBHOOK_URL,
     SUBMISSION_UNKNOWN,
     PROVIDER,
+    CONTENT,
+    CONTENT_DELETED,
 ];

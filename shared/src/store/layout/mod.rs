@@ -15,6 +15,8 @@
 //! | `<prefix>:{pN}:log:<jobId>` | list | a job's delivery attempts, newest last (JSON) |
 //! | `<prefix>:{pN}:dead` | zset | dead-lettered events (`<jobId>:<seq>`), scored by when they died |
 //! | `<prefix>:{pN}:dead:<jobId>:<seq>` | hash | one dead-lettered event |
+//! | `<prefix>:{pN}:content_deletions` | zset | jobs whose kept videos are to be deleted, scored by when (`CONTENT_RETENTION_DAYS`) |
+//! | `<prefix>:{pN}:kept:<jobId>` | hash | how many outputs of a job are kept, until they are deleted (outlives the job) |
 //! | `<prefix>:gone:<sha256(url)>` | string | a receiver URL that answered 410 Gone: deliveries to it stop |
 //! | `<prefix>:{pN}:idem:<sha256(scope, key)>` | string | an `Idempotency-Key`'s job and request fingerprint, in its job's partition |
 //! | `<prefix>:{t:<tenantId>}:active` | zset | a tenant's jobs holding an active-job place (`TENANT_MAX_ACTIVE_JOBS`) |
@@ -119,6 +121,20 @@ impl Keyspace {
     /// One dead-lettered event of a job.
     pub fn dead_letter(&self, partition: u16, job_id: &str, seq: u64) -> String {
         format!("{}{job_id}:{seq}", self.dead_letter_prefix(partition))
+    }
+
+    /// The jobs whose kept videos are to be deleted, scored by when.
+    pub fn content_deletions(&self, partition: u16) -> String {
+        format!("{}:content_deletions", self.tag(partition))
+    }
+
+    pub fn kept_prefix(&self, partition: u16) -> String {
+        format!("{}:kept:", self.tag(partition))
+    }
+
+    /// How many outputs of a job are kept (the item of the deletion schedule).
+    pub fn kept(&self, partition: u16, job_id: &str) -> String {
+        format!("{}{job_id}", self.kept_prefix(partition))
     }
 
     /// A provider's request budget and pauses.

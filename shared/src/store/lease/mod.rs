@@ -1,4 +1,5 @@
-//! Lease queues: the job schedule and the webhook delivery queue of each partition, claimed in
+//! Lease queues: the job schedule, the webhook delivery queue and the deletion schedule of kept
+//! videos of each partition, claimed in
 //! batches with one script call (`claim.lua`), their leases renewed while work outlasts them, and
 //! handed back when a worker stops.
 
@@ -13,6 +14,8 @@ use super::{scripts, JobRef, Store, StoreError, StoreResult};
 pub enum Queue {
     Jobs,
     Deliveries,
+    /// Kept videos due for deletion (`CONTENT_RETENTION_DAYS`).
+    ContentDeletions,
 }
 
 /// The hash fields a claim returns with each item.
@@ -149,6 +152,10 @@ impl Store {
                 self.keys.deliveries(partition),
                 self.keys.outbox_prefix(partition),
             ),
+            Queue::ContentDeletions => (
+                self.keys.content_deletions(partition),
+                self.keys.kept_prefix(partition),
+            ),
         }
     }
 
@@ -160,6 +167,10 @@ impl Store {
             Queue::Deliveries => (
                 self.keys.deliveries(partition),
                 self.keys.outbox(partition, id),
+            ),
+            Queue::ContentDeletions => (
+                self.keys.content_deletions(partition),
+                self.keys.kept(partition, id),
             ),
         }
     }
