@@ -1,6 +1,7 @@
 //! `sora-sim`: a local imitation of the OpenAI Videos API (`/v1/videos`), Replicate's predictions
 //! (`/replicate/v1`), OpenRouter's videos (`/openrouter/api/v1`) and fal's queue (`/fal`), with
-//! their signed callbacks (`GET /sim/callbacks` lists those sent), for development, tests and
+//! their signed callbacks (`GET /sim/callbacks` lists those sent) and their outputs' bytes
+//! (`files`), for development, tests and
 //! benchmarks. It follows the wire contracts in `docs/providers/`: for OpenAI every key of the
 //! Video object, the error envelope, the bearer-key check, `x-request-id`; for all a configurable
 //! timeline and injected faults, each answered in its contract's own error shape. `GET /sim/stats` counts what clients did, including
@@ -11,6 +12,7 @@ pub mod config;
 mod control;
 mod error;
 mod fal;
+pub mod files;
 mod middleware;
 mod openai;
 mod openrouter;
@@ -55,6 +57,9 @@ impl Simulator {
                         .route("/videos/{id}/content", web::get().to(openai::content))
                         .route("/videos/{id}/remix", web::post().to(openai::remix)),
                 )
+                // Outputs, as the providers' CDNs serve them: no key.
+                .route("/replicate/v1/files/{name}", web::get().to(files::file))
+                .route("/fal/files/{name}", web::get().to(files::file))
                 .service(
                     web::scope("/replicate/v1")
                         .wrap(from_fn(middleware::replicate_auth_and_faults))
@@ -105,6 +110,7 @@ impl Simulator {
                 .route("/sim/callbacks", web::get().to(control::sim_callbacks))
                 .route("/sim/stats", web::get().to(control::sim_stats))
                 .route("/sim/videos", web::get().to(control::sim_videos))
+                .route("/sim/videos/{id}", web::delete().to(files::purge))
                 .route("/sim/webhooks", web::post().to(sink::receive))
                 .route("/sim/webhooks", web::get().to(sink::list))
                 .route("/sim/faults", web::post().to(control::set_faults))

@@ -146,9 +146,7 @@ pub async fn content(
     if record.at(now_ms()).status != "completed" || query.index.unwrap_or(0) != 0 {
         return openrouter_error(StatusCode::NOT_FOUND, "No content at this index", None);
     }
-    HttpResponse::Ok()
-        .content_type("video/mp4")
-        .body(&b"\0\0\0\x18ftypmp42\0\0\0\0mp42isomsora-sim"[..])
+    crate::files::respond(&state, &record)
 }
 
 /// This API's base URL as the client reached it.

@@ -47,6 +47,11 @@ pub struct Counters {
     /// Provider callbacks sent (each attempt).
     pub callbacks_sent: u64,
     pub cancels: u64,
+    /// Downloads of a video's content begun, and sent in full.
+    #[serde(default)]
+    pub downloads_begun: u64,
+    #[serde(default)]
+    pub downloads_finished: u64,
     /// Videos created per prompt: more than one for a prompt means a duplicate submission.
     pub creates_by_prompt: BTreeMap<String, u64>,
 }
@@ -220,6 +225,22 @@ impl SimState {
             "insufficient_quota" => inner.counters.injected_quota += 1,
             _ => inner.counters.injected_5xx += 1,
         }
+    }
+
+    /// A content download begun, or (`finished`) sent in full.
+    pub fn count_download(&self, finished: bool) {
+        let mut inner = self.lock();
+        match finished {
+            true => inner.counters.downloads_finished += 1,
+            false => inner.counters.downloads_begun += 1,
+        }
+    }
+
+    /// Removes a video whatever its state (the provider deleted it). False when there is none.
+    pub fn purge(&self, id: &str) -> bool {
+        let mut inner = self.lock();
+        inner.order.retain(|other| other != id);
+        inner.videos.remove(id).is_some()
     }
 
     pub fn count_webhook(&self) {

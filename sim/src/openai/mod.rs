@@ -146,7 +146,7 @@ pub async fn content(
         ));
     }
     let (content_type, bytes): (&str, &[u8]) = match query.variant.as_deref() {
-        None | Some("video") => ("video/mp4", b"\0\0\0\x18ftypmp42\0\0\0\0mp42isomsora-sim"),
+        None | Some("video") => return Ok(crate::files::respond(&state, &video)),
         Some("thumbnail") => ("image/webp", b"RIFF\x0c\0\0\0WEBPVP8 sora-sim"),
         Some("spritesheet") => ("image/jpeg", b"\xff\xd8\xff\xe0sora-sim\xff\xd9"),
         Some(_) => {
@@ -154,7 +154,7 @@ pub async fn content(
                 "variant",
                 "invalid_value",
                 "variant must be one of 'video', 'thumbnail', 'spritesheet'.",
-            ))
+            ));
         }
     };
     Ok(HttpResponse::Ok()
