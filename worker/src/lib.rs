@@ -4,21 +4,23 @@
 //! The rooms: `claims` (the claim loop both kinds of work share: rounds, leases, drain),
 //! `polling` (one job's step at its provider, the transition policy, each provider's gate, the
 //! group committer), `delivery` (one webhook attempt, the sender, signing keys) and
-//! `housekeeping`. Two claim loops share one process: polling (bounded by `worker_concurrency`)
-//! and webhook delivery (bounded by `webhook_concurrency`), each on its own lease queue, so a slow
-//! receiver never slows polling. Idle loops sleep until the earliest due item, and are woken early
+//! `housekeeping`. Claim loops share one process: polling (bounded by `worker_concurrency`),
+//! webhook delivery (bounded by `webhook_concurrency`) and, when kept videos expire, their
+//! deletion (`retention`), each on its own lease queue, so a slow receiver never slows polling. Idle loops sleep until the earliest due item, and are woken early
 //! by new or forced jobs (a blocking pop on the wake list) or by this process's own new events.
 
 mod claims;
 mod delivery;
 mod housekeeping;
 mod polling;
+mod retention;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
+use relay_shared::content::Custody;
 use relay_shared::provider::{Provider, Providers, VideoProvider};
 use relay_shared::store::{Queue, Store};
 use relay_shared::Settings;
@@ -57,6 +59,10 @@ struct Inner {
     held: Arc<Held>,
     /// Started on first use, on the runtime that polls.
     committer: OnceLock<Committer>,
+    /// Where finished videos are kept (`CONTENT_STORE`); `None`: they are not.
+    custody: Option<Custody>,
+    /// Copies into the content store in flight (`CONTENT_COPY_CONCURRENCY`).
+    copies: tokio::sync::Semaphore,
 }
 
 /// What one `run_once` did.
@@ -104,6 +110,8 @@ impl Worker {
         };
         let in_flight_times = InFlightTimes::from_settings(polling);
         let worker_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        let custody = Custody::from_settings(&settings).map_err(anyhow::Error::msg)?;
+        let copies = tokio::sync::Semaphore::new(settings.content.copy_concurrency);
         Ok(Self {
             inner: Arc::new(Inner {
                 providers: polling::gate_all(&providers, in_flight_times, &store),
@@ -117,6 +125,8 @@ impl Worker {
                 deliveries_waiting: tokio::sync::Notify::new(),
                 held: Arc::default(),
                 committer: OnceLock::new(),
+                custody,
+                copies,
             }),
         })
     }
@@ -198,10 +208,13 @@ impl Worker {
         }
         let polls = tokio::spawn(self.clone().poll_loop(shutdown.clone()));
         let deliveries = tokio::spawn(self.clone().delivery_loop(shutdown.clone()));
+        let retention = tokio::spawn(self.clone().retention_loop(shutdown.clone()));
         let housekeeping = tokio::spawn(self.clone().housekeeping_loop(shutdown));
-        let (polls, deliveries, housekeeping) = tokio::join!(polls, deliveries, housekeeping);
+        let (polls, deliveries, retention, housekeeping) =
+            tokio::join!(polls, deliveries, retention, housekeeping);
         polls?;
         deliveries?;
+        retention?;
         housekeeping?;
         info!("👋 worker {} stopped", self.id());
         Ok(())

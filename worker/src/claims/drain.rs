@@ -15,6 +15,7 @@ impl Worker {
         let what = match queue {
             Queue::Jobs => "polls",
             Queue::Deliveries => "webhook deliveries",
+            Queue::ContentDeletions => "deletions of kept videos",
         };
         info!("waiting for {} in-flight {what}", running.len());
         let grace = self.inner.settings.polling.shutdown_grace;

@@ -1,7 +1,8 @@
 //! A completion is announced only once its video can be fetched. Gateways report some failed
 //! videos as completed — LiteLLM does for a failed Veo job, whose content then answers 500 — so
 //! before a job becomes `completed` its content is asked for one byte
-//! ([`relay_shared::provider::VideoProvider::check_content`]).
+//! ([`relay_shared::provider::VideoProvider::check_content`]); under custody, once it is kept
+//! ([`super::keeping`]).
 
 use relay_shared::provider::{Lifecycle, ProviderError, ProviderJob};
 use relay_shared::store::CallKind;
@@ -26,6 +27,10 @@ impl Worker {
         };
         if !matches!(answer.lifecycle, Lifecycle::Succeeded { .. }) {
             return outcome;
+        }
+        if self.inner.custody.is_some() {
+            // Keeping the video downloads it: that is the check.
+            return self.keep(job_id, provider, outcome).await;
         }
         let gate = &provider.gate;
         if let Err(wait) = gate.budget(CallKind::Read).await {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use relay_shared::content::Kept;
 use relay_shared::job::{JobStatus, PollState, ProgressSource};
 use relay_shared::provider::ProviderError;
 use relay_shared::store::layout::field;
@@ -115,7 +116,17 @@ impl Worker {
             }
         }
         let next = transition::next(&polled, outcome, self.inner.policy, now_ms);
-        let video_url = next.video_url.clone();
+        let provider_url = next.video_url.clone();
+        // Under custody clients get the kept copy's link, never the provider's URL.
+        let first_kept = next.kept.as_ref().and_then(|kept| kept.first());
+        let video_url = match (&self.inner.custody, first_kept) {
+            (Some(custody), Some(_)) => Some(
+                custody
+                    .video_url(&job.job.id, 0, now_ms.div_euclid(1000))
+                    .await,
+            ),
+            _ => provider_url.clone(),
+        };
         if next.changed {
             log_transition(&job, &next.state, next.error.as_deref());
         }
@@ -127,13 +138,22 @@ impl Worker {
                 status: next.state.status,
                 progress: next.state.progress,
                 video_url: video_url.as_deref(),
-                content_expires_at: next.content_expires_at,
+                // Under custody: when the link expires (the provider's copy no longer matters).
+                content_expires_at: match (&self.inner.custody, first_kept) {
+                    (Some(custody), Some(_)) => {
+                        Some(now_ms.div_euclid(1000) + custody.link_ttl.as_secs() as i64)
+                    }
+                    _ => next.content_expires_at,
+                },
                 error: next.error.as_deref(),
                 timestamp: now_iso8601(),
                 progress_source: match next.state.estimate {
                     Some(_) => ProgressSource::Estimated,
                     None => ProgressSource::Provider,
                 },
+                content_sha256: first_kept.map(|k| k.sha256.as_str()),
+                content_bytes: first_kept.map(|k| k.bytes),
+                content_type: first_kept.map(|k| k.content_type.as_str()),
             }
             .to_body()
         });
@@ -145,8 +165,12 @@ impl Worker {
         if nothing_created {
             fields.push((field::SUBMIT_AT, String::new()));
         }
-        if let Some(url) = video_url {
+        // The provider's URL, for the record (and the API's proxy when nothing is kept).
+        if let Some(url) = provider_url {
             fields.push((field::VIDEO_URL, url));
+        }
+        if let Some(kept) = &next.kept {
+            fields.push((field::CONTENT, Kept::encode_all(kept)));
         }
         if let Some(expires) = next.content_expires_at {
             fields.push((field::EXPIRES_AT, expires.to_string()));
@@ -232,7 +256,13 @@ impl Worker {
             return Some((Outcome::Expired { max_age }, provider));
         }
         let Some(video) = &job.state.provider_job else {
-            return self.submit(job, token, now_ms).await;
+            // A provider may answer a create with a finished video: it is checked (or kept)
+            // like any other.
+            let (outcome, provider) = self.submit(job, token, now_ms).await?;
+            return Some(match provider {
+                Some(p) => (self.confirm_content(&job.job.id, p, outcome).await, Some(p)),
+                None => (outcome, None),
+            });
         };
         let Some(provider) = self.provider(&video.provider) else {
             let missing = ProviderError::unavailable(format!(

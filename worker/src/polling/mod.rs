@@ -8,6 +8,7 @@ mod commit;
 mod completion;
 mod gate;
 mod job;
+mod keeping;
 mod pacing;
 mod recovery;
 mod runtimes;

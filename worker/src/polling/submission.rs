@@ -129,6 +129,7 @@ impl Worker {
                     video: ProviderRef::new(name, &created.id),
                     lifecycle: created.lifecycle,
                     expected_runtime_ms,
+                    kept: None,
                 })
             }
             Err(e) => {

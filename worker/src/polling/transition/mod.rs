@@ -23,11 +23,15 @@
 //! for `PROVIDER_FAILURE_MAX_SECS` (timeouts, 5xx, 429 without Retry-After, content that cannot
 //! be fetched): then the job ends `failed` with the last error rather than retrying for a day.
 //!
+//! Custody (`CONTENT_STORE`): a finished video is `completed` only once kept; a copy that fails
+//! is tried again with backoff while the provider still has the video ([`keeping`]).
+//!
 //! What the provider said arrives as a normalized [`Lifecycle`]: each adapter translates its own
 //! words, so nothing here knows any provider's vocabulary.
 
 use std::time::Duration;
 
+use relay_shared::content::Kept;
 use relay_shared::job::{Estimate, JobStatus, ProviderRef};
 use relay_shared::provider::{Lifecycle, ProviderError};
 
@@ -73,6 +77,12 @@ pub enum Outcome {
     /// The provider says the video is done but will never deliver it (its content answers 4xx),
     /// or nobody could tell in time whether it made one: the job fails with this message.
     Undeliverable(String),
+    /// The provider made the video but it could not be kept yet (`CONTENT_STORE`): the copy is
+    /// tried again with backoff while the provider still has it (`expires_at`, unix seconds).
+    NotKept {
+        message: String,
+        expires_at: Option<i64>,
+    },
     /// Nobody can tell yet whether a lost submission created a video (the provider's list could
     /// not say, for this reason): look again later. `SUBMISSION_UNKNOWN_*` governs it; a failure
     /// of the provider's own still counts toward `PROVIDER_FAILURE_MAX_SECS`.
@@ -86,6 +96,8 @@ pub struct Answer {
     pub lifecycle: Lifecycle,
     /// At a submission: how long the provider's model takes lately (ms), for the estimate.
     pub expected_runtime_ms: Option<u64>,
+    /// At a completion under custody: the outputs as kept.
+    pub kept: Option<Vec<Kept>>,
 }
 
 impl Answer {
@@ -94,6 +106,7 @@ impl Answer {
             video,
             lifecycle,
             expected_runtime_ms: None,
+            kept: None,
         }
     }
 }
@@ -105,6 +118,8 @@ pub struct Next {
     /// Where the finished video is fetched, once completed.
     pub video_url: Option<String>,
     pub content_expires_at: Option<i64>,
+    /// The outputs kept at its completion (`CONTENT_STORE`).
+    pub kept: Option<Vec<Kept>>,
     pub error: Option<String>,
     /// `None` once the job is final.
     pub next_poll: Option<Duration>,
@@ -134,6 +149,7 @@ pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Ne
             },
             video_url: None,
             content_expires_at: None,
+            kept: None,
             error: None,
             next_poll: Some(wait.max(interval)),
             changed: false,
@@ -148,6 +164,7 @@ pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Ne
         },
         video_url: None,
         content_expires_at: None,
+        kept: None,
         error: Some(error),
         next_poll: None,
         changed: true,
@@ -200,10 +217,15 @@ pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Ne
             state: job.clone(),
             video_url: None,
             content_expires_at: None,
+            kept: None,
             error: None,
             next_poll: Some(wait),
             changed: false,
         },
+        Outcome::NotKept {
+            message,
+            expires_at,
+        } => keeping::not_kept(job, &message, expires_at, policy, now_ms),
         Outcome::Video(video) => from_video(job, video, backoff, now_ms),
     }
 }
@@ -213,6 +235,7 @@ fn from_video(job: &JobState, answer: Answer, backoff: Backoff, now_ms: i64) -> 
         video,
         lifecycle,
         expected_runtime_ms,
+        kept,
     } = answer;
     // A provider's own progress ends the estimate; a submission gives it its expectation.
     let estimate = match &lifecycle {
@@ -294,6 +317,7 @@ fn from_video(job: &JobState, answer: Answer, backoff: Backoff, now_ms: i64) -> 
         },
         video_url,
         content_expires_at,
+        kept,
         error,
         // A callback will most likely come first: the poll is only the safety net.
         next_poll: (!status.is_terminal()).then(|| {
@@ -305,5 +329,6 @@ fn from_video(job: &JobState, answer: Answer, backoff: Backoff, now_ms: i64) -> 
     }
 }
 
+mod keeping;
 #[cfg(test)]
 mod tests;
