@@ -69,6 +69,20 @@ error_codes! {
     JobTerminal = CONFLICT, "job_terminal";
     /// The job's submission is not (or no longer) unknown: nothing to settle.
     SubmissionKnown = CONFLICT, "submission_known";
+    /// The job has no video to serve yet (not completed).
+    ContentNotReady = CONFLICT, "content_not_ready";
+    /// This relay keeps no videos (`CONTENT_STORE=off`): nothing to delete.
+    ContentNotKept = CONFLICT, "content_not_kept";
+    /// The job's video was deleted (retention, on request, or by the provider).
+    ContentDeleted = GONE, "content_deleted";
+    /// No output at this index.
+    ContentNotFound = NOT_FOUND, "content_not_found";
+    /// A signed link whose signature does not match (tampered, or for another video).
+    LinkInvalid = FORBIDDEN, "link_invalid";
+    /// A signed link past its `expires`.
+    LinkExpired = FORBIDDEN, "link_expired";
+    /// A `Range` that lies outside the video (`Content-Range: bytes */<size>` says its size).
+    RangeNotSatisfiable = RANGE_NOT_SATISFIABLE, "range_not_satisfiable";
     PayloadTooLarge = PAYLOAD_TOO_LARGE, "payload_too_large";
     UnsupportedMediaType = UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type";
     /// A field that is missing, mistyped or out of range.
@@ -89,6 +103,10 @@ error_codes! {
     RedisUnavailable = SERVICE_UNAVAILABLE, "redis_unavailable";
     /// The keys to verify a provider's callback cannot be fetched now: the provider retries.
     SigningKeysUnavailable = SERVICE_UNAVAILABLE, "signing_keys_unavailable";
+    /// The content store cannot be reached now: retry shortly.
+    ContentStoreUnavailable = SERVICE_UNAVAILABLE, "content_store_unavailable";
+    /// The provider's content could not be fetched now (without custody the API proxies it).
+    ProviderUnavailable = BAD_GATEWAY, "provider_unavailable";
     /// Redis did not confirm the write on enough replicas (`REDIS_WAIT_REPLICAS`).
     RedisNotReplicated = SERVICE_UNAVAILABLE, "redis_not_replicated";
 }

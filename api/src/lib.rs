@@ -11,6 +11,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
+use relay_shared::content::Custody;
 use relay_shared::provider::callback::Callbacks;
 use relay_shared::provider::Providers;
 use relay_shared::ssrf::UrlGuard;
@@ -35,6 +36,10 @@ pub struct AppState {
     pub callback_providers: Vec<&'static str>,
     /// Their signatures' verifiers.
     pub callbacks: Callbacks,
+    /// Every enabled provider (the content proxy fetches through them).
+    pub providers: Providers,
+    /// Where finished videos are kept (`CONTENT_STORE`); `None`: they are not.
+    pub custody: Option<Custody>,
 }
 
 /// What each tenant may submit (0: no limit).
@@ -72,6 +77,10 @@ impl Application {
             .filter(|p| p.adapter.capabilities().accepts_callbacks)
             .map(|p| p.name)
             .collect();
+        let custody = Custody::from_settings(settings).map_err(anyhow::Error::msg)?;
+        if custody.is_some() {
+            tracing::info!("videos are kept in {:?}", settings.content.store);
+        }
         let listener = TcpListener::bind((api.host.as_str(), api.port))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
@@ -103,6 +112,8 @@ impl Application {
             callbacks: Callbacks::from_settings(&settings.callbacks, settings.providers.timeout)?,
             url_guard: UrlGuard::new(&settings.webhooks.allowed_nets)
                 .map_err(|why| anyhow::anyhow!("webhook_allowed_nets: {why}"))?,
+            providers: enabled,
+            custody,
         });
         // The access log formats every request before the logger decides to drop the line, so it
         // is only in the chain when its lines are wanted (RUST_LOG at info for it, the default).

@@ -25,7 +25,7 @@ pub async fn status(
     job_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let job = caller.job(&state.store, &job_id).await?;
-    Ok(HttpResponse::Ok().json(job.view()))
+    Ok(HttpResponse::Ok().json(super::content::view_of(&state, &job).await))
 }
 
 /// `GET /api/sora/stats`: counters kept in step with every transition; no scan.

@@ -3,6 +3,7 @@
 pub(crate) mod admin;
 pub(crate) mod body;
 pub(crate) mod callbacks;
+pub(crate) mod content;
 pub(crate) mod deliveries;
 pub(crate) mod generate;
 pub(crate) mod health;
@@ -10,7 +11,7 @@ pub(crate) mod jobs;
 pub(crate) mod submission;
 
 use actix_web::http::{header, Method};
-use actix_web::{web, HttpResponse, Resource, ResponseError, Route};
+use actix_web::{web, HttpResponse, ResponseError, Route};
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -25,6 +26,7 @@ pub struct Module {
 pub const MODULES: &[Module] = &[
     generate::ROUTES,
     jobs::ROUTES,
+    content::ROUTES,
     submission::ROUTES,
     deliveries::ROUTES,
     admin::ROUTES,
@@ -49,11 +51,11 @@ macro_rules! endpoints {
         struct Doc;
 
         fn configure(cfg: &mut actix_web::web::ServiceConfig) {
-            $(cfg.service($crate::routes::endpoint(
+            $crate::routes::register(cfg, vec![$((
                 $path,
                 actix_web::http::Method::$method,
                 actix_web::web::route().to($handler),
-            ));)*
+            )),*]);
         }
 
         pub const ROUTES: $crate::routes::Module = $crate::routes::Module {
@@ -64,23 +66,42 @@ macro_rules! endpoints {
 }
 pub(crate) use endpoints;
 
-/// A path served by one method; any other method on it is a JSON 405 naming it in `Allow`.
-pub(crate) fn endpoint(path: &str, method: Method, route: Route) -> Resource {
-    web::resource(path)
-        .route(route.method(method.clone()))
-        .default_service(web::to(move || {
-            let allowed = method.clone();
-            async move { method_not_allowed(allowed) }
-        }))
+/// Registers a module's endpoints: one resource per path, serving each of its methods; any
+/// other method on it is a JSON 405 naming those in `Allow`.
+pub(crate) fn register(cfg: &mut web::ServiceConfig, endpoints: Vec<(&str, Method, Route)>) {
+    let mut paths: Vec<&str> = Vec::new();
+    for (path, _, _) in &endpoints {
+        if !paths.contains(path) {
+            paths.push(path);
+        }
+    }
+    let mut endpoints: Vec<Option<(&str, Method, Route)>> =
+        endpoints.into_iter().map(Some).collect();
+    for path in paths {
+        let mut resource = web::resource(path);
+        let mut allowed = Vec::new();
+        for slot in endpoints.iter_mut() {
+            if slot.as_ref().is_some_and(|(p, _, _)| *p == path) {
+                let (_, method, route) = slot.take().expect("just checked");
+                allowed.push(method.to_string());
+                resource = resource.route(route.method(method));
+            }
+        }
+        let allowed = allowed.join(", ");
+        cfg.service(resource.default_service(web::to(move || {
+            let allowed = allowed.clone();
+            async move { method_not_allowed(&allowed) }
+        })));
+    }
 }
 
-fn method_not_allowed(allowed: Method) -> HttpResponse {
+fn method_not_allowed(allowed: &str) -> HttpResponse {
     let mut response = ApiError::new(
         ErrorCode::MethodNotAllowed,
         format!("this path only answers {allowed}"),
     )
     .error_response();
-    if let Ok(value) = header::HeaderValue::from_str(allowed.as_str()) {
+    if let Ok(value) = header::HeaderValue::from_str(allowed) {
         response.headers_mut().insert(header::ALLOW, value);
     }
     response
