@@ -5,6 +5,7 @@
 mod api;
 mod chaos;
 mod cluster;
+mod custody;
 mod fuzz;
 mod gateway;
 mod hardening;
