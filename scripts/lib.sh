@@ -60,6 +60,11 @@ need_schemathesis() {
 
 # A real LiteLLM proxy for the gateway test (e2e/tests/gateway.rs). 1.106.12: the newest release
 # whose proxy extras all resolve on PyPI as this machine reaches it (1.108.12+ pin packages it lacks).
+# moto in server mode: a real S3-compatible server for the custody tests (e2e/src/s3.rs).
+need_moto() {
+  need_venv_tool moto-venv moto_server "moto (an S3-compatible server, for the custody tests)" 'moto[server]>=5.1,<6'
+}
+
 need_litellm() {
   need_venv_tool litellm-venv litellm "the LiteLLM proxy (the gateway test)" 'litellm[proxy]==1.106.12'
 }

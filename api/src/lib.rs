@@ -121,6 +121,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                // A query string that does not parse is a 422 with the one error body.
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::invalid_field(format!("query string: {e}")).into()
+                }))
                 .wrap(middleware::Condition::new(
                     access_log,
                     middleware::Logger::new("%a \"%r\" %s %b %Dms"),

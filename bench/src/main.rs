@@ -2,6 +2,7 @@
 //! physical limit measured in the same run. Human text by default; `--json` prints one JSON
 //! object per workload on its own line. Build with `--release`.
 
+mod content;
 mod figures;
 mod redis_server;
 mod script_cost;
@@ -91,6 +92,12 @@ enum Workload {
         #[arg(long, default_value_t = 200)]
         jobs: usize,
     },
+    /// Custody: a video of `mib` MiB kept by a worker and streamed by the API, beside curl
+    /// downloading it and reading the kept file (`file://`); memory while streaming.
+    Content {
+        #[arg(long, default_value_t = 1024)]
+        mib: u64,
+    },
     /// The soak: steady load for `minutes` (submissions, polls through the simulator, webhooks to
     /// a receiver refusing one in ten), a line a minute; fails on anything lost or doubled.
     Soak {
@@ -156,6 +163,7 @@ async fn main() -> anyhow::Result<()> {
         Workload::W4 { jobs, workers } => w4::run(&redis, jobs.max(1), workers.max(1)).await?,
         Workload::W6 { jobs } => w6::run(&redis, jobs.max(1)).await?,
         Workload::W5 { jobs } => w5::run(&redis, jobs.max(1)).await?,
+        Workload::Content { mib } => content::run(&redis, mib.max(1)).await?,
         Workload::Soak {
             minutes,
             rate,

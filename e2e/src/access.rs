@@ -16,15 +16,6 @@ pub async fn stack() -> Stack {
     .await
 }
 
-/// The same with every provider enabled (their callbacks verified for real).
-pub async fn stack_with_all_providers() -> Stack {
-    Stack::start_all_providers(
-        Stack::quick_sim(),
-        &[("AUTH", "on"), ("ADMIN_API_KEY", ADMIN)],
-    )
-    .await
-}
-
 /// A request with `key` as bearer (none when empty): its status and JSON body.
 pub async fn call(
     stack: &Stack,

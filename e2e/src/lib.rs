@@ -5,6 +5,7 @@ pub mod access;
 pub mod processes;
 pub mod receiver;
 pub mod redis;
+pub mod s3;
 pub mod stack;
 pub mod stats;
 

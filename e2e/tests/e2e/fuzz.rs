@@ -6,7 +6,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use e2e::access::{stack_with_all_providers, ADMIN};
+use e2e::access::ADMIN;
+use e2e::Stack;
 
 fn schemathesis() -> String {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.run/fuzz-venv/bin/st");
@@ -19,7 +20,18 @@ fn schemathesis() -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn fuzzing_from_the_openapi_document_finds_no_5xx_and_no_response_off_the_schema() {
     // Every provider enabled: their callback endpoints verify what the fuzzer sends.
-    let stack = stack_with_all_providers().await;
+    // With custody on, so that the content routes' signed links and ranges are fuzzed too.
+    let content = tempfile::tempdir().unwrap();
+    let stack = Stack::start_all_providers(
+        Stack::quick_sim(),
+        &[
+            ("AUTH", "on"),
+            ("ADMIN_API_KEY", ADMIN),
+            ("CONTENT_STORE", content.path().to_str().unwrap()),
+            ("CONTENT_LINK_SECRET", "fuzzed-link-key"),
+        ],
+    )
+    .await;
     let document = format!("{}/api/openapi.json", stack.api);
     let run = tokio::task::spawn_blocking(move || {
         Command::new(schemathesis())

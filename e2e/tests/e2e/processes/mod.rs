@@ -15,17 +15,17 @@ use e2e::stack::{test_env, SECRET};
 use e2e::{eventually, free_port, Receiver, RedisServer};
 use serde_json::{json, Value};
 
-struct Deployment {
+pub(crate) struct Deployment {
     _redis: e2e::stack::Redis,
-    receiver: Receiver,
-    env: HashMap<String, String>,
-    api: String,
-    sim: String,
+    pub receiver: Receiver,
+    pub env: HashMap<String, String>,
+    pub api: String,
+    pub sim: String,
     _sim_process: Process,
-    api_process: Process,
+    pub api_process: Process,
 }
 
-async fn deploy(extra_env: &[(&str, &str)]) -> Deployment {
+pub(crate) async fn deploy(extra_env: &[(&str, &str)]) -> Deployment {
     let redis = RedisServer::start();
     let receiver = Receiver::start(SECRET);
     let sim_port = free_port();
@@ -69,7 +69,7 @@ async fn deploy(extra_env: &[(&str, &str)]) -> Deployment {
     }
 }
 
-async fn submit(api: &str, script: &str) -> String {
+pub(crate) async fn submit(api: &str, script: &str) -> String {
     let reply: Value = reqwest::Client::new()
         .post(format!("{api}/api/generate"))
         .json(&json!({"walletAddress": "test-wallet", "script": script, "renderVersion": "v3"}))
