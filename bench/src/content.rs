@@ -2,7 +2,8 @@
 //! directory store and served by a real API (release binaries, as processes). Figures:
 //! - the copy's throughput (from the worker's first byte requested to the `completed` webhook:
 //!   download, SHA-256, write) beside `curl` downloading the same content to the same disk;
-//! - the API's streaming throughput of the kept file beside `curl file://` reading it;
+//! - the API's streaming throughput of the kept file beside nginx serving the same file over HTTP
+//!   (when installed; scripts/bench installs it) and `curl file://` reading it;
 //! - memory: the worker's peak resident set after the copy, and the API's resident set before
 //!   and its peak (`VmHWM`) after streaming the file `ROUNDS` times.
 //!
@@ -67,6 +68,8 @@ pub async fn run(redis: &BenchRedis, mib: u64) -> anyhow::Result<Value> {
     let mut curl_download = f64::MAX;
     let mut curl_file = f64::MAX;
     let mut api_stream = f64::MAX;
+    let nginx = Nginx::start(&store, dir.path());
+    let mut nginx_stream = f64::MAX;
     let api_rss_before = memory_kib(stack.api.pid()).map_or(0, |(_, rss)| rss);
     let provider_url = format!("{}/v1/videos/{video}/content", stack.sim_url);
     let api_url = format!("{}/api/videos/{id}/content", stack.api_url);
@@ -88,6 +91,10 @@ pub async fn run(redis: &BenchRedis, mib: u64) -> anyhow::Result<Value> {
         let secs =
             tokio::task::spawn_blocking(move || curl_secs(&["-o", "/dev/null", &url])).await??;
         api_stream = api_stream.min(secs);
+        if let Some(nginx) = &nginx {
+            let url = format!("{}/{id}/0", nginx.url);
+            nginx_stream = nginx_stream.min(curl_secs(&["-o", "/dev/null", &url])?);
+        }
     }
     // The API's peak resident set since it started (VmHWM) covers every stream.
     let api_rss_peak = memory_kib(stack.api.pid()).map_or(0, |(hwm, _)| hwm);
@@ -102,6 +109,9 @@ pub async fn run(redis: &BenchRedis, mib: u64) -> anyhow::Result<Value> {
         "api_stream_mib_per_sec": rate(api_stream),
         "curl_file_mib_per_sec": rate(curl_file),
         "api_stream_vs_curl_file": round(curl_file / api_stream, 2),
+        "nginx_stream_mib_per_sec": nginx.as_ref().map(|_| rate(nginx_stream)),
+        "api_stream_vs_nginx": nginx.as_ref().map(|_| round(nginx_stream / api_stream, 2)),
+        "nginx_note": if nginx.is_some() { "nginx 1.x serving the kept file (sendfile on)" } else { "nginx not installed (scripts/bench installs it)" },
         "worker_peak_rss_mib": worker_hwm_kib.map(|k| round(k as f64 / 1024.0, 1)),
         "api_rss_mib_before_streaming": round(api_rss_before as f64 / 1024.0, 1),
         "api_peak_rss_mib_while_streaming": round(api_rss_peak as f64 / 1024.0, 1),
@@ -120,4 +130,49 @@ fn curl_secs(args: &[&str]) -> anyhow::Result<f64> {
         String::from_utf8_lossy(&output.stderr)
     );
     Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
+}
+
+/// nginx serving a directory on a free loopback port, for as long as it lives.
+struct Nginx {
+    url: String,
+    _process: e2e::processes::Process,
+}
+
+impl Nginx {
+    /// `None` when nginx is not installed.
+    fn start(root: &std::path::Path, work: &std::path::Path) -> Option<Self> {
+        let program = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())?;
+        let port = e2e::free_port();
+        let conf = work.join("nginx.conf");
+        let config = format!(
+            "daemon off; worker_processes 1; pid {work}/nginx.pid; error_log stderr warn;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{ access_log off; sendfile on; tcp_nopush on; default_type video/mp4;\n\
+             client_body_temp_path {work}; proxy_temp_path {work}; fastcgi_temp_path {work};\n\
+             uwsgi_temp_path {work}; scgi_temp_path {work};\n\
+             server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n",
+            work = work.display(),
+            root = root.display(),
+        );
+        std::fs::write(&conf, config).ok()?;
+        let conf = conf.display().to_string();
+        let process = e2e::processes::Process::spawn_program(
+            program,
+            &["-c", &conf, "-e", "stderr"],
+            &Default::default(),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(Self {
+                    url,
+                    _process: process,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
 }

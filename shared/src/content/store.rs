@@ -16,6 +16,7 @@ use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
+use object_store::chunked::ChunkedStore;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
@@ -30,6 +31,8 @@ use super::{Kept, StoreUrl};
 
 /// Size of one uploaded part (S3 needs at least 5 MiB for every part but the last).
 pub const PART_BYTES: usize = 8 * 1024 * 1024;
+/// The chunks a directory store's files are read in.
+pub const READ_CHUNK_BYTES: usize = 256 * 1024;
 /// Parts uploading at once, per copy.
 pub const PARTS_IN_FLIGHT: usize = 2;
 
@@ -73,6 +76,9 @@ impl ContentStore {
                 let local = LocalFileSystem::new_with_prefix(dir)
                     .map_err(describe)?
                     .with_automatic_cleanup(true);
+                // Reads in chunks of READ_CHUNK_BYTES rather than the 8 KiB a file is otherwise
+                // read in, one blocking task each (a quarter of the streaming rate: BENCHMARKS.md).
+                let local = ChunkedStore::new(Arc::new(local), READ_CHUNK_BYTES);
                 Ok(Some(Self {
                     store: Arc::new(local),
                     signer: None,
