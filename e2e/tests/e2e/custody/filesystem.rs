@@ -242,3 +242,53 @@ async fn without_custody_the_content_endpoint_proxies_the_provider_with_the_serv
         (409, Some("content_not_kept"))
     );
 }
+
+/// A worker that died after its upload completed but before the job's commit leaves the object
+/// at the job's path: the next copy adopts it (hashing it from the store) instead of copying the
+/// provider's video a second time.
+#[tokio::test]
+async fn a_video_already_kept_at_the_jobs_path_is_adopted_not_copied_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sora_sim::SimConfig {
+        queued_ms: 100,
+        running_ms: 3_000,
+        ..sora_sim::SimConfig::default()
+    };
+    let stack = Stack::start(
+        sim,
+        &[
+            ("CONTENT_STORE", dir.path().to_str().unwrap()),
+            ("CONTENT_LINK_SECRET", LINK_KEY),
+        ],
+    )
+    .await;
+    let _worker = stack.spawn_worker();
+    let prompt = "sim:bytes=500000 adopted";
+    let id = stack.submit(prompt, json!({})).await;
+    let processing = e2e::eventually(Duration::from_secs(10), "the video at the provider", || {
+        let stack = &stack;
+        let id = id.clone();
+        async move {
+            let view = stack.status(&id).await;
+            view["soraJobId"].as_str().map(str::to_owned)
+        }
+    })
+    .await;
+    // What the dead worker's finished upload left.
+    let kept = sora_sim::files::content_of(&processing, prompt);
+    std::fs::create_dir_all(dir.path().join(&id)).unwrap();
+    std::fs::write(dir.path().join(&id).join("0"), &kept).unwrap();
+    let webhooks = stack
+        .receiver
+        .wait_for_final(std::slice::from_ref(&id), Duration::from_secs(30))
+        .await;
+    let done = webhooks.iter().rfind(|r| r.job_id() == id).unwrap();
+    assert_eq!(done.status(), "completed", "{}", done.body);
+    assert_eq!(done.json["contentSha256"], sha256_hex(&kept).as_str());
+    let stats = stack.sim.counters();
+    assert_eq!(
+        (stats.downloads_begun, stats.downloads_finished),
+        (1, 0),
+        "the provider was asked (for the size and type) but nothing was copied"
+    );
+}
