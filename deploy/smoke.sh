@@ -92,6 +92,8 @@ TENANT_RATE_PER_MIN=100000
 TENANT_RATE_BURST=1000
 WORKER_REPLICAS=3
 RUST_LOG=info
+PUBLIC_BASE_URL=$api
+CONTENT_LINK_SECRET=$secret-links
 EOF
 project=(-p sora-relay-smoke --env-file "$envfile" --profile sim)
 api=http://127.0.0.1:$api_port
@@ -198,9 +200,22 @@ report=$(client verify --api "$api" --key "$key" --sink "$sink" --secret "$secre
   exit 1
 }
 echo "$report" | sed 's/^/    /'
+step "a kept video, played from its signed link without a key"
+first_id=$(head -1 "$work/first.ids")
+view=$(curl -fsS -H "Authorization: Bearer $admin_key" "$api/api/videos/status/$first_id")
+field() { python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])" <<<"$view"; }
+link=$(field videoUrl)
+want=$(field contentSha256)
+curl -fsS -o "$work/video.mp4" "$link" || { failure="the signed link did not serve the video"; exit 1; }
+got=$(sha256sum "$work/video.mp4" | cut -d' ' -f1)
+[ "$got" = "$want" ] || { failure="the served video's sha256 ($got) is not the job's ($want)"; exit 1; }
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Range: bytes=0-3' "$link")
+[ "$code" = 206 ] || { failure="a range of the kept video answered $code"; exit 1; }
+echo "    $first_id: $(stat -c %s "$work/video.mp4") bytes, sha256 matches, a range answers 206"
+echo "    (kept in the content volume by a worker container, served by the API's)"
 stats=$(curl -fsS -H "Authorization: Bearer $admin_key" "$api/api/sora/stats")
 echo "    stats: $stats"
-summary="$jobs jobs through 3 workers, a worker restart and a Redis kill: all completed, all webhooks signed"
+summary="$jobs jobs through 3 workers, a worker restart and a Redis kill: all completed, all webhooks signed, a kept video served"
 verdict=passed
 # What was proven: scripts/test runs this again only when these files change.
 deploy/fingerprint.sh >deploy/smoke-proven
