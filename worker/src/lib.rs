@@ -203,9 +203,12 @@ impl Worker {
             s.polling.initial_interval.as_millis(), s.polling.max_interval.as_millis(), s.polling.concurrency, providers.join(", "), s.providers.default
         );
         if self.inner.custody.is_some() {
-            let retention = s.content.retention.map_or("kept until deleted".to_owned(), |r| {
-                format!("deleted after {:.2} days", r.as_secs_f64() / 86_400.0)
-            });
+            let retention = s
+                .content
+                .retention
+                .map_or("kept until deleted".to_owned(), |r| {
+                    format!("deleted after {:.2} days", r.as_secs_f64() / 86_400.0)
+                });
             info!(
                 "📦 Finished videos are kept in {:?} ({retention}; links: {:?})",
                 s.content.store, s.content.link

@@ -119,15 +119,7 @@ async fn a_client_without_a_key_plays_and_seeks_the_kept_video_after_the_provide
     assert_eq!(not_modified.status(), 304);
 
     // The status view links to it too, with the same checksum.
-    let (status, view) = call(
-        &stack,
-        Method::GET,
-        &format!("/api/videos/status/{id}"),
-        ADMIN,
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{view}");
+    let view = admin_view(&stack, &id).await;
     assert_eq!(view["contentSha256"], sha.as_str());
     assert_eq!(view["contentBytes"], 3_000_000);
     let view_link = view["videoUrl"].as_str().unwrap();
@@ -174,16 +166,17 @@ async fn a_client_without_a_key_plays_and_seeks_the_kept_video_after_the_provide
     let deleted = fetch(&link, &[]).await;
     assert_eq!(deleted.status(), 410);
     assert!(!dir.path().join(&id).join("0").exists());
-    let (_, view) = call(
-        &stack,
-        Method::GET,
-        &format!("/api/videos/status/{id}"),
-        ADMIN,
-        None,
-    )
-    .await;
+    let view = admin_view(&stack, &id).await;
     assert_eq!(view["videoUrl"], serde_json::Value::Null, "{view}");
     assert_eq!(view["contentSha256"], sha.as_str(), "the record stays");
+}
+
+/// The job's status view, read with the administrator's key.
+async fn admin_view(stack: &Stack, id: &str) -> serde_json::Value {
+    let path = format!("/api/videos/status/{id}");
+    let (status, view) = call(stack, Method::GET, &path, ADMIN, None).await;
+    assert_eq!(status, 200, "{view}");
+    view
 }
 
 /// Without custody the API proxies the provider's content with the server's key: the
