@@ -16,3 +16,6 @@ pub use custody::Custody;
 pub use kept::Kept;
 pub use location::StoreUrl;
 pub use store::{ContentStore, CopyError, Range};
+
+#[cfg(test)]
+mod tests;

@@ -5,14 +5,9 @@
 //! anyone holding a signed link to it (`?expires=…&sig=…`, [`relay_shared::content::link`]).
 //! `DELETE` deletes the kept video now.
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use futures_util::TryStreamExt;
 use relay_shared::content::link::Refused;
-use relay_shared::content::{Custody, Kept};
 use relay_shared::job::{Job, JobStatus};
-use relay_shared::provider::ProviderError;
-use relay_shared::store::layout::field;
 use serde::Deserialize;
 use tracing::{info, warn};
 
@@ -21,6 +16,12 @@ use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 
 const CONTENT: &str = "/api/videos/{job_id}/content";
+
+mod proxy;
+mod serve;
+
+use proxy::proxy;
+use serve::serve_kept;
 
 crate::routes::endpoints! {
     GET CONTENT => content;
@@ -154,162 +155,6 @@ pub async fn view_of(state: &AppState, job: &Job) -> relay_shared::job::JobView 
         view.content_expires_at = Some(now + custody.link_ttl.as_secs() as i64);
     }
     view
-}
-
-/// Streams a kept output, whole or the one range asked for.
-async fn serve_kept(
-    custody: &Custody,
-    job_id: &str,
-    index: usize,
-    kept: &Kept,
-    request: &HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let etag = kept.etag();
-    let headers = request.headers();
-    let text = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    if text(header::IF_NONE_MATCH).is_some_and(|tags| matches_etag(tags, &etag)) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish());
-    }
-    // A Range applies only while the representation is the one If-Range names.
-    let range =
-        text(header::RANGE).filter(|_| text(header::IF_RANGE).is_none_or(|tag| tag == etag));
-    let path = custody.store.path(job_id, index);
-    let (mut builder, body) = match range.map(|r| byte_range(r, kept.bytes)) {
-        Some(Err(())) => {
-            return Ok(HttpResponse::RangeNotSatisfiable()
-                .insert_header((header::CONTENT_RANGE, format!("bytes */{}", kept.bytes)))
-                .json(serde_json::json!({"error": {
-                    "code": ErrorCode::RangeNotSatisfiable.name(),
-                    "message": format!("the video has {} bytes", kept.bytes),
-                }})))
-        }
-        Some(Ok(Some(range))) => {
-            let (start, end) = (*range.start(), *range.end());
-            let mut partial = HttpResponse::PartialContent();
-            partial.insert_header((
-                header::CONTENT_RANGE,
-                format!("bytes {start}-{end}/{}", kept.bytes),
-            ));
-            let body = custody
-                .store
-                .read(&path, Some(start..end + 1))
-                .await
-                .map_err(store_unavailable)?;
-            partial.no_chunking(end + 1 - start);
-            (partial, body)
-        }
-        // No range, one to ignore, or several (served whole: multiple ranges are not offered).
-        _ => {
-            let body = if kept.bytes == 0 {
-                Box::pin(futures_util::stream::empty()) as _
-            } else {
-                custody
-                    .store
-                    .read(&path, None)
-                    .await
-                    .map_err(store_unavailable)?
-            };
-            let mut whole = HttpResponse::Ok();
-            whole.no_chunking(kept.bytes);
-            (whole, body)
-        }
-    };
-    Ok(builder
-        .content_type(kept.content_type.as_str())
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
-        .streaming(body))
-}
-
-/// The one range a `Range` header asks of `size` bytes: `Ok(None)` to serve the whole video (a
-/// header to ignore, or several ranges), `Err` when it lies outside.
-fn byte_range(value: &str, size: u64) -> Result<Option<std::ops::RangeInclusive<u64>>, ()> {
-    use http_range_header::RangeUnsatisfiableError;
-    let ranges = match http_range_header::parse_range_header(value).and_then(|p| p.validate(size)) {
-        Ok(ranges) => ranges,
-        Err(RangeUnsatisfiableError::Unsatisfiable) => return Err(()),
-        Err(_) => return Ok(None),
-    };
-    match ranges.as_slice() {
-        [one] => Ok(Some(one.clone())),
-        [] if size == 0 => Err(()),
-        _ => Ok(None),
-    }
-}
-
-/// Whether an `If-None-Match` value names `etag` (or `*`).
-fn matches_etag(tags: &str, etag: &str) -> bool {
-    tags.split(',')
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == etag || t == "*")
-}
-
-/// Without custody: the provider's content, fetched with the server's key and streamed through
-/// (the original's `videoUrl` needed the provider key). A `Range` is passed on.
-async fn proxy(
-    state: &AppState,
-    job: &Job,
-    index: usize,
-    request: &HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let provider_name = job
-        .get(field::PROVIDER)
-        .unwrap_or(relay_shared::provider::registry::DEFAULT);
-    let url = job.get(field::VIDEO_URL).filter(|_| index == 0);
-    let (Some(url), Some(provider)) = (url, state.providers.get(provider_name)) else {
-        return Err(no_output(&job.id, index));
-    };
-    let range = request
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok());
-    let upstream = match provider.adapter.download(url, range).await {
-        Ok(upstream) => upstream,
-        Err(ProviderError::Rejected {
-            status: 404 | 410, ..
-        }) => {
-            return Err(ApiError::new(
-                ErrorCode::ContentDeleted,
-                format!("the provider no longer has job {}'s video", job.id),
-            ))
-        }
-        Err(e) => {
-            warn!(job = %job.id, "could not fetch the video from {provider_name}: {e}");
-            return Err(ApiError::new(
-                ErrorCode::ProviderUnavailable,
-                format!("the video could not be fetched from {provider_name} now; retry"),
-            ));
-        }
-    };
-    let status = actix_web::http::StatusCode::from_u16(upstream.status().as_u16())
-        .unwrap_or(actix_web::http::StatusCode::OK);
-    let mut response = HttpResponse::build(status);
-    for name in [
-        header::CONTENT_TYPE,
-        header::CONTENT_RANGE,
-        header::ACCEPT_RANGES,
-        header::ETAG,
-        header::LAST_MODIFIED,
-    ] {
-        if let Some(value) = upstream
-            .headers()
-            .get(name.as_str())
-            .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
-        {
-            response.insert_header((name, value));
-        }
-    }
-    if let Some(length) = upstream.content_length() {
-        response.no_chunking(length);
-    }
-    Ok(response.streaming(upstream.bytes_stream().map_err(std::io::Error::other)))
 }
 
 fn link_refused(why: Refused) -> ApiError {
