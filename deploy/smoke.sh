@@ -92,7 +92,7 @@ TENANT_RATE_PER_MIN=100000
 TENANT_RATE_BURST=1000
 WORKER_REPLICAS=3
 RUST_LOG=info
-PUBLIC_BASE_URL=$api
+PUBLIC_BASE_URL=http://127.0.0.1:$api_port
 CONTENT_LINK_SECRET=$secret-links
 EOF
 project=(-p sora-relay-smoke --env-file "$envfile" --profile sim)
