@@ -256,7 +256,8 @@ async fn a_video_already_kept_at_the_jobs_path_is_adopted_not_copied_again() {
     )
     .await;
     let _worker = stack.spawn_worker();
-    let prompt = "sim:bytes=500000 adopted";
+    // Sent slowly: a dropped download cannot have been sent whole already.
+    let prompt = "sim:bytes=2000000 sim:slow_content adopted";
     let id = stack.submit(prompt, json!({})).await;
     let processing = e2e::eventually(Duration::from_secs(10), "the video at the provider", || {
         let stack = &stack;
@@ -270,7 +271,11 @@ async fn a_video_already_kept_at_the_jobs_path_is_adopted_not_copied_again() {
     // What the dead worker's finished upload left.
     let kept = sora_sim::files::content_of(&processing, prompt);
     std::fs::create_dir_all(dir.path().join(&id)).unwrap();
-    std::fs::write(dir.path().join(&id).join("0"), &kept).unwrap();
+    let path = dir.path().join(&id).join("0");
+    std::fs::write(&path, &kept).unwrap();
+    let inode =
+        |p: &std::path::Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+    let before = inode(&path);
     let webhooks = stack
         .receiver
         .wait_for_final(std::slice::from_ref(&id), Duration::from_secs(30))
@@ -278,6 +283,7 @@ async fn a_video_already_kept_at_the_jobs_path_is_adopted_not_copied_again() {
     let done = webhooks.iter().rfind(|r| r.job_id() == id).unwrap();
     assert_eq!(done.status(), "completed", "{}", done.body);
     assert_eq!(done.json["contentSha256"], sha256_hex(&kept).as_str());
+    assert_eq!(inode(&path), before, "the object was not written again");
     let stats = stack.sim.counters();
     assert_eq!(
         (stats.downloads_begun, stats.downloads_finished),
