@@ -42,15 +42,27 @@ need_redis() {
   command -v redis-server >/dev/null || { say "installing redis-server"; apt_install redis-server; }
 }
 
-# A PyPI tool in a venv of its own under .run/, so the system Python stays untouched:
+# A PyPI tool in a venv of its own, so the system Python stays untouched: `.run/VENV`, a link to
+# a venv in the user's cache named by the requirement, so that every checkout on this machine (a
+# clean clone for CI included) installs each pinned tool once:
 #   need_venv_tool VENV PROGRAM WHAT REQUIREMENT
 need_venv_tool() {
-  local venv=".run/$1"
-  [ -x "$venv/bin/$2" ] && return
-  command -v python3 >/dev/null || apt_install python3
-  python3 -m venv "$venv" >/dev/null 2>&1 || { apt_install python3-venv; python3 -m venv "$venv"; }
-  say "installing $3"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "$4"
+  local link=".run/$1"
+  [ -x "$link/bin/$2" ] && return
+  local pin
+  pin=$(printf '%s' "$4" | sha256sum | cut -c1-12)
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/sora-relay/venvs/$1-$pin"
+  if [ ! -x "$venv/bin/$2" ]; then
+    command -v python3 >/dev/null || apt_install python3
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    python3 -m venv "$venv" >/dev/null 2>&1 || { apt_install python3-venv; python3 -m venv "$venv"; }
+    say "installing $3"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$4" || { rm -rf "$venv"; return 1; }
+  fi
+  mkdir -p .run
+  rm -rf "$link"
+  ln -s "$venv" "$link"
 }
 
 # schemathesis drives the API fuzz test from the OpenAPI document.
