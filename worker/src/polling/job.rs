@@ -10,7 +10,7 @@ use relay_shared::store::layout::field;
 use relay_shared::store::{CallKind, ClaimFields, Claimed, Committed, JobRef, PollCommit, Queue};
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
-use tracing::{debug, error, info, warn};
+use tracing::{debug, error, warn};
 
 use super::transition::{self, Answer, JobState, Outcome};
 use super::GatedProvider;
@@ -128,7 +128,7 @@ impl Worker {
             _ => provider_url.clone(),
         };
         if next.changed {
-            log_transition(&job, &next.state, next.error.as_deref());
+            super::log::transition(&job, &next.state, next.error.as_deref());
         }
         let has_receiver = job.claimed.own_webhook || settings.webhooks.url.is_some();
         let webhook_body = (next.changed && has_receiver).then(|| {
@@ -217,26 +217,6 @@ impl Worker {
         }
     }
 
-    /// Folds a completed job's run time into its provider and model's, for later estimates. A
-    /// failure loses one sample: logged, nothing else.
-    async fn record_runtime(&self, provider: &GatedProvider, job: &ClaimedJob, now_ms: i64) {
-        let runtime_ms = now_ms.saturating_sub(job.claimed.created_ms).max(0) as u64;
-        let name = provider.provider.name;
-        match self
-            .inner
-            .store
-            .record_runtime(name, &job.job, runtime_ms)
-            .await
-        {
-            Ok(Some((model, mean))) => {
-                debug!(job = %job.job, "{name} {model} run time {runtime_ms} ms; recent mean {mean} ms");
-                provider.runtimes.learned(&model, mean);
-            }
-            Ok(None) => {}
-            Err(e) => warn!(job = %job.job, "could not record the run time at {name} ({e})"),
-        }
-    }
-
     /// Asks the job's provider about it: a retrieve once it has a video there, otherwise a
     /// submission. `None` when the claim was lost before anything was sent; with the outcome, the
     /// provider asked (none when none could be).
@@ -296,28 +276,5 @@ impl Worker {
         for provider in &self.inner.providers {
             provider.gate.account(job_id, true, 0).await;
         }
-    }
-}
-
-fn log_transition(job: &ClaimedJob, next: &JobState, error: Option<&str>) {
-    let video = next
-        .provider_job
-        .as_ref()
-        .map_or_else(|| "-".to_owned(), |v| v.encode());
-    if (job.state.status, job.state.progress) == (next.status, next.progress) {
-        return; // only the provider id is new: "Submitted to provider" said it
-    }
-    info!(
-        job = %job.job,
-        "   Status: {} → {} (Progress: {}% → {}%) [{video}]",
-        job.state.status, next.status, job.state.progress, next.progress
-    );
-    match next.status {
-        JobStatus::Completed => info!(job = %job.job, "✅ Video job completed: {video}"),
-        JobStatus::Failed => {
-            info!(job = %job.job, "❌ Video job failed: {video} - {}", error.unwrap_or("unknown error"))
-        }
-        JobStatus::Timeout => info!(job = %job.job, "⏱️ Video job timed out: {video}"),
-        _ => {}
     }
 }

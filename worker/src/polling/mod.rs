@@ -9,6 +9,7 @@ mod completion;
 mod gate;
 mod job;
 mod keeping;
+mod log;
 mod pacing;
 mod recovery;
 mod runtimes;

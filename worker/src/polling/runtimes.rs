@@ -1,13 +1,18 @@
 //! Each provider's models' recent run times, as a submission needs them for its progress estimate
 //! (`Store::expected_runtime`): read from Redis at most once per [`FRESH_FOR`] per model, so a
-//! burst of submissions costs one read.
+//! burst of submissions costs one read. A completed job's run time is folded in by
+//! [`Worker::record_runtime`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use relay_shared::store::Store;
-use tracing::debug;
+use tracing::{debug, warn};
+
+use super::job::ClaimedJob;
+use super::GatedProvider;
+use crate::Worker;
 
 /// How long a read run time is used before it is read again (what other workers record reaches
 /// this one within it; what this one records, at once).
@@ -54,5 +59,32 @@ impl RuntimeCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Option<u64>, Instant)>> {
         self.models.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Worker {
+    /// Folds a completed job's run time into its provider and model's, for later estimates. A
+    /// failure loses one sample: logged, nothing else.
+    pub(super) async fn record_runtime(
+        &self,
+        provider: &GatedProvider,
+        job: &ClaimedJob,
+        now_ms: i64,
+    ) {
+        let runtime_ms = now_ms.saturating_sub(job.claimed.created_ms).max(0) as u64;
+        let name = provider.provider.name;
+        match self
+            .inner
+            .store
+            .record_runtime(name, &job.job, runtime_ms)
+            .await
+        {
+            Ok(Some((model, mean))) => {
+                debug!(job = %job.job, "{name} {model} run time {runtime_ms} ms; recent mean {mean} ms");
+                provider.runtimes.learned(&model, mean);
+            }
+            Ok(None) => {}
+            Err(e) => warn!(job = %job.job, "could not record the run time at {name} ({e})"),
+        }
     }
 }
