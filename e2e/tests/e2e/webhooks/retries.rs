@@ -83,7 +83,14 @@ async fn redirects_are_not_followed_and_count_as_failures() {
         },
     )
     .await;
-    assert_eq!(stack.receiver.refused().len(), 2);
+    // The first event (`queued`) was tried twice and died. (By then the job may have moved on,
+    // and its next event been tried once: that is not this event's attempt.)
+    let refused = stack.receiver.refused();
+    assert_eq!(
+        refused.iter().filter(|r| r.status() == "queued").count(),
+        2,
+        "{refused:?}"
+    );
     assert!(
         elsewhere.all().is_empty(),
         "the redirect target got nothing"
