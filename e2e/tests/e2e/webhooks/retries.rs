@@ -83,13 +83,17 @@ async fn redirects_are_not_followed_and_count_as_failures() {
         },
     )
     .await;
-    // The first event (`queued`) was tried twice and died. (By then the job may have moved on,
-    // and its next event been tried once: that is not this event's attempt.)
+    // The event that died was tried twice, and no event more often. Which event that is depends
+    // on timing: a newer event supersedes a waiting progress-only one (the `queued` event, whose
+    // status did not change, when the job starts running before its second attempt).
     let refused = stack.receiver.refused();
-    assert_eq!(
-        refused.iter().filter(|r| r.status() == "queued").count(),
-        2,
-        "{refused:?}"
+    let mut attempts = std::collections::BTreeMap::<u64, usize>::new();
+    for r in &refused {
+        *attempts.entry(r.sequence.unwrap()).or_default() += 1;
+    }
+    assert!(
+        attempts.values().any(|&n| n == 2) && attempts.values().all(|&n| n <= 2),
+        "attempts per event: {attempts:?}"
     );
     assert!(
         elsewhere.all().is_empty(),
