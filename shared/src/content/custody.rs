@@ -19,7 +19,7 @@ pub struct Custody {
     /// `CONTENT_LINK=presigned`.
     presigned: bool,
     /// How long a link is valid.
-    pub link_ttl: Duration,
+    link_ttl: Duration,
     /// The API's public URL, without a trailing slash.
     base: String,
     /// Kept outputs are deleted this long after they were stored.
@@ -53,23 +53,23 @@ impl Custody {
         }))
     }
 
-    /// What `videoUrl` says for output `index` of a job, at `now` (unix seconds): a presigned
-    /// URL of the store, else a signed link, else the plain content URL.
-    pub async fn video_url(&self, job_id: &str, index: usize, now: i64) -> String {
+    /// What `videoUrl` says for output `index` of a job at `now` (unix seconds), and until when
+    /// it works (`contentExpiresAt`): a presigned URL of the store, else a signed link, else the
+    /// plain content URL.
+    pub async fn link(&self, job_id: &str, index: usize, now: i64) -> (String, i64) {
+        let expires = now + self.link_ttl.as_secs() as i64;
         if self.presigned {
             let path = self.store.path(job_id, index);
             match self.store.presigned(&path, self.link_ttl).await {
-                Some(Ok(url)) => return url,
+                Some(Ok(url)) => return (url, expires),
                 Some(Err(e)) => warn!(job = job_id, "could not presign the video's URL: {e}"),
                 None => {}
             }
         }
-        match &self.signer {
-            Some(signer) => {
-                let expires = now + self.link_ttl.as_secs() as i64;
-                signer.link(&self.base, job_id, index, expires)
-            }
+        let url = match &self.signer {
+            Some(signer) => signer.link(&self.base, job_id, index, expires),
             None => link::plain(&self.base, job_id, index),
-        }
+        };
+        (url, expires)
     }
 }

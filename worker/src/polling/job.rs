@@ -117,15 +117,14 @@ impl Worker {
         }
         let next = transition::next(&polled, outcome, self.inner.policy, now_ms);
         let provider_url = next.video_url.clone();
-        // Under custody clients get the kept copy's link, never the provider's URL.
+        // Under custody clients get the kept copy's link (and its expiry), never the provider's.
         let first_kept = next.kept.as_ref().and_then(|kept| kept.first());
-        let video_url = match (&self.inner.custody, first_kept) {
-            (Some(custody), Some(_)) => Some(
-                custody
-                    .video_url(&job.job.id, 0, now_ms.div_euclid(1000))
-                    .await,
-            ),
-            _ => provider_url.clone(),
+        let (video_url, content_expires_at) = match (&self.inner.custody, first_kept) {
+            (Some(custody), Some(_)) => {
+                let (url, expires) = custody.link(&job.job.id, 0, now_ms.div_euclid(1000)).await;
+                (Some(url), Some(expires))
+            }
+            _ => (provider_url.clone(), next.content_expires_at),
         };
         if next.changed {
             super::log::transition(&job, &next.state, next.error.as_deref());
@@ -138,13 +137,7 @@ impl Worker {
                 status: next.state.status,
                 progress: next.state.progress,
                 video_url: video_url.as_deref(),
-                // Under custody: when the link expires (the provider's copy no longer matters).
-                content_expires_at: match (&self.inner.custody, first_kept) {
-                    (Some(custody), Some(_)) => {
-                        Some(now_ms.div_euclid(1000) + custody.link_ttl.as_secs() as i64)
-                    }
-                    _ => next.content_expires_at,
-                },
+                content_expires_at,
                 error: next.error.as_deref(),
                 timestamp: now_iso8601(),
                 progress_source: match next.state.estimate {

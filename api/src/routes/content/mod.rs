@@ -151,8 +151,9 @@ pub async fn view_of(state: &AppState, job: &Job) -> relay_shared::job::JobView 
         view.content_expires_at = None;
     } else if let Some(custody) = &state.custody {
         let now = chrono::Utc::now().timestamp();
-        view.video_url = Some(custody.video_url(&job.id, 0, now).await);
-        view.content_expires_at = Some(now + custody.link_ttl.as_secs() as i64);
+        let (url, expires) = custody.link(&job.id, 0, now).await;
+        view.video_url = Some(url);
+        view.content_expires_at = Some(expires);
     }
     view
 }
