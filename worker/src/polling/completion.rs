@@ -5,7 +5,7 @@
 //! ([`super::keeping`]).
 
 use relay_shared::provider::{Lifecycle, ProviderError, ProviderJob};
-use relay_shared::store::CallKind;
+use relay_shared::store::{CallKind, JobRef};
 use tracing::warn;
 
 use super::transition::Outcome;
@@ -18,7 +18,7 @@ impl Worker {
     /// failed provider call (retried; `PROVIDER_FAILURE_MAX_SECS` ends it).
     pub(super) async fn confirm_content(
         &self,
-        job_id: &str,
+        job: &JobRef,
         provider: &GatedProvider,
         outcome: Outcome,
     ) -> Outcome {
@@ -30,7 +30,7 @@ impl Worker {
         }
         if self.inner.custody.is_some() {
             // Keeping the video downloads it: that is the check.
-            return self.keep(job_id, provider, outcome).await;
+            return self.keep(job, provider, outcome).await;
         }
         let gate = &provider.gate;
         if let Err(wait) = gate.budget(CallKind::Read).await {
@@ -44,11 +44,11 @@ impl Worker {
         match provider.provider.adapter.check_content(&video).await {
             Ok(()) => outcome,
             Err(ProviderError::Rejected { status, message }) => {
-                warn!(job = job_id, "{said} answers {status}: {message}");
+                warn!(job = %job, "{said} answers {status}: {message}");
                 Outcome::Undeliverable(format!("{said} answers {status}: {message}"))
             }
             Err(e) => {
-                warn!(job = job_id, "{said} could not be fetched: {e}");
+                warn!(job = %job, "{said} could not be fetched: {e}");
                 gate.note_error(&e).await;
                 Outcome::RetrieveFailed(match e {
                     ProviderError::Unavailable {

@@ -229,13 +229,7 @@ impl Worker {
             return Some((Outcome::Expired { max_age }, provider));
         }
         let Some(video) = &job.state.provider_job else {
-            // A provider may answer a create with a finished video: it is checked (or kept)
-            // like any other.
-            let (outcome, provider) = self.submit(job, token, now_ms).await?;
-            return Some(match provider {
-                Some(p) => (self.confirm_content(&job.job.id, p, outcome).await, Some(p)),
-                None => (outcome, None),
-            });
+            return self.submit(job, token, now_ms).await;
         };
         let Some(provider) = self.provider(&video.provider) else {
             let missing = ProviderError::unavailable(format!(
@@ -258,7 +252,7 @@ impl Worker {
             }
         };
         Some((
-            self.confirm_content(&job.job.id, provider, outcome).await,
+            self.confirm_content(&job.job, provider, outcome).await,
             Some(provider),
         ))
     }

@@ -36,7 +36,7 @@ impl Worker {
     /// Keeps every output of a `Succeeded` answer; the answer with what was kept, or why not.
     pub(super) async fn keep(
         &self,
-        job_id: &str,
+        job: &JobRef,
         provider: &GatedProvider,
         outcome: Outcome,
     ) -> Outcome {
@@ -53,9 +53,6 @@ impl Worker {
         else {
             return Outcome::Video(answer);
         };
-        let Some(job) = self.inner.store.keys().job_ref(job_id) else {
-            return Outcome::Undeliverable("the job id names no partition".into());
-        };
         let _permit = self
             .inner
             .copies
@@ -64,17 +61,17 @@ impl Worker {
             .expect("the copy semaphore is never closed");
         let mut kept = Vec::with_capacity(outputs.len());
         for (index, output) in outputs.iter().enumerate() {
-            match self.keep_one(custody, &job, index, output, provider).await {
+            match self.keep_one(custody, job, index, output, provider).await {
                 Ok(one) => kept.push(one),
                 Err(Failed::Deferred(wait)) => return Outcome::Deferred(wait),
                 Err(Failed::Never(message)) => {
-                    warn!(job = job_id, "the video cannot be kept: {message}");
+                    warn!(job = %job, "the video cannot be kept: {message}");
                     return Outcome::Undeliverable(format!(
                         "the provider reports the video completed, but its content answers {message}"
                     ));
                 }
                 Err(Failed::Later(message)) => {
-                    warn!(job = job_id, "could not keep output {index}: {message}");
+                    warn!(job = %job, "could not keep output {index}: {message}");
                     return Outcome::NotKept {
                         message,
                         expires_at: *expires_at,
@@ -86,7 +83,7 @@ impl Worker {
             if let Err(e) = self
                 .inner
                 .store
-                .schedule_deletion(&job, kept.len(), retention)
+                .schedule_deletion(job, kept.len(), retention)
                 .await
             {
                 return Outcome::NotKept {
@@ -97,7 +94,7 @@ impl Worker {
         }
         let total: u64 = kept.iter().map(|k| k.bytes).sum();
         info!(
-            job = job_id,
+            job = %job,
             "📦 Kept {} output(s), {total} bytes",
             kept.len()
         );

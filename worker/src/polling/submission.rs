@@ -47,7 +47,7 @@ impl Worker {
             .submit_to(provider, job, &submission, token, now_ms)
             .await?;
         Some((
-            self.confirm_content(&job.job.id, provider, outcome).await,
+            self.confirm_content(&job.job, provider, outcome).await,
             Some(provider),
         ))
     }
