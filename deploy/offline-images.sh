@@ -6,6 +6,8 @@
 #   rust:<x.y>-slim-bookworm      that base + gcc, libc6-dev, pkg-config and this host's Rust
 #                                 toolchain (x.y is its version; build with --build-arg RUST_VERSION=x.y)
 #   redis:7-bookworm              that base + Debian's redis-server 7
+#   prom/prometheus:v2.53.3       that base + Debian's prometheus (2.42: the same configuration
+#                                 and rule language; the compose file's `metrics` profile)
 #
 # Each image that already exists, or that can be pulled, is left alone. The images carry the names
 # of the official ones so that the Dockerfile and the compose file work unchanged; `--force` remakes
@@ -23,6 +25,7 @@ pick_engine
 debian=docker.io/library/debian:bookworm-slim
 rust=docker.io/library/rust:$(rust_version)-slim-bookworm
 redis=docker.io/library/redis:7-bookworm
+prometheus=docker.io/prom/prometheus:v2.53.3
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/offline-images.XXXXXX")
 trap 'as_root rm -rf "$work"' EXIT
@@ -108,5 +111,27 @@ CONTAINERFILE
   build "$redis" "$work/redis"
 fi
 
+if have "$prometheus"; then
+  say "$prometheus: present"
+else
+  say "$prometheus: the base + Debian's prometheus"
+  mkdir -p "$work/prometheus"
+  # Like the official image: runs as nobody, keeps its data in /prometheus, and takes only
+  # flags as its command.
+  cat >"$work/prometheus/Containerfile" <<CONTAINERFILE
+FROM $debian
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends prometheus \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && mkdir -p /prometheus && chown nobody:nogroup /prometheus
+WORKDIR /prometheus
+USER nobody
+EXPOSE 9090
+ENTRYPOINT ["/usr/bin/prometheus"]
+CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]
+CONTAINERFILE
+  build "$prometheus" "$work/prometheus"
+fi
+
 say "base images ready:"
-"$ENGINE" images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E 'debian:bookworm-slim|rust:.*bookworm|redis:7-bookworm' | sed 's/^/    /'
+"$ENGINE" images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E 'debian:bookworm-slim|rust:.*bookworm|redis:7-bookworm|prom/prometheus' | sed 's/^/    /'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The deployment smoke test: builds the image from this checkout, runs docker-compose.yml (docker
-# compose, or podman-compose) with the simulator and 3 workers, drives jobs through the published
+# compose, or podman-compose) with the simulator, 3 workers and Prometheus, drives jobs through the published
 # API port as a client would, restarts one worker (gracefully) and kills and restarts Redis mid-run,
 # and checks that every job completes and every job's webhooks arrive signed. Then tears it all
 # down (containers, network, volume) and prints what it did, how long each step took, and a
@@ -73,6 +73,7 @@ build_image "$work/build.log" || { tail -30 "$work/build.log"; failure="image bu
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 api_port=$(free_port)
 sim_port=$(free_port)
+prometheus_port=$(free_port)
 admin_key="smoke-admin-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 secret="smoke-secret-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 envfile=$work/smoke.env
@@ -80,6 +81,7 @@ envfile=$work/smoke.env
 cat >"$envfile" <<EOF
 PORT=$api_port
 SIM_PORT=$sim_port
+PROMETHEUS_PORT=$prometheus_port
 AUTH=on
 ADMIN_API_KEY=$admin_key
 WEBHOOK_SECRET=$secret
@@ -95,7 +97,7 @@ RUST_LOG=info
 PUBLIC_BASE_URL=http://127.0.0.1:$api_port
 CONTENT_LINK_SECRET=$secret-links
 EOF
-project=(-p sora-relay-smoke --env-file "$envfile" --profile sim)
+project=(-p sora-relay-smoke --env-file "$envfile" --profile sim --profile metrics)
 api=http://127.0.0.1:$api_port
 sink=http://127.0.0.1:$sim_port
 client() { python3 deploy/smoke_client.py "$@"; }
@@ -215,7 +217,28 @@ echo "    $first_id: $(stat -c %s "$work/video.mp4") bytes, sha256 matches, a ra
 echo "    (kept in the content volume by a worker container, served by the API's)"
 stats=$(curl -fsS -H "Authorization: Bearer $admin_key" "$api/api/sora/stats")
 echo "    stats: $stats"
-summary="$jobs jobs through 3 workers, a worker restart and a Redis kill: all completed, all webhooks signed, a kept video served"
+
+step "Prometheus finds the API and the 3 workers and agrees with the stats"
+completed=$(python3 -c "import json, sys; print(json.load(sys.stdin)['completedJobs'])" <<<"$stats")
+# One number from an instant query (empty while the query yields nothing).
+promql() {
+  curl -fsS --get "http://127.0.0.1:$prometheus_port/api/v1/query" --data-urlencode "query=$1" 2>/dev/null \
+    | python3 -c "import json, sys; r = json.load(sys.stdin)['data']['result']; print(r[0]['value'][1] if r else '')"
+}
+found=false
+for _ in $(seq 1 90); do
+  if [ "$(promql 'count(up{job="relay-worker"} == 1)')" = 3 ] \
+    && [ "$(promql 'count(up{job="relay-api"} == 1)')" = 1 ] \
+    && [ "$(promql 'max(relay_jobs{status="completed"})')" = "$completed" ]; then
+    found=true
+    break
+  fi
+  sleep 2
+done
+$found || { failure="Prometheus did not find 3 workers and $completed completed jobs (workers up: $(promql 'count(up{job="relay-worker"} == 1)'), completed: $(promql 'max(relay_jobs{status="completed"})'))"; exit 1; }
+echo "    3 workers and the API found by DNS; relay_jobs{status=\"completed\"} = $completed, as the stats say"
+echo "    jobs submitted, summed over the workers: $(promql 'sum(relay_jobs_submitted_total)')"
+summary="$jobs jobs through 3 workers, a worker restart and a Redis kill: all completed, all webhooks signed, a kept video served, Prometheus agrees"
 verdict=passed
 # What was proven: scripts/test runs this again only when these files change.
 deploy/fingerprint.sh >deploy/smoke-proven

@@ -90,7 +90,10 @@ impl FromRequest for Caller {
                 return Ok(Caller::Operator);
             }
             match state.store.tenant_of_key(&key).await? {
-                Some(tenant) => Ok(Caller::Tenant(tenant)),
+                Some(tenant) => {
+                    tracing::Span::current().record("tenant", tenant.as_str());
+                    Ok(Caller::Tenant(tenant))
+                }
                 None => Err(ApiError::unauthorized("unknown or revoked API key")),
             }
         })

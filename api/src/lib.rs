@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 pub mod openapi;
+mod requests;
 mod routes;
 pub mod validate;
 
@@ -117,6 +118,7 @@ impl Application {
         });
         // The access log formats every request before the logger decides to drop the line, so it
         // is only in the chain when its lines are wanted (RUST_LOG at info for it, the default).
+        relay_shared::telemetry::metrics::install();
         let access_log = tracing::enabled!(target: "actix_web::middleware::logger", Level::INFO);
         let server = HttpServer::new(move || {
             App::new()
@@ -129,6 +131,7 @@ impl Application {
                     access_log,
                     middleware::Logger::new("%a \"%r\" %s %b %Dms"),
                 ))
+                .wrap(middleware::from_fn(requests::traced_and_timed))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod processes;
+pub mod prometheus;
 pub mod receiver;
 pub mod redis;
 pub mod s3;

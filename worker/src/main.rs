@@ -33,6 +33,10 @@ fn main() -> anyhow::Result<()> {
 async fn run() -> anyhow::Result<()> {
     let _log = telemetry::init("info");
     let settings = Settings::load()?;
+    if let Some(port) = settings.polling.metrics_port {
+        telemetry::metrics::serve(port)?;
+        tracing::info!("📈 metrics at http://0.0.0.0:{port}/metrics");
+    }
     let worker = Worker::build(settings)?;
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();

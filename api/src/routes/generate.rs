@@ -1,6 +1,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use relay_shared::store::{Bound, Created, Idempotency};
+use relay_shared::telemetry::metrics;
 use serde_json::json;
 use tracing::{info, warn};
 
@@ -82,6 +83,7 @@ pub async fn generate(
     // REDIS_WAIT_REPLICAS: accepted only once the job survives the loss of the primary.
     store.replicated().await?;
     info!(job = %job_id, wallet = %job.wallet_address, model = %job.model, "📥 job accepted");
+    metrics::job_created(&job.provider, &job.model);
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/api/videos/status/{job_id}")))
         .json(json!({ "jobId": job_id, "status": "queued" })))

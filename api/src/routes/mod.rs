@@ -8,6 +8,7 @@ pub(crate) mod deliveries;
 pub(crate) mod generate;
 pub(crate) mod health;
 pub(crate) mod jobs;
+pub(crate) mod metrics;
 pub(crate) mod submission;
 
 use actix_web::http::{header, Method};
@@ -33,6 +34,7 @@ pub const MODULES: &[Module] = &[
     callbacks::ROUTES,
     crate::openapi::ROUTES,
     health::ROUTES,
+    metrics::ROUTES,
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

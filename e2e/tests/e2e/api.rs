@@ -283,6 +283,7 @@ async fn the_openapi_document_covers_every_endpoint_and_its_errors() {
             "/api/videos/{job_id}/deliveries",
             "/api/videos/{job_id}/submission",
             "/healthz",
+            "/metrics",
             "/readyz",
         ]
     );

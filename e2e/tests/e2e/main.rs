@@ -11,6 +11,7 @@ mod gateway;
 mod hardening;
 mod lifecycle;
 mod limits;
+mod metrics;
 mod original_client;
 mod processes;
 mod provider_callbacks;

@@ -103,6 +103,7 @@ impl From<Raw> for Settings {
                 shutdown_grace: ms(r.worker_shutdown_grace_ms),
                 concurrency: r.worker_concurrency,
                 idle_max: ms(r.worker_idle_max_ms),
+                metrics_port: r.metrics_port.parse().ok(),
             },
             webhooks: WebhookSettings {
                 url: Some(r.webhook_url).filter(|u| !u.is_empty()),

@@ -105,6 +105,8 @@ pub struct PollingSettings {
     /// Polls in flight at once in one worker process.
     pub concurrency: usize,
     pub idle_max: Duration,
+    /// Where the worker serves its Prometheus metrics; `None`: nowhere.
+    pub metrics_port: Option<u16>,
 }
 
 #[derive(Clone, Debug)]

@@ -71,6 +71,7 @@ pub(super) struct Raw {
     pub(super) worker_shutdown_grace_ms: u64,
     pub(super) worker_concurrency: usize,
     pub(super) worker_idle_max_ms: u64,
+    pub(super) metrics_port: String,
 
     pub(super) webhook_url: String,
     pub(super) webhook_allowed_nets: String,
@@ -188,6 +189,11 @@ impl Raw {
         }
         if let Err(why) = crate::webhook::SigningKeys::parse(self.webhook_secret.expose_secret()) {
             return fail("webhook_secret", &why);
+        }
+        if !self.metrics_port.is_empty()
+            && !self.metrics_port.parse::<u16>().is_ok_and(|port| port > 0)
+        {
+            return fail("metrics_port", "must be a port number (1-65535), or empty");
         }
         if !self
             .sora_default_seconds

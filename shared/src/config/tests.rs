@@ -184,9 +184,11 @@ mod documentation {
                     .any(|l| l.starts_with(&format!("{name}="))),
                 ".env.example lacks {name}"
             );
-            // The compose topology fixes these: the API's in-container address and its one
-            // Redis service.
-            if !["PORT", "HOST", "REDIS_URL", "REDIS_CLUSTER"].contains(&name.as_str()) {
+            // The compose topology fixes these: the API's in-container address, its one Redis
+            // service, and the workers' metrics port that its Prometheus scrapes.
+            if !["PORT", "HOST", "REDIS_URL", "REDIS_CLUSTER", "METRICS_PORT"]
+                .contains(&name.as_str())
+            {
                 assert!(
                     compose.contains(&format!("{name}: ${{{name}:-")),
                     "docker-compose.yml lacks {name}"

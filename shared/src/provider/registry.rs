@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use super::metered::Metered;
 use super::{Frame, VideoProvider};
 use crate::config::ProviderSettings;
 use crate::Settings;
@@ -71,7 +72,7 @@ pub struct ProviderLimits {
 }
 
 impl Provider {
-    /// `name` with its account's defaults and limits, served by `adapter`.
+    /// `name` with its account's defaults and limits, served by `adapter` (its calls measured).
     pub fn configured(
         name: &'static str,
         account: &ProviderSettings,
@@ -79,7 +80,7 @@ impl Provider {
     ) -> Self {
         Self {
             name,
-            adapter,
+            adapter: Metered::wrap(name, adapter),
             default_model: account.model.clone(),
             default_seconds: account.default_seconds,
             default_frame: account.default_frame,
@@ -95,7 +96,7 @@ impl Provider {
     pub fn unlimited(name: &'static str, adapter: Arc<dyn VideoProvider>, model: &str) -> Self {
         Self {
             name,
-            adapter,
+            adapter: Metered::wrap(name, adapter),
             default_model: model.to_owned(),
             default_seconds: None,
             default_frame: None,

@@ -30,7 +30,7 @@ use layout::Keyspace;
 pub use budget::{Admission, CallKind, Pause};
 pub use jobs::{Bound, Created, ForcePoll, Idempotency};
 pub use layout::JobRef;
-pub use lease::{Claim, ClaimFields, Claimed, Queue};
+pub use lease::{Claim, ClaimFields, Claimed, Queue, QueueDepth};
 pub use outbox::{DeliveryHistory, DeliveryOutcome, Requeued};
 pub use polls::{Committed, PollCommit, Settle, Submission};
 pub use scripts::PRELUDE as LUA_PRELUDE;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use relay_shared::store::{ClaimFields, Claimed, Queue, Store, StoreResult};
+use relay_shared::telemetry::metrics;
 
 /// What one round claimed, and (when it found nothing) how long until something is due.
 pub struct Round {
@@ -73,6 +74,7 @@ impl Claimer {
                         Duration::from_millis(due.saturating_sub(claim.now_ms).max(0) as u64);
                     round.next_due_in = Some(round.next_due_in.map_or(wait, |w| w.min(wait)));
                 }
+                metrics::claimed(self.queue.name(), claim.items.iter().map(|item| item.late));
                 let full = claim.items.len() == batch;
                 round.items.extend(claim.items);
                 if !full {

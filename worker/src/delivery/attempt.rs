@@ -10,6 +10,7 @@ use futures_util::{stream, StreamExt};
 use rand::Rng;
 use relay_shared::redact;
 use relay_shared::store::{ClaimFields, Claimed, DeliveryOutcome, JobRef, Queue};
+use relay_shared::telemetry::metrics;
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::{AttemptEntry, AttemptOutcome, Whose};
 use tokio::sync::OwnedSemaphorePermit;
@@ -78,8 +79,10 @@ impl Worker {
                 |((head, event), slot)| async move {
                     let (outcome, entry) = match event {
                         Some((body, created_ms)) => {
+                            let began = Instant::now();
                             let (outcome, entry) =
                                 self.attempt(&head, &body, created_ms, token, now_ms).await;
+                            count(&outcome, created_ms, now_ms, began.elapsed());
                             (outcome, Some(entry))
                         }
                         // An empty outbox (its events were superseded or already delivered): clear it.
@@ -232,6 +235,19 @@ impl Worker {
                 warn!(job = %head.job, "could not record the webhook attempt (it may be sent again): {e}")
             }
         }
+    }
+}
+
+/// An attempt in the metrics: its outcome, and for a delivered event, the time since the event was
+/// made (on Redis's clock: the claim's time plus the attempt's own).
+fn count(outcome: &DeliveryOutcome, created_ms: i64, claimed_ms: i64, took: Duration) {
+    match outcome {
+        DeliveryOutcome::Delivered => {
+            let waited = Duration::from_millis(claimed_ms.saturating_sub(created_ms).max(0) as u64);
+            metrics::webhook_attempt("delivered", Some(waited + took));
+        }
+        DeliveryOutcome::Retry { .. } => metrics::webhook_attempt("retry", None),
+        DeliveryOutcome::Dead { .. } => metrics::webhook_attempt("dead", None),
     }
 }
 

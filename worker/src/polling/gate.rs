@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use relay_shared::config::PollingSettings;
 use relay_shared::provider::{ProviderError, ProviderLimits};
 use relay_shared::store::{Admission, CallKind, Pause, Store};
+use relay_shared::telemetry::metrics;
 use tracing::{error, warn};
 
 /// Waits up to this long inside the job's task; longer waits reschedule the job instead.
@@ -86,9 +87,13 @@ impl ProviderGate {
                     return Ok(());
                 }
                 Ok(Admission::Wait(wait)) if wait <= MAX_INLINE_WAIT => {
+                    metrics::budget_wait(self.provider, kind.name(), "slept");
                     tokio::time::sleep(wait).await;
                 }
-                Ok(Admission::Wait(wait) | Admission::QuotaPaused(wait)) => return Err(wait),
+                Ok(Admission::Wait(wait) | Admission::QuotaPaused(wait)) => {
+                    metrics::budget_wait(self.provider, kind.name(), "deferred");
+                    return Err(wait);
+                }
                 Err(e) => {
                     warn!(
                         provider = self.provider,
@@ -112,6 +117,7 @@ impl ProviderGate {
         let paused = match e {
             ProviderError::RateLimited { retry_after, .. } => {
                 let length = retry_after.unwrap_or(DEFAULT_429_PAUSE);
+                metrics::provider_paused(provider, "rate_limited");
                 warn!(
                     "⏸️ {provider} rate limit hit: every worker pauses its requests for {length:?}"
                 );
@@ -121,6 +127,7 @@ impl ProviderGate {
             }
             ProviderError::QuotaExhausted { message } => {
                 let length = self.limits.quota_pause;
+                metrics::provider_paused(provider, "quota");
                 error!("🚨 PROVIDER QUOTA EXHAUSTED at {provider} ({message}): submissions pause for {length:?}; running jobs are still polled. Fix billing, then restart workers or wait.");
                 self.store
                     .pause_provider(provider, Pause::Submissions, length)
@@ -153,7 +160,10 @@ impl ProviderGate {
             .await
         {
             Ok(true) => Ok(()),
-            Ok(false) => Err(times.retry),
+            Ok(false) => {
+                metrics::in_flight_hold(self.provider);
+                Err(times.retry)
+            }
             Err(e) => {
                 warn!(
                     job = job_id,

@@ -8,6 +8,7 @@ use relay_shared::job::{JobStatus, PollState, ProgressSource};
 use relay_shared::provider::ProviderError;
 use relay_shared::store::layout::field;
 use relay_shared::store::{CallKind, ClaimFields, Claimed, Committed, JobRef, PollCommit, Queue};
+use relay_shared::telemetry::metrics;
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
 use tracing::{debug, error, warn};
@@ -188,6 +189,16 @@ impl Worker {
                     self.inner.deliveries_waiting.notify_one();
                 }
                 let is_final = next.next_poll.is_none();
+                if is_final {
+                    let status = next.state.status;
+                    let ran = (status == JobStatus::Completed).then(|| {
+                        Duration::from_millis(
+                            now_ms.saturating_sub(job.claimed.created_ms).max(0) as u64
+                        )
+                    });
+                    let name = provider.map_or("none", |p| p.provider.name);
+                    metrics::job_finished(name, status.as_str(), ran);
+                }
                 if let (Some(p), JobStatus::Completed, Some(_)) =
                     (provider, next.state.status, job.state.estimate)
                 {

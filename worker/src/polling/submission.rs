@@ -6,6 +6,7 @@ use relay_shared::job::ProviderRef;
 use relay_shared::provider::{registry, Frame, ProviderError, VideoRequest};
 use relay_shared::store::layout::field;
 use relay_shared::store::{CallKind, Submission};
+use relay_shared::telemetry::metrics;
 use tracing::{debug, error, info, warn};
 
 use super::job::ClaimedJob;
@@ -125,6 +126,7 @@ impl Worker {
         Some(match provider.provider.adapter.create(&request).await {
             Ok(created) => {
                 info!(job = %job.job, "🎬 Submitted to provider {name}: {}", created.id);
+                metrics::job_submitted(name, request.model);
                 Outcome::Video(Answer {
                     video: ProviderRef::new(name, &created.id),
                     lifecycle: created.lifecycle,

@@ -130,3 +130,75 @@ async fn webhook_urls_never_reach_the_logs_whole() {
         );
     }
 }
+
+/// `LOG_FORMAT=json`: every line one JSON object; a job's lines name it (`job`), an API request's
+/// lines carry its span: the caller's W3C trace id and, for a tenant's key, the tenant.
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_with_the_job_the_tenant_and_the_trace() {
+    let admin = "admin-key-json-logs";
+    let deployment = deploy(&[
+        ("AUTH", "on"),
+        ("ADMIN_API_KEY", admin),
+        ("LOG_FORMAT", "json"),
+    ])
+    .await;
+    let worker = Process::spawn("relay-worker", &[], &deployment.env);
+    let http = reqwest::Client::new();
+    let tenant: Value = http
+        .post(format!("{}/api/admin/tenants", deployment.api))
+        .bearer_auth(admin)
+        .json(&json!({"name": "json logs", "webhookSecret": SECRET}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let accepted: Value = http
+        .post(format!("{}/api/generate", deployment.api))
+        .bearer_auth(tenant["apiKey"].as_str().unwrap())
+        .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+        .json(&json!({"walletAddress": "w", "script": "logged as json", "renderVersion": "v3"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = accepted["jobId"].as_str().unwrap().to_owned();
+    deployment
+        .receiver
+        .wait_for_final(std::slice::from_ref(&job), Duration::from_secs(20))
+        .await;
+
+    let parse = |process: &Process| -> Vec<Value> {
+        process
+            .output()
+            .iter()
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+            })
+            .collect()
+    };
+    let api_lines = parse(&deployment.api_process);
+    let accepted_line = api_lines
+        .iter()
+        .find(|line| line["message"] == "📥 job accepted")
+        .unwrap_or_else(|| panic!("no acceptance line: {api_lines:?}"));
+    assert_eq!(accepted_line["job"], job.as_str(), "{accepted_line}");
+    assert_eq!(accepted_line["span"]["trace_id"], trace, "{accepted_line}");
+    assert_eq!(
+        accepted_line["span"]["tenant"], tenant["tenantId"],
+        "{accepted_line}"
+    );
+    assert_eq!(accepted_line["span"]["route"], "/api/generate");
+    let worker_lines = parse(&worker);
+    for needle in ["Submitted to provider", "Webhook sent"] {
+        assert!(
+            worker_lines.iter().any(|line| line["job"] == job.as_str()
+                && line["message"].as_str().is_some_and(|m| m.contains(needle))),
+            "no {needle} line naming the job: {worker_lines:?}"
+        );
+    }
+}

@@ -13,6 +13,16 @@ pub enum CallKind {
     Read,
 }
 
+impl CallKind {
+    /// As metrics name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CallKind::Create => "create",
+            CallKind::Read => "read",
+        }
+    }
+}
+
 /// The budget's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Admission {

@@ -10,10 +10,11 @@
 -- ARGV[6 + n ..] fallback fields: an older layout of the same items, read when the first field is
 --           missing and returned after the n (missing) values; when the first of them is missing
 --           too (or there are none), the item is gone
--- Returns {now_ms, next_due_ms or -1, member, k, value 1 .. value k, member, k, ...}: flat, because
--- Redis inspects every table in a script's reply for special keys (err, ok, map, ...), a cost per
--- claimed item. next_due is the earliest score left in the queue after a claim that took fewer than
--- ARGV[3] items (-1 after a full one), so an idle worker knows how long to sleep.
+-- Returns {now_ms, next_due_ms or -1, member, late_ms, k, value 1 .. value k, member, ...}: flat,
+-- because Redis inspects every table in a script's reply for special keys (err, ok, map, ...), a
+-- cost per claimed item. next_due is the earliest score left in the queue after a claim that took
+-- fewer than ARGV[3] items (-1 after a full one), so an idle worker knows how long to sleep. late_ms
+-- is how long the item had been due when claimed (the claim lateness metric).
 -- Invariant: a claimed item never leaves its queue. Its score moves to now + lease (the lease's end)
 -- and its hash's `claim` is stamped with the token, so a dead worker's items fall due again by
 -- themselves (no reaper), and every later write checks the token (fencing). A claim is live while
@@ -22,14 +23,17 @@ local now, now_text = now_ms()
 -- Formatted once: a Lua number handed to redis.call is formatted anew on every use.
 local lease_end = int_text(now + tonumber(ARGV[2]))
 local limit, n = tonumber(ARGV[3]), tonumber(ARGV[5])
-local due = redis.call('ZRANGE', KEYS[1], '-inf', now_text, 'BYSCORE', 'LIMIT', '0', ARGV[3])
+-- Member, score, member, score, ...
+local due = redis.call('ZRANGE', KEYS[1], '-inf', now_text, 'BYSCORE', 'LIMIT', '0', ARGV[3],
+  'WITHSCORES')
 local fields, fallback = {}, {}
 for i = 6, 5 + n do fields[#fields + 1] = ARGV[i] end
 for i = 6 + n, #ARGV do fallback[#fallback + 1] = ARGV[i] end
 local out, n_out = {now, -1}, 2
 local leased, n_leased = {}, 0
 local has_fields = #fields > 0
-for _, member in ipairs(due) do
+for d = 1, #due, 2 do
+  local member = due[d]
   local key = ARGV[1] .. member
   local values, present
   if has_fields then
@@ -56,9 +60,10 @@ for _, member in ipairs(due) do
     redis.call('HSET', key, 'claim', ARGV[4])
     local k = #values
     out[n_out + 1] = member
-    out[n_out + 2] = k
-    for j = 1, k do out[n_out + 2 + j] = values[j] end
-    n_out = n_out + 2 + k
+    out[n_out + 2] = now - tonumber(due[d + 1])
+    out[n_out + 3] = k
+    for j = 1, k do out[n_out + 3 + j] = values[j] end
+    n_out = n_out + 3 + k
   else
     -- The item's hash is gone (deleted or expired): nothing to do for it, ever.
     redis.call('ZREM', KEYS[1], member)
@@ -66,7 +71,7 @@ for _, member in ipairs(due) do
 end
 call_in_slices('ZADD', KEYS[1], nil, leased)
 -- A full claim leaves the caller busy: only a short one needs to know when to look again.
-if #due < limit then
+if #due < 2 * limit then
   local first = redis.call('ZRANGE', KEYS[1], '0', '0', 'WITHSCORES')
   if first[2] then out[2] = tonumber(first[2]) end
 end

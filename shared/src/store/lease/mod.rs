@@ -7,7 +7,11 @@ use std::time::Duration;
 
 use redis::{self, AsyncCommands, Value};
 
+mod depth;
+
 use super::{scripts, JobRef, Store, StoreError, StoreResult};
+
+pub use depth::QueueDepth;
 
 /// Which queue of a partition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -16,6 +20,17 @@ pub enum Queue {
     Deliveries,
     /// Kept videos due for deletion (`CONTENT_RETENTION_DAYS`).
     ContentDeletions,
+}
+
+impl Queue {
+    /// As metrics and logs name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Queue::Jobs => "jobs",
+            Queue::Deliveries => "deliveries",
+            Queue::ContentDeletions => "content_deletions",
+        }
+    }
 }
 
 /// The hash fields a claim returns with each item.
@@ -40,11 +55,13 @@ impl ClaimFields {
     }
 }
 
-/// One claimed item: its job and the hash fields asked for, in order.
+/// One claimed item: its job, the hash fields asked for (in order), and how long it had been
+/// due.
 #[derive(Clone, Debug)]
 pub struct Claimed {
     pub job: JobRef,
     pub values: Vec<Option<String>>,
+    pub late: Duration,
 }
 
 /// The result of one claim call on one partition's queue.
@@ -197,9 +214,11 @@ fn parse_claim(partition: u16, reply: Vec<Value>) -> StoreResult<Claim> {
     let now_ms: i64 = redis::from_redis_value(next()?)?;
     let next_due: i64 = redis::from_redis_value(next()?)?;
     let mut items = Vec::new();
-    // Flat: member, the number k of values, the k values; then the next item.
+    // Flat: member, how late it was claimed, the number k of values, the k values; then the
+    // next item.
     while let Some(member) = reply.next() {
         let id: String = redis::from_redis_value(member)?;
+        let late_ms: i64 = redis::from_redis_value(reply.next().ok_or_else(corrupt)?)?;
         let k: usize = redis::from_redis_value(reply.next().ok_or_else(corrupt)?)?;
         let values = reply
             .by_ref()
@@ -212,6 +231,7 @@ fn parse_claim(partition: u16, reply: Vec<Value>) -> StoreResult<Claim> {
         items.push(Claimed {
             job: JobRef::new(partition, id),
             values,
+            late: Duration::from_millis(late_ms.max(0) as u64),
         });
     }
     Ok(Claim {

@@ -43,7 +43,14 @@ pub fn init(default_filter: &str) -> LogGuard {
         .with_writer(writer)
         .log_internal_errors(false);
     let _ = if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().try_init()
+        // One object per line: the event's fields at the top level (`message`, `job`, ...) and
+        // the span it happened in (an API request's `trace_id`, `route`, `tenant`) under `span`.
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
     } else {
         builder.try_init()
     };
