@@ -219,7 +219,7 @@ stats=$(curl -fsS -H "Authorization: Bearer $admin_key" "$api/api/sora/stats")
 echo "    stats: $stats"
 
 step "Prometheus finds the API and the 3 workers and agrees with the stats"
-completed=$(python3 -c "import json, sys; print(json.load(sys.stdin)['completedJobs'])" <<<"$stats")
+completed=$(python3 -c "import json, sys; print(json.load(sys.stdin)['completed_jobs'])" <<<"$stats")
 # One number from an instant query (empty while the query yields nothing).
 promql() {
   curl -fsS --get "http://127.0.0.1:$prometheus_port/api/v1/query" --data-urlencode "query=$1" 2>/dev/null \

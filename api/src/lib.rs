@@ -3,6 +3,7 @@
 
 mod auth;
 mod error;
+mod events;
 pub mod openapi;
 mod requests;
 mod routes;
@@ -41,6 +42,9 @@ pub struct AppState {
     pub providers: Providers,
     /// Where finished videos are kept (`CONTENT_STORE`); `None`: they are not.
     pub custody: Option<Custody>,
+    /// The live events' one follower of Redis, and their settings.
+    pub hub: std::sync::Arc<events::hub::Hub>,
+    pub live: relay_shared::config::LiveSettings,
 }
 
 /// What each tenant may submit (0: no limit).
@@ -58,6 +62,7 @@ pub struct TenantLimits {
 pub struct Application {
     port: u16,
     server: Server,
+    hub: std::sync::Arc<events::hub::Hub>,
 }
 
 impl Application {
@@ -84,8 +89,12 @@ impl Application {
         }
         let listener = TcpListener::bind((api.host.as_str(), api.port))?;
         let port = listener.local_addr()?.port();
+        let store = Store::connect(settings)?;
+        let hub = events::hub::Hub::new(store.clone());
         let state = web::Data::new(AppState {
-            store: Store::connect(settings)?,
+            hub: hub.clone(),
+            live: settings.live.clone(),
+            store,
             auth,
             admin_key_hash: relay_shared::access::admin_key_hash(&api.admin_api_key),
             tenant_limits: TenantLimits {
@@ -139,7 +148,7 @@ impl Application {
         .disable_signals()
         .shutdown_timeout(10)
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, hub })
     }
 
     pub fn port(&self) -> u16 {
@@ -152,8 +161,12 @@ impl Application {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let handle = self.server.handle();
+        let hub = self.hub;
         tokio::spawn(async move {
             stop.await;
+            // Event streams never finish by themselves: end them first, so that the graceful
+            // stop waits only for ordinary requests. Their clients resume elsewhere.
+            hub.close_all();
             handle.stop(true).await;
         });
         self.server.await

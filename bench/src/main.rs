@@ -3,6 +3,7 @@
 //! object per workload on its own line. Build with `--release`.
 
 mod content;
+mod fanout;
 mod figures;
 mod redis_server;
 mod script_cost;
@@ -31,6 +32,10 @@ struct Cli {
     /// One JSON object per workload, one per line, instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Record Prometheus metrics, as a worker with METRICS_PORT set (or the API) does: run a
+    /// workload with and without it to see what they cost.
+    #[arg(long, global = true)]
+    metrics: bool,
     #[command(subcommand)]
     workload: Workload,
 }
@@ -52,6 +57,14 @@ enum Workload {
         /// Skip the BullMQ peer (it needs node and npm).
         #[arg(long)]
         no_peer: bool,
+    },
+    /// Live events: `subscribers` clients on one API process's tenant-wide event stream while a
+    /// worker drives `jobs` videos; event → client latency, and the API's memory and CPU.
+    Fanout {
+        #[arg(long, default_value_t = 10_000)]
+        subscribers: usize,
+        #[arg(long, default_value_t = 5)]
+        jobs: usize,
     },
     /// Punctuality: jobs due over `spread_secs`, two workers; lateness from due to provider call.
     W2 {
@@ -124,6 +137,9 @@ enum Workload {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if cli.metrics {
+        relay_shared::telemetry::metrics::install();
+    }
     let redis = redis_server::BenchRedis::start_or_use(cli.redis_url.as_deref())?;
     let result = match cli.workload {
         Workload::W1 {
@@ -144,6 +160,9 @@ async fn main() -> anyhow::Result<()> {
                 concurrency,
             };
             w1::run(&redis, w1, !no_peer).await?
+        }
+        Workload::Fanout { subscribers, jobs } => {
+            fanout::run(&redis, subscribers.max(1), jobs.max(1)).await?
         }
         Workload::W2 { jobs, spread_secs } => {
             w2::run(

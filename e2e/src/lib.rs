@@ -7,6 +7,7 @@ pub mod prometheus;
 pub mod receiver;
 pub mod redis;
 pub mod s3;
+pub mod sse;
 pub mod stack;
 pub mod stats;
 

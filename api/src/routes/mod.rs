@@ -32,6 +32,7 @@ pub const MODULES: &[Module] = &[
     deliveries::ROUTES,
     admin::ROUTES,
     callbacks::ROUTES,
+    crate::events::ROUTES,
     crate::openapi::ROUTES,
     health::ROUTES,
     metrics::ROUTES,

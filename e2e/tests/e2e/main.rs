@@ -6,6 +6,7 @@ mod api;
 mod chaos;
 mod cluster;
 mod custody;
+mod events;
 mod fuzz;
 mod gateway;
 mod hardening;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::raw::Raw;
 use super::{
-    ApiSettings, Auth, CallbackSettings, ContentSettings, LinkKind, PollingSettings,
+    ApiSettings, Auth, CallbackSettings, ContentSettings, LinkKind, LiveSettings, PollingSettings,
     ProviderPolicy, ProviderSettings, RedisSettings, Settings, UnknownSubmission, WebhookSettings,
 };
 use crate::provider::Frame;
@@ -75,6 +75,10 @@ impl From<Raw> for Settings {
                 max_rpm: r.fal_max_rpm,
                 max_in_flight: r.fal_max_in_flight,
                 quota_pause,
+            },
+            live: LiveSettings {
+                stream_length: r.live_stream_length,
+                heartbeat: secs(r.events_heartbeat_secs),
             },
             callbacks: CallbackSettings {
                 public_base_url: Some(r.public_base_url).filter(|u| !u.is_empty()),

@@ -53,6 +53,7 @@ pub struct Settings {
     pub providers: ProviderPolicy,
     /// The providers' callbacks to us.
     pub callbacks: CallbackSettings,
+    pub live: LiveSettings,
     pub polling: PollingSettings,
     pub webhooks: WebhookSettings,
     /// Custody of finished videos.
@@ -123,6 +124,16 @@ pub struct WebhookSettings {
     pub max_attempts: u32,
     /// Webhook sends in flight at once in one worker process.
     pub concurrency: usize,
+}
+
+/// The live event streams (`live_stream_length`, `events_heartbeat_secs`).
+#[derive(Clone, Debug)]
+pub struct LiveSettings {
+    /// Events kept in each partition's live stream (approximately), from which a tenant-wide event
+    /// stream resumes.
+    pub stream_length: u64,
+    /// How often an idle event stream sends a comment line, so proxies keep it open.
+    pub heartbeat: Duration,
 }
 
 /// Custody of finished videos: where they are kept, how clients without a key reach them, and

@@ -72,6 +72,8 @@ pub(super) struct Raw {
     pub(super) worker_concurrency: usize,
     pub(super) worker_idle_max_ms: u64,
     pub(super) metrics_port: String,
+    pub(super) live_stream_length: u64,
+    pub(super) events_heartbeat_secs: u64,
 
     pub(super) webhook_url: String,
     pub(super) webhook_allowed_nets: String,
@@ -189,6 +191,12 @@ impl Raw {
         }
         if let Err(why) = crate::webhook::SigningKeys::parse(self.webhook_secret.expose_secret()) {
             return fail("webhook_secret", &why);
+        }
+        if self.live_stream_length == 0 {
+            return fail("live_stream_length", "must be greater than 0");
+        }
+        if self.events_heartbeat_secs == 0 {
+            return fail("events_heartbeat_secs", "must be greater than 0");
         }
         if !self.metrics_port.is_empty()
             && !self.metrics_port.parse::<u16>().is_ok_and(|port| port > 0)

@@ -104,6 +104,27 @@ impl Backend {
         })
     }
 
+    /// A connection of its own, for a caller that blocks on it again and again (a stream
+    /// follower): made now, used by no one else.
+    pub async fn dedicated(&self) -> StoreResult<Conn> {
+        Ok(match self {
+            Backend::Single(single) => {
+                let config = AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(RESPONSE_TIMEOUT));
+                Conn::Dedicated(
+                    single
+                        .client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await?,
+                )
+            }
+            Backend::Cluster(cluster) => {
+                Conn::Cluster(cluster.client.get_async_connection().await?)
+            }
+        })
+    }
+
     /// Runs `wait` (a blocking command) on a connection no one else is using; a connection that
     /// failed is made anew next time.
     pub async fn blocking<T>(

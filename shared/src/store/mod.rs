@@ -15,6 +15,7 @@ mod content;
 mod jobs;
 pub mod layout;
 mod lease;
+pub mod live;
 mod outbox;
 mod polls;
 mod runtimes;
@@ -65,6 +66,8 @@ pub struct Store {
     retention_secs: u64,
     /// How long a job can live at most: maximum age plus retention.
     job_lifetime_secs: u64,
+    /// `LIVE_STREAM_LENGTH`.
+    live_stream_length: u64,
     /// How long an `Idempotency-Key` stays bound to its job (`IDEMPOTENCY_WINDOW_SECS`).
     idempotency_window_secs: u64,
     /// `REDIS_WAIT_REPLICAS` and how long to wait for them.
@@ -87,6 +90,7 @@ impl Store {
             keys: Keyspace::new(redis.key_prefix.clone(), redis.partitions),
             retention_secs: polling.job_retention.as_secs(),
             job_lifetime_secs: (polling.job_max_age + polling.job_retention).as_secs(),
+            live_stream_length: settings.live.stream_length,
             capped_providers: settings
                 .accounts()
                 .into_iter()

@@ -512,6 +512,18 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_table_lists_every_metric() {
+        let readme = include_str!("../../../README.md");
+        for metric in CATALOGUE {
+            assert!(
+                readme.contains(&format!("| `{}` |", metric.name)),
+                "README.md's metrics table lacks {}",
+                metric.name
+            );
+        }
+    }
+
+    #[test]
     fn models_beyond_the_bound_are_counted_as_other() {
         for i in 0..MAX_MODELS {
             bounded_model(&format!("model-{i}"));

@@ -102,6 +102,12 @@ impl Keyspace {
         format!("{}{job_id}", self.events_prefix(partition))
     }
 
+    /// The partition's live stream: every event's job, sequence number and tenant, in commit
+    /// order, for the API's event streams.
+    pub fn live(&self, partition: u16) -> String {
+        format!("{}:live", self.tag(partition))
+    }
+
     pub fn events_prefix(&self, partition: u16) -> String {
         format!("{}:events:", self.tag(partition))
     }

@@ -3,13 +3,14 @@
 -- status counters and the webhook event for the change. Poll results that are ready at the same
 -- moment come in one call (group commit): the per-call cost is paid once per batch, and the
 -- schedule, counter and delivery-queue writes of the whole batch are one command each.
--- KEYS[1] schedule   KEYS[2] status counters   KEYS[3] delivery queue
+-- KEYS[1] schedule   KEYS[2] status counters   KEYS[3] delivery queue   KEYS[4] live stream
 -- ARGV[1] prefix of job hashes   ARGV[2] prefix of outboxes (one per job: its undelivered events)
 -- ARGV[3] prefix of event histories
 -- ARGV[4] seconds a final job is kept before it expires (retention)
 -- ARGV[5] seconds a job's event history is kept (its longest life: maximum age + retention)
 -- ARGV[6] prefix of tenants' status counters (a job's `tenant` field names its owner)
--- ARGV[7..] one record per job:
+-- ARGV[7] events kept in the live stream (approximately: MAXLEN ~)
+-- ARGV[8..] one record per job:
 --   id, claim token, next poll in ms from now (-1 when final), status the claim read (only the
 --   claim holder changes it, so it is still the stored one when the claim holds), status after
 --   this poll, '1' when status, progress or provider id changed (moves `updated`) else '0',
@@ -128,10 +129,13 @@ local function commit(i, last)
   local events = ARGV[3] .. id
   redis.call('HSET', events, 'e:' .. seq_text, body, 'c:' .. seq_text, now_text, unpack(route))
   redis.call('EXPIRE', events, ARGV[5])
+  -- And announced on the partition's live stream, which the API's event streams follow: where to
+  -- find it (job and sequence number) and whose it is, not the body (kept above).
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'j', id, 's', seq_text, 't', tenant or '')
   return seq
 end
 
-local i = 7
+local i = 8
 while i <= #ARGV do
   local last = i + 7 + 2 * number(ARGV[i + 7])
   results[#results + 1] = commit(i, last)

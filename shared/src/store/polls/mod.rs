@@ -67,12 +67,14 @@ impl Store {
             .key(keys.schedule(partition))
             .key(keys.stats(partition))
             .key(keys.deliveries(partition))
+            .key(keys.live(partition))
             .arg(keys.job_prefix(partition))
             .arg(keys.outbox_prefix(partition))
             .arg(keys.events_prefix(partition))
             .arg(self.retention_secs)
             .arg(self.job_lifetime_secs)
-            .arg(keys.tenant_stats_prefix(partition));
+            .arg(keys.tenant_stats_prefix(partition))
+            .arg(self.live_stream_length);
         for commit in commits {
             invocation
                 .arg(&commit.job.id)
