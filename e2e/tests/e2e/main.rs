@@ -4,6 +4,7 @@
 
 mod api;
 mod chaos;
+mod cli;
 mod cluster;
 mod custody;
 mod events;
