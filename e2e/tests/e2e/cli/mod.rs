@@ -4,6 +4,7 @@
 mod commands;
 mod listen;
 mod terminal;
+mod watch;
 
 use std::collections::HashMap;
 use std::process::Command;
