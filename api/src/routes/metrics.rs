@@ -27,6 +27,7 @@ const SAMPLE_TIMEOUT: Duration = Duration::from_secs(3);
 pub async fn render(state: web::Data<AppState>) -> HttpResponse {
     let read = tokio::time::timeout(SAMPLE_TIMEOUT, sample(&state.store)).await;
     sampled::redis_up(matches!(read, Ok(Ok(()))));
+    sampled::event_subscribers(state.hub.subscribers());
     if let Ok(Err(e)) = &read {
         tracing::warn!("metrics: could not read the counters and queues ({e})");
     }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use e2e::access::{self, ADMIN};
 use e2e::sse::EventStream;
 use e2e::Stack;
 use serde_json::{json, Value};
@@ -58,38 +59,12 @@ async fn a_job_stream_sends_each_event_once_with_the_webhook_body_and_ends_after
 
 #[tokio::test]
 async fn event_streams_keep_to_the_callers_jobs_and_refuse_bad_resume_points() {
-    let admin = "admin-key-for-events";
-    let stack = Stack::start(
-        Stack::quick_sim(),
-        &[("AUTH", "on"), ("ADMIN_API_KEY", admin)],
-    )
-    .await;
-    let http = reqwest::Client::new();
-    let mut keys = Vec::new();
-    for name in ["alpha", "beta"] {
-        let tenant: Value = http
-            .post(format!("{}/api/admin/tenants", stack.api))
-            .bearer_auth(admin)
-            .json(&json!({ "name": name }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        keys.push(tenant["apiKey"].as_str().unwrap().to_owned());
-    }
-    let accepted: Value = http
-        .post(format!("{}/api/generate", stack.api))
-        .bearer_auth(&keys[0])
-        .json(&json!({"walletAddress": "w", "script": "alpha's", "renderVersion": "v3"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let job = accepted["jobId"].as_str().unwrap();
+    let admin = ADMIN;
+    let stack = access::stack().await;
+    let (_, alpha) = access::new_tenant(&stack, "alpha").await;
+    let (_, beta) = access::new_tenant(&stack, "beta").await;
+    let keys = [alpha, beta];
+    let job = access::submit(&stack, &keys[0]).await;
     let url = format!("{}/api/videos/{job}/events", stack.api);
     let refusal = |result: Result<EventStream, (u16, String)>| match result {
         Ok(_) => panic!("a stream was opened"),

@@ -5,39 +5,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use e2e::access::{self, ADMIN};
 use e2e::sse::{EventStream, Frame};
-use e2e::Stack;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{assert_whole, by_sequence};
-
-async fn tenant_key(stack: &Stack, admin: &str, name: &str) -> String {
-    let tenant: Value = reqwest::Client::new()
-        .post(format!("{}/api/admin/tenants", stack.api))
-        .bearer_auth(admin)
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tenant["apiKey"].as_str().unwrap().to_owned()
-}
-
-async fn submit_as(stack: &Stack, key: &str, script: &str) -> String {
-    let accepted: Value = reqwest::Client::new()
-        .post(format!("{}/api/generate", stack.api))
-        .bearer_auth(key)
-        .json(&json!({"walletAddress": "w", "script": script, "renderVersion": "v3"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    accepted["jobId"].as_str().unwrap().to_owned()
-}
 
 /// The events of tenant-wide frames, by job and sequence number (a repeat fails the test).
 fn by_job(frames: &[Frame]) -> HashMap<String, BTreeMap<u64, String>> {
@@ -77,14 +49,10 @@ async fn until_final(stream: &mut EventStream, jobs: &[String], frames: &mut Vec
 
 #[tokio::test]
 async fn a_tenant_follows_its_own_jobs_across_a_reconnection_and_the_operator_follows_all() {
-    let admin = "admin-key-tenant-events";
-    let stack = Stack::start(
-        Stack::quick_sim(),
-        &[("AUTH", "on"), ("ADMIN_API_KEY", admin)],
-    )
-    .await;
-    let alpha = tenant_key(&stack, admin, "alpha").await;
-    let beta = tenant_key(&stack, admin, "beta").await;
+    let admin = ADMIN;
+    let stack = access::stack().await;
+    let (_, alpha) = access::new_tenant(&stack, "alpha").await;
+    let (_, beta) = access::new_tenant(&stack, "beta").await;
     let url = format!("{}/api/events", stack.api);
 
     let mut stream = EventStream::open(&url, Some(&alpha), None).await.unwrap();
@@ -94,10 +62,10 @@ async fn a_tenant_follows_its_own_jobs_across_a_reconnection_and_the_operator_fo
     assert_eq!(start.split(',').count(), 16, "a position per partition");
 
     let alphas = vec![
-        submit_as(&stack, &alpha, "alpha one").await,
-        submit_as(&stack, &alpha, "alpha two").await,
+        access::submit(&stack, &alpha).await,
+        access::submit(&stack, &alpha).await,
     ];
-    let betas = vec![submit_as(&stack, &beta, "beta one").await];
+    let betas = vec![access::submit(&stack, &beta).await];
     let _worker = stack.spawn_worker();
 
     // Three events, then the connection drops; the client comes back with the last id it saw.
