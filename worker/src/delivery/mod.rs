@@ -4,6 +4,7 @@
 //! is recorded under the claim.
 
 mod attempt;
+mod entry;
 mod sender;
 mod signing;
 
