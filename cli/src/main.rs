@@ -8,9 +8,10 @@
 
 mod client;
 mod commands;
-mod events;
 mod output;
 mod saved;
+
+use relayctl::events;
 
 use std::process::ExitCode;
 

@@ -1,21 +1,12 @@
-//! A Server-Sent Events client for the tests: reads the frames of a `text/event-stream` response
-//! as they come, comments (heartbeats) included.
+//! A Server-Sent Events client for the tests: relayctl's reader (`relayctl::events`) over a
+//! request the tests shape themselves (key, `Last-Event-ID`), refusals returned as status and body.
 
 use std::time::Duration;
 
-/// One frame: an event (`id`, `event`, `data`) or a comment.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Frame {
-    pub id: Option<String>,
-    pub event: Option<String>,
-    pub data: String,
-    /// The text of a comment line (`: heartbeat`); the other fields are then empty.
-    pub comment: Option<String>,
-}
+pub use relayctl::events::Frame;
 
 pub struct EventStream {
-    response: reqwest::Response,
-    buffer: String,
+    inner: relayctl::events::EventStream,
 }
 
 impl EventStream {
@@ -48,26 +39,13 @@ impl EventStream {
             .to_owned();
         assert!(kind.starts_with("text/event-stream"), "{kind}");
         Ok(Self {
-            response,
-            buffer: String::new(),
+            inner: relayctl::events::EventStream::new(response),
         })
     }
 
-    /// The next frame (`retry:` lines are skipped); `None` when the stream ended or broke.
+    /// The next frame, comments (heartbeats) included; `None` when the stream ended or broke.
     pub async fn next(&mut self) -> Option<Frame> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                if let Some(frame) = parse(&block) {
-                    return Some(frame);
-                }
-                continue;
-            }
-            match self.response.chunk().await {
-                Ok(Some(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
-                _ => return None,
-            }
-        }
+        self.inner.next_frame().await
     }
 
     /// The next frame within `limit`; `None` when the stream ended, broke or stayed silent.
@@ -82,10 +60,8 @@ impl EventStream {
     pub async fn events_until_end(&mut self, limit: Duration) -> Vec<Frame> {
         let mut frames = Vec::new();
         let read = tokio::time::timeout(limit, async {
-            while let Some(frame) = self.next().await {
-                if frame.comment.is_none() {
-                    frames.push(frame);
-                }
+            while let Some(frame) = self.inner.next().await {
+                frames.push(frame);
             }
         })
         .await;
@@ -95,28 +71,4 @@ impl EventStream {
         );
         frames
     }
-}
-
-fn parse(block: &str) -> Option<Frame> {
-    let mut frame = Frame::default();
-    let mut data = Vec::new();
-    let mut any = false;
-    for line in block.lines() {
-        if let Some(comment) = line.strip_prefix(':') {
-            frame.comment = Some(comment.trim().to_owned());
-            any = true;
-            continue;
-        }
-        let (field, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match field {
-            "id" => frame.id = Some(value.to_owned()),
-            "event" => frame.event = Some(value.to_owned()),
-            "data" => data.push(value.to_owned()),
-            _ => continue,
-        }
-        any = true;
-    }
-    frame.data = data.join("\n");
-    any.then_some(frame)
 }

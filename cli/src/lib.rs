@@ -1,0 +1,3 @@
+//! The parts of relayctl other Rust code may use: reading the relay's Server-Sent Events.
+
+pub mod events;
