@@ -104,6 +104,8 @@ pub fn provider_env(sim_root: &str) -> HashMap<String, String> {
             "FAL_JWKS_URL",
             format!("{sim_root}/fal/.well-known/jwks.json"),
         ),
+        ("RUNWAYML_API_SECRET", "sk-sim".to_owned()),
+        ("RUNWAY_BASE_URL", format!("{sim_root}/runway")),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -80,8 +80,9 @@ pub fn respond(state: &web::Data<SimState>, record: &VideoRecord) -> HttpRespons
         .streaming(body)
 }
 
-/// `GET /replicate/v1/files/{id}.mp4`, `GET /fal/files/{id}.mp4`: a finished video's file, as a
-/// CDN serves it (no key); 404 once the provider deleted it (`DELETE /sim/videos/{id}`).
+/// `GET /replicate/v1/files/{id}.mp4`, `GET /fal/files/{id}.mp4`, `GET /runway/files/{id}.mp4`: a
+/// finished video's file, as a CDN serves it (no key); 404 once the provider deleted it
+/// (`DELETE /sim/videos/{id}`).
 pub async fn file(state: web::Data<SimState>, name: web::Path<String>) -> HttpResponse {
     let id = name.trim_end_matches(".mp4");
     match state.peek(id) {

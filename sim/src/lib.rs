@@ -17,6 +17,7 @@ mod middleware;
 mod openai;
 mod openrouter;
 mod replicate;
+mod runway;
 pub mod sink;
 mod state;
 pub mod video;
@@ -60,6 +61,15 @@ impl Simulator {
                 // Outputs, as the providers' CDNs serve them: no key.
                 .route("/replicate/v1/files/{name}", web::get().to(files::file))
                 .route("/fal/files/{name}", web::get().to(files::file))
+                .route("/runway/files/{name}", web::get().to(files::file))
+                .service(
+                    web::scope("/runway/v1")
+                        .wrap(from_fn(middleware::runway_auth_and_faults))
+                        .route("/text_to_video", web::post().to(runway::create))
+                        .route("/image_to_video", web::post().to(runway::create))
+                        .route("/tasks/{id}", web::get().to(runway::task))
+                        .route("/tasks/{id}", web::delete().to(runway::delete)),
+                )
                 .service(
                     web::scope("/replicate/v1")
                         .wrap(from_fn(middleware::replicate_auth_and_faults))

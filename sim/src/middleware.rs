@@ -259,3 +259,40 @@ pub fn fal_error(status: StatusCode, detail: &str, error_type: Option<&str>) -> 
     }
     response.json(body)
 }
+
+/// Runway's answers to faults (`/runway`): `{"error": …}`; a daily cap is a 429 that says so.
+pub async fn runway_auth_and_faults(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(fault) = fault_for(&req).await else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let mut response = match fault {
+        Fault::Unauthorized => runway_error(StatusCode::UNAUTHORIZED, "Invalid API key."),
+        Fault::RateLimited { .. } => runway_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests (simulated).",
+        ),
+        Fault::Quota => runway_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "You have exceeded your daily task limit (simulated).",
+        ),
+        Fault::ServerError => runway_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An internal error occurred (simulated).",
+        ),
+    };
+    if let Fault::RateLimited { retry_after_secs } = fault {
+        response.headers_mut().insert(
+            HeaderName::from_static("retry-after"),
+            HeaderValue::from(retry_after_secs),
+        );
+    }
+    Ok(req.into_response(response).map_into_right_body())
+}
+
+/// An error as Runway answers it.
+pub fn runway_error(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({ "error": message }))
+}

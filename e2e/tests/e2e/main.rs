@@ -21,6 +21,7 @@ mod provider_contracts;
 mod providers;
 mod replicate;
 mod resilience;
+mod runway;
 mod store;
 mod submissions;
 mod tenants;

@@ -11,7 +11,7 @@ use relay_shared::provider::openrouter::OpenRouterVideos;
 use relay_shared::provider::HttpAdapter;
 use relay_shared::provider::{FailureClass, Lifecycle, ProviderError, VideoProvider, VideoRequest};
 
-fn root(stack: &Stack) -> String {
+pub(crate) fn root(stack: &Stack) -> String {
     stack.sim_url.trim_end_matches("/v1").to_owned()
 }
 
@@ -29,7 +29,11 @@ fn fal_at(stack: &Stack, key: &str) -> FalQueue {
     .unwrap()
 }
 
-fn request<'a>(prompt: &'a str, model: &'a str, seconds: Option<u32>) -> VideoRequest<'a> {
+pub(crate) fn request<'a>(
+    prompt: &'a str,
+    model: &'a str,
+    seconds: Option<u32>,
+) -> VideoRequest<'a> {
     VideoRequest {
         idempotency_key: "job",
         prompt,
@@ -42,7 +46,7 @@ fn request<'a>(prompt: &'a str, model: &'a str, seconds: Option<u32>) -> VideoRe
 }
 
 /// Asks until the video is final (the simulator's timeline is about a second).
-async fn final_state(provider: &dyn VideoProvider, id: &str) -> Lifecycle {
+pub(crate) async fn final_state(provider: &dyn VideoProvider, id: &str) -> Lifecycle {
     e2e::eventually(Duration::from_secs(10), "a final state", || async {
         let job = provider.retrieve(id).await.unwrap();
         job.lifecycle.is_final().then_some(job.lifecycle)
@@ -51,7 +55,7 @@ async fn final_state(provider: &dyn VideoProvider, id: &str) -> Lifecycle {
 }
 
 /// Each provider's faults, as the simulator answers them in its contract's shape.
-async fn faults_read_as_classes(
+pub(crate) async fn faults_read_as_classes(
     stack: &Stack,
     provider: &dyn VideoProvider,
     good: &VideoRequest<'_>,

@@ -30,6 +30,11 @@ async fn a_job_at_each_provider_runs_from_the_api_to_a_signed_webhook() {
             "fal-ai/kling-video/v2.1/standard/text-to-video",
             json!({"provider": "fal", "seconds": 5}),
         ),
+        (
+            "runway",
+            "gen4.5",
+            json!({"provider": "runway", "seconds": 5, "size": "720x1280"}),
+        ),
     ];
     let mut ids = Vec::new();
     for (provider, _, extra) in &jobs {
@@ -60,7 +65,7 @@ async fn a_job_at_each_provider_runs_from_the_api_to_a_signed_webhook() {
     }
     // One video per job, at the provider it named; the options reached the model's input.
     let videos = stack.sim.all_videos();
-    assert_eq!(videos.len(), 4);
+    assert_eq!(videos.len(), 5);
     for (provider, model, _) in &jobs {
         let video = videos
             .iter()
@@ -70,6 +75,15 @@ async fn a_job_at_each_provider_runs_from_the_api_to_a_signed_webhook() {
     }
     let fal = videos.iter().find(|v| v.prompt.ends_with("fal")).unwrap();
     assert_eq!(fal.seconds, "5", "fal's duration is the string of seconds");
+    let runway = videos
+        .iter()
+        .find(|v| v.prompt.ends_with("runway"))
+        .unwrap();
+    assert_eq!(
+        (runway.seconds.as_str(), runway.size.as_str()),
+        ("5", "720:1280"),
+        "Runway's duration in seconds and ratio in pixels"
+    );
     let openrouter = videos
         .iter()
         .find(|v| v.prompt.ends_with("openrouter"))

@@ -76,6 +76,16 @@ impl From<Raw> for Settings {
                 max_in_flight: r.fal_max_in_flight,
                 quota_pause,
             },
+            runway: ProviderSettings {
+                base_url: r.runway_base_url,
+                api_key: r.runwayml_api_secret,
+                model: r.runway_model,
+                default_seconds: None,
+                default_frame: None,
+                max_rpm: r.runway_max_rpm,
+                max_in_flight: r.runway_max_in_flight,
+                quota_pause,
+            },
             live: LiveSettings {
                 stream_length: r.live_stream_length,
                 heartbeat: secs(r.events_heartbeat_secs),

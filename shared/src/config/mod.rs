@@ -49,6 +49,7 @@ pub struct Settings {
     pub openrouter: ProviderSettings,
     pub replicate: ProviderSettings,
     pub fal: ProviderSettings,
+    pub runway: ProviderSettings,
     /// What applies to every provider.
     pub providers: ProviderPolicy,
     /// The providers' callbacks to us.

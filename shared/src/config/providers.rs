@@ -81,12 +81,13 @@ pub enum UnknownSubmission {
 
 impl Settings {
     /// Every provider's account, by the name jobs give it.
-    pub fn accounts(&self) -> [(&'static str, &ProviderSettings); 4] {
+    pub fn accounts(&self) -> [(&'static str, &ProviderSettings); 5] {
         [
             ("openai", &self.openai),
             ("openrouter", &self.openrouter),
             ("replicate", &self.replicate),
             ("fal", &self.fal),
+            ("runway", &self.runway),
         ]
     }
 
@@ -135,6 +136,7 @@ fn key_name(provider: &str) -> Option<&'static str> {
         "openrouter" => "OPENROUTER_API_KEY",
         "replicate" => "REPLICATE_API_TOKEN",
         "fal" => "FAL_KEY",
+        "runway" => "RUNWAYML_API_SECRET",
         _ => return None,
     })
 }

@@ -55,6 +55,11 @@ pub(super) struct Raw {
     pub(super) fal_max_rpm: u32,
     pub(super) fal_max_in_flight: u32,
     pub(super) fal_jwks_url: String,
+    pub(super) runwayml_api_secret: SecretString,
+    pub(super) runway_base_url: String,
+    pub(super) runway_model: String,
+    pub(super) runway_max_rpm: u32,
+    pub(super) runway_max_in_flight: u32,
     pub(super) provider_timeout_ms: u64,
     pub(super) sora_max_rpm: u32,
     pub(super) sora_max_in_flight: u32,
@@ -152,6 +157,7 @@ impl Raw {
             ("replicate_base_url", &self.replicate_base_url),
             ("fal_base_url", &self.fal_base_url),
             ("fal_jwks_url", &self.fal_jwks_url),
+            ("runway_base_url", &self.runway_base_url),
         ] {
             if reqwest::Url::parse(url).is_err() {
                 return fail(key, "is not a valid URL");
@@ -273,6 +279,7 @@ impl Raw {
             ("openrouter_model", &self.openrouter_model),
             ("replicate_model", &self.replicate_model),
             ("fal_model", &self.fal_model),
+            ("runway_model", &self.runway_model),
         ] {
             if model.trim().is_empty() {
                 return fail(key, "must not be empty");

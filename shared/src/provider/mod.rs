@@ -18,6 +18,7 @@ pub mod openrouter;
 pub mod registry;
 pub mod replicate;
 mod request;
+pub mod runway;
 
 use async_trait::async_trait;
 

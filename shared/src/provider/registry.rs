@@ -26,6 +26,7 @@ pub const ADAPTERS: &[(&str, Build)] = &[
         connect::<super::replicate::ReplicatePredictions>,
     ),
     ("fal", connect::<super::fal::FalQueue>),
+    ("runway", connect::<super::runway::RunwayTasks>),
 ];
 
 /// An adapter reached over HTTP at a base URL with a key: how each is made.

@@ -30,6 +30,8 @@ pub struct ProviderApi {
     base_url: String,
     key: SecretString,
     scheme: &'static str,
+    /// Headers every request with the key carries besides it (Runway's `X-Runway-Version`).
+    headers: Vec<(&'static str, &'static str)>,
     dialect: &'static Dialect,
 }
 
@@ -61,6 +63,7 @@ impl ProviderApi {
             base_url: base_url.trim_end_matches('/').to_owned(),
             key,
             scheme: "Bearer",
+            headers: Vec::new(),
             dialect,
         })
     }
@@ -68,6 +71,12 @@ impl ProviderApi {
     /// Sends the key as `Authorization: <scheme> <key>` (fal: `Key`).
     pub fn with_scheme(self, scheme: &'static str) -> Self {
         Self { scheme, ..self }
+    }
+
+    /// Sends `name: value` with every request that carries the key.
+    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     /// `path` (starting with `/`) under the base URL.
@@ -93,6 +102,10 @@ impl ProviderApi {
         self.client.put(url)
     }
 
+    pub fn delete(&self, url: &str) -> RequestBuilder {
+        self.client.delete(url)
+    }
+
     /// Sends `request` with the key; its answer as `T`, or the error it says.
     pub async fn send<T: DeserializeOwned>(
         &self,
@@ -111,11 +124,11 @@ impl ProviderApi {
                 })?;
         // Kept out of debug output, as `bearer_auth` does.
         authorization.set_sensitive(true);
-        request
-            .header(reqwest::header::AUTHORIZATION, authorization)
-            .send()
-            .await
-            .map_err(|e| transport_failure(&e))
+        let mut request = request.header(reqwest::header::AUTHORIZATION, authorization);
+        for (name, value) in &self.headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.map_err(|e| transport_failure(&e))
     }
 
     /// Whether `url` (with the key) can be downloaded: one byte of it (`Range: bytes=0-0`).
