@@ -106,6 +106,8 @@ pub fn provider_env(sim_root: &str) -> HashMap<String, String> {
         ),
         ("RUNWAYML_API_SECRET", "sk-sim".to_owned()),
         ("RUNWAY_BASE_URL", format!("{sim_root}/runway")),
+        ("GEMINI_API_KEY", "sk-sim".to_owned()),
+        ("GEMINI_BASE_URL", format!("{sim_root}/veo/v1beta")),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -20,6 +20,7 @@ mod replicate;
 mod runway;
 pub mod sink;
 mod state;
+mod veo;
 pub mod video;
 
 use std::net::TcpListener;
@@ -62,6 +63,17 @@ impl Simulator {
                 .route("/replicate/v1/files/{name}", web::get().to(files::file))
                 .route("/fal/files/{name}", web::get().to(files::file))
                 .route("/runway/files/{name}", web::get().to(files::file))
+                .route("/veo/v1beta/blobs/{name}", web::get().to(files::file))
+                .service(
+                    web::scope("/veo/v1beta")
+                        .wrap(from_fn(middleware::google_auth_and_faults))
+                        .route("/models/{model}", web::post().to(veo::predict))
+                        .route(
+                            "/models/{model}/operations/{id}",
+                            web::get().to(veo::operation),
+                        )
+                        .route("/files/{file}", web::get().to(veo::download)),
+                )
                 .service(
                     web::scope("/runway/v1")
                         .wrap(from_fn(middleware::runway_auth_and_faults))

@@ -45,6 +45,11 @@ async fn fault_for(req: &ServiceRequest) -> Option<Fault> {
 
 /// As [`fault_for`], the key sent as `Authorization: <scheme> <key>`.
 async fn fault_for_scheme(req: &ServiceRequest, scheme: &str) -> Option<Fault> {
+    fault_for_header(req, "authorization", &format!("{scheme} ")).await
+}
+
+/// As [`fault_for`], the key sent in header `name` after `prefix`.
+async fn fault_for_header(req: &ServiceRequest, name: &str, prefix: &str) -> Option<Fault> {
     let state = req
         .app_data::<web::Data<SimState>>()
         .expect("state is registered")
@@ -54,11 +59,8 @@ async fn fault_for_scheme(req: &ServiceRequest, scheme: &str) -> Option<Fault> {
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    let expected = format!("{scheme} {}", config.api_key);
-    let given = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok());
+    let expected = format!("{prefix}{}", config.api_key);
+    let given = req.headers().get(name).and_then(|v| v.to_str().ok());
     if !config.api_key.is_empty() && given != Some(expected.as_str()) {
         return Some(Fault::Unauthorized);
     }
@@ -295,4 +297,62 @@ pub async fn runway_auth_and_faults(
 /// An error as Runway answers it.
 pub fn runway_error(status: StatusCode, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(serde_json::json!({ "error": message }))
+}
+
+/// The Gemini API's answers to faults (`/veo/v1beta`): `{"error": {"code", "status", "message",
+/// "details"}}`; a wait in a `RetryInfo` detail; the quota a `RESOURCE_EXHAUSTED` asking to wait a
+/// day; a wrong key a 400 `API_KEY_INVALID`, as Google answers it. The key is `x-goog-api-key`.
+pub async fn google_auth_and_faults(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(fault) = fault_for_header(&req, "x-goog-api-key", "").await else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let retry = |secs: u64| {
+        serde_json::json!([{
+            "@type": "type.googleapis.com/google.rpc.RetryInfo",
+            "retryDelay": format!("{secs}s"),
+        }])
+    };
+    let (status, code, message, details) = match fault {
+        Fault::Unauthorized => (
+            StatusCode::BAD_REQUEST,
+            "INVALID_ARGUMENT",
+            "API key not valid. Please pass a valid API key.",
+            serde_json::json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}]),
+        ),
+        Fault::RateLimited { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "RESOURCE_EXHAUSTED",
+            "Resource has been exhausted (e.g. check quota) (simulated).",
+            retry(retry_after_secs),
+        ),
+        Fault::Quota => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "RESOURCE_EXHAUSTED",
+            "You exceeded your current quota (simulated).",
+            retry(86_400),
+        ),
+        Fault::ServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "Internal error encountered (simulated).",
+            serde_json::json!([]),
+        ),
+    };
+    let mut response = google_error(status, code, message);
+    if !details.as_array().is_some_and(Vec::is_empty) {
+        response = HttpResponse::build(status).json(serde_json::json!({
+            "error": {"code": status.as_u16(), "status": code, "message": message, "details": details}
+        }));
+    }
+    Ok(req.into_response(response).map_into_right_body())
+}
+
+/// An error as the Gemini API answers it.
+pub fn google_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({
+        "error": {"code": status.as_u16(), "status": code, "message": message}
+    }))
 }

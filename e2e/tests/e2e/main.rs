@@ -25,4 +25,5 @@ mod runway;
 mod store;
 mod submissions;
 mod tenants;
+mod veo;
 mod webhooks;

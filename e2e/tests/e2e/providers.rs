@@ -35,6 +35,11 @@ async fn a_job_at_each_provider_runs_from_the_api_to_a_signed_webhook() {
             "gen4.5",
             json!({"provider": "runway", "seconds": 5, "size": "720x1280"}),
         ),
+        (
+            "veo",
+            "veo-3.1-generate-preview",
+            json!({"provider": "veo", "seconds": 8, "size": "1280x720"}),
+        ),
     ];
     let mut ids = Vec::new();
     for (provider, _, extra) in &jobs {
@@ -65,7 +70,7 @@ async fn a_job_at_each_provider_runs_from_the_api_to_a_signed_webhook() {
     }
     // One video per job, at the provider it named; the options reached the model's input.
     let videos = stack.sim.all_videos();
-    assert_eq!(videos.len(), 5);
+    assert_eq!(videos.len(), 6);
     for (provider, model, _) in &jobs {
         let video = videos
             .iter()
@@ -84,6 +89,8 @@ async fn a_job_at_each_provider_runs_from_the_api_to_a_signed_webhook() {
         ("5", "720:1280"),
         "Runway's duration in seconds and ratio in pixels"
     );
+    let veo = videos.iter().find(|v| v.prompt.ends_with("veo")).unwrap();
+    assert_eq!((veo.seconds.as_str(), veo.size.as_str()), ("8", "16:9"));
     let openrouter = videos
         .iter()
         .find(|v| v.prompt.ends_with("openrouter"))

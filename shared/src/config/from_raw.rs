@@ -86,6 +86,16 @@ impl From<Raw> for Settings {
                 max_in_flight: r.runway_max_in_flight,
                 quota_pause,
             },
+            veo: ProviderSettings {
+                base_url: r.gemini_base_url,
+                api_key: r.gemini_api_key,
+                model: r.veo_model,
+                default_seconds: None,
+                default_frame: None,
+                max_rpm: r.veo_max_rpm,
+                max_in_flight: r.veo_max_in_flight,
+                quota_pause,
+            },
             live: LiveSettings {
                 stream_length: r.live_stream_length,
                 heartbeat: secs(r.events_heartbeat_secs),

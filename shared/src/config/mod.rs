@@ -50,6 +50,7 @@ pub struct Settings {
     pub replicate: ProviderSettings,
     pub fal: ProviderSettings,
     pub runway: ProviderSettings,
+    pub veo: ProviderSettings,
     /// What applies to every provider.
     pub providers: ProviderPolicy,
     /// The providers' callbacks to us.

@@ -81,13 +81,14 @@ pub enum UnknownSubmission {
 
 impl Settings {
     /// Every provider's account, by the name jobs give it.
-    pub fn accounts(&self) -> [(&'static str, &ProviderSettings); 5] {
+    pub fn accounts(&self) -> [(&'static str, &ProviderSettings); 6] {
         [
             ("openai", &self.openai),
             ("openrouter", &self.openrouter),
             ("replicate", &self.replicate),
             ("fal", &self.fal),
             ("runway", &self.runway),
+            ("veo", &self.veo),
         ]
     }
 
@@ -137,6 +138,7 @@ fn key_name(provider: &str) -> Option<&'static str> {
         "replicate" => "REPLICATE_API_TOKEN",
         "fal" => "FAL_KEY",
         "runway" => "RUNWAYML_API_SECRET",
+        "veo" => "GEMINI_API_KEY",
         _ => return None,
     })
 }

@@ -60,6 +60,11 @@ pub(super) struct Raw {
     pub(super) runway_model: String,
     pub(super) runway_max_rpm: u32,
     pub(super) runway_max_in_flight: u32,
+    pub(super) gemini_api_key: SecretString,
+    pub(super) gemini_base_url: String,
+    pub(super) veo_model: String,
+    pub(super) veo_max_rpm: u32,
+    pub(super) veo_max_in_flight: u32,
     pub(super) provider_timeout_ms: u64,
     pub(super) sora_max_rpm: u32,
     pub(super) sora_max_in_flight: u32,
@@ -158,6 +163,7 @@ impl Raw {
             ("fal_base_url", &self.fal_base_url),
             ("fal_jwks_url", &self.fal_jwks_url),
             ("runway_base_url", &self.runway_base_url),
+            ("gemini_base_url", &self.gemini_base_url),
         ] {
             if reqwest::Url::parse(url).is_err() {
                 return fail(key, "is not a valid URL");
@@ -280,6 +286,7 @@ impl Raw {
             ("replicate_model", &self.replicate_model),
             ("fal_model", &self.fal_model),
             ("runway_model", &self.runway_model),
+            ("veo_model", &self.veo_model),
         ] {
             if model.trim().is_empty() {
                 return fail(key, "must not be empty");

@@ -19,6 +19,7 @@ pub mod registry;
 pub mod replicate;
 mod request;
 pub mod runway;
+pub mod veo;
 
 use async_trait::async_trait;
 

@@ -29,11 +29,27 @@ impl ProviderApi {
         if let Some(range) = range {
             request = request.header(reqwest::header::RANGE, range);
         }
-        let response = if ours {
+        let mut response = if ours {
             self.answer(request).await?
         } else {
             request.send().await.map_err(|e| transport_failure(&e))?
         };
+        // A redirect out of the provider's origin (its storage) is followed without the key.
+        if ours && response.status().is_redirection() {
+            if let Some(location) = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| response.url().join(l).ok())
+            {
+                vet_foreign(location.as_str())?;
+                let mut request = self.foreign_downloads.get(location);
+                if let Some(range) = range {
+                    request = request.header(reqwest::header::RANGE, range);
+                }
+                response = request.send().await.map_err(|e| transport_failure(&e))?;
+            }
+        }
         if response.status().is_success() {
             return Ok(response);
         }

@@ -29,7 +29,7 @@ pub struct ProviderApi {
     foreign_downloads: Client,
     base_url: String,
     key: SecretString,
-    scheme: &'static str,
+    key_in: KeyIn,
     /// Headers every request with the key carries besides it (Runway's `X-Runway-Version`).
     headers: Vec<(&'static str, &'static str)>,
     dialect: &'static Dialect,
@@ -42,7 +42,24 @@ impl ProviderApi {
         timeout: Duration,
         dialect: &'static Dialect,
     ) -> reqwest::Result<Self> {
+        // The clients that carry the key follow redirects within the provider's own origin only:
+        // reqwest drops `Authorization` on a redirect elsewhere, but not a key in a header of its
+        // own (Gemini's), so the answer to such a redirect is the caller's to follow, keyless.
+        let origin = reqwest::Url::parse(base_url).ok().map(|url| url.origin());
+        let within_origin = move || {
+            let origin = origin.clone();
+            reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() >= 10 {
+                    attempt.error("too many redirects")
+                } else if Some(attempt.url().origin()) == origin {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            })
+        };
         let client = Client::builder()
+            .redirect(within_origin())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("sora-relay/", env!("CARGO_PKG_VERSION")))
@@ -58,11 +75,11 @@ impl ProviderApi {
         });
         Ok(Self {
             client,
-            downloads: downloads().build()?,
+            downloads: downloads().redirect(within_origin()).build()?,
             foreign_downloads: downloads().https_only(true).dns_resolver(guard).build()?,
             base_url: base_url.trim_end_matches('/').to_owned(),
             key,
-            scheme: "Bearer",
+            key_in: KeyIn::Authorization("Bearer"),
             headers: Vec::new(),
             dialect,
         })
@@ -70,7 +87,18 @@ impl ProviderApi {
 
     /// Sends the key as `Authorization: <scheme> <key>` (fal: `Key`).
     pub fn with_scheme(self, scheme: &'static str) -> Self {
-        Self { scheme, ..self }
+        Self {
+            key_in: KeyIn::Authorization(scheme),
+            ..self
+        }
+    }
+
+    /// Sends the key alone in a header of its own (Gemini: `x-goog-api-key`).
+    pub fn with_key_header(self, name: &'static str) -> Self {
+        Self {
+            key_in: KeyIn::Header(name),
+            ..self
+        }
     }
 
     /// Sends `name: value` with every request that carries the key.
@@ -116,15 +144,20 @@ impl ProviderApi {
 
     /// Sends `request` with the key: the raw answer, whatever its status.
     pub async fn answer(&self, request: RequestBuilder) -> Result<Response, ProviderError> {
-        let mut authorization =
-            HeaderValue::from_str(&format!("{} {}", self.scheme, self.key.expose_secret()))
-                .map_err(|_| ProviderError::Unauthorized {
-                    status: 0,
-                    message: "the API key holds characters a header cannot carry".into(),
-                })?;
+        let (name, value) = match self.key_in {
+            KeyIn::Authorization(scheme) => (
+                reqwest::header::AUTHORIZATION.as_str(),
+                format!("{scheme} {}", self.key.expose_secret()),
+            ),
+            KeyIn::Header(name) => (name, self.key.expose_secret().to_owned()),
+        };
+        let mut key = HeaderValue::from_str(&value).map_err(|_| ProviderError::Unauthorized {
+            status: 0,
+            message: "the API key holds characters a header cannot carry".into(),
+        })?;
         // Kept out of debug output, as `bearer_auth` does.
-        authorization.set_sensitive(true);
-        let mut request = request.header(reqwest::header::AUTHORIZATION, authorization);
+        key.set_sensitive(true);
+        let mut request = request.header(name, key);
         for (name, value) in &self.headers {
             request = request.header(*name, *value);
         }
@@ -145,6 +178,15 @@ impl ProviderApi {
             .await
             .map(drop)
     }
+}
+
+/// Where the key travels.
+#[derive(Clone, Copy, Debug)]
+enum KeyIn {
+    /// `Authorization: <scheme> <key>`.
+    Authorization(&'static str),
+    /// `<name>: <key>`.
+    Header(&'static str),
 }
 
 /// What a provider's error body says, where it says it.
