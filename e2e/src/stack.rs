@@ -108,6 +108,8 @@ pub fn provider_env(sim_root: &str) -> HashMap<String, String> {
         ("RUNWAY_BASE_URL", format!("{sim_root}/runway")),
         ("GEMINI_API_KEY", "sk-sim".to_owned()),
         ("GEMINI_BASE_URL", format!("{sim_root}/veo/v1beta")),
+        ("LUMAAI_API_KEY", "sk-sim".to_owned()),
+        ("LUMA_BASE_URL", format!("{sim_root}/luma/dream-machine/v1")),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

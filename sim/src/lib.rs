@@ -13,6 +13,7 @@ mod control;
 mod error;
 mod fal;
 pub mod files;
+mod luma;
 mod middleware;
 mod openai;
 mod openrouter;
@@ -64,6 +65,17 @@ impl Simulator {
                 .route("/fal/files/{name}", web::get().to(files::file))
                 .route("/runway/files/{name}", web::get().to(files::file))
                 .route("/veo/v1beta/blobs/{name}", web::get().to(files::file))
+                .route(
+                    "/luma/dream-machine/v1/files/{name}",
+                    web::get().to(files::file),
+                )
+                .service(
+                    web::scope("/luma/dream-machine/v1")
+                        .wrap(from_fn(middleware::luma_auth_and_faults))
+                        .route("/generations/video", web::post().to(luma::create))
+                        .route("/generations/{id}", web::get().to(luma::generation))
+                        .route("/generations/{id}", web::delete().to(luma::delete)),
+                )
                 .service(
                     web::scope("/veo/v1beta")
                         .wrap(from_fn(middleware::google_auth_and_faults))

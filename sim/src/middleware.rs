@@ -356,3 +356,40 @@ pub fn google_error(status: StatusCode, code: &str, message: &str) -> HttpRespon
         "error": {"code": status.as_u16(), "status": code, "message": message}
     }))
 }
+
+/// Luma's answers to faults (`/luma/dream-machine/v1`): `{"detail": …}`; out of credits a 402.
+pub async fn luma_auth_and_faults(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(fault) = fault_for(&req).await else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let mut response = match fault {
+        Fault::Unauthorized => luma_error(StatusCode::UNAUTHORIZED, "Invalid API key"),
+        Fault::RateLimited { .. } => luma_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Rate limit exceeded (simulated)",
+        ),
+        Fault::Quota => luma_error(
+            StatusCode::PAYMENT_REQUIRED,
+            "Insufficient credits (simulated)",
+        ),
+        Fault::ServerError => luma_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal server error (simulated)",
+        ),
+    };
+    if let Fault::RateLimited { retry_after_secs } = fault {
+        response.headers_mut().insert(
+            HeaderName::from_static("retry-after"),
+            HeaderValue::from(retry_after_secs),
+        );
+    }
+    Ok(req.into_response(response).map_into_right_body())
+}
+
+/// An error as Luma answers it.
+pub fn luma_error(status: StatusCode, detail: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({ "detail": detail }))
+}

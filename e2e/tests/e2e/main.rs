@@ -13,6 +13,7 @@ mod gateway;
 mod hardening;
 mod lifecycle;
 mod limits;
+mod luma;
 mod metrics;
 mod original_client;
 mod processes;

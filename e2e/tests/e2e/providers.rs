@@ -40,6 +40,11 @@ async fn a_job_at_each_provider_runs_from_the_api_to_a_signed_webhook() {
             "veo-3.1-generate-preview",
             json!({"provider": "veo", "seconds": 8, "size": "1280x720"}),
         ),
+        (
+            "luma",
+            "ray-2",
+            json!({"provider": "luma", "seconds": 5, "size": "1280x720"}),
+        ),
     ];
     let mut ids = Vec::new();
     for (provider, _, extra) in &jobs {
@@ -70,7 +75,7 @@ async fn a_job_at_each_provider_runs_from_the_api_to_a_signed_webhook() {
     }
     // One video per job, at the provider it named; the options reached the model's input.
     let videos = stack.sim.all_videos();
-    assert_eq!(videos.len(), 6);
+    assert_eq!(videos.len(), 7);
     for (provider, model, _) in &jobs {
         let video = videos
             .iter()
@@ -91,6 +96,8 @@ async fn a_job_at_each_provider_runs_from_the_api_to_a_signed_webhook() {
     );
     let veo = videos.iter().find(|v| v.prompt.ends_with("veo")).unwrap();
     assert_eq!((veo.seconds.as_str(), veo.size.as_str()), ("8", "16:9"));
+    let luma = videos.iter().find(|v| v.prompt.ends_with("luma")).unwrap();
+    assert_eq!((luma.seconds.as_str(), luma.size.as_str()), ("5s", "16:9"));
     let openrouter = videos
         .iter()
         .find(|v| v.prompt.ends_with("openrouter"))

@@ -96,6 +96,16 @@ impl From<Raw> for Settings {
                 max_in_flight: r.veo_max_in_flight,
                 quota_pause,
             },
+            luma: ProviderSettings {
+                base_url: r.luma_base_url,
+                api_key: r.lumaai_api_key,
+                model: r.luma_model,
+                default_seconds: None,
+                default_frame: None,
+                max_rpm: r.luma_max_rpm,
+                max_in_flight: r.luma_max_in_flight,
+                quota_pause,
+            },
             live: LiveSettings {
                 stream_length: r.live_stream_length,
                 heartbeat: secs(r.events_heartbeat_secs),

@@ -51,6 +51,7 @@ pub struct Settings {
     pub fal: ProviderSettings,
     pub runway: ProviderSettings,
     pub veo: ProviderSettings,
+    pub luma: ProviderSettings,
     /// What applies to every provider.
     pub providers: ProviderPolicy,
     /// The providers' callbacks to us.

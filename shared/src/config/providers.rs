@@ -81,7 +81,7 @@ pub enum UnknownSubmission {
 
 impl Settings {
     /// Every provider's account, by the name jobs give it.
-    pub fn accounts(&self) -> [(&'static str, &ProviderSettings); 6] {
+    pub fn accounts(&self) -> [(&'static str, &ProviderSettings); 7] {
         [
             ("openai", &self.openai),
             ("openrouter", &self.openrouter),
@@ -89,6 +89,7 @@ impl Settings {
             ("fal", &self.fal),
             ("runway", &self.runway),
             ("veo", &self.veo),
+            ("luma", &self.luma),
         ]
     }
 
@@ -139,6 +140,7 @@ fn key_name(provider: &str) -> Option<&'static str> {
         "fal" => "FAL_KEY",
         "runway" => "RUNWAYML_API_SECRET",
         "veo" => "GEMINI_API_KEY",
+        "luma" => "LUMAAI_API_KEY",
         _ => return None,
     })
 }

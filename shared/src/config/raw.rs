@@ -65,6 +65,11 @@ pub(super) struct Raw {
     pub(super) veo_model: String,
     pub(super) veo_max_rpm: u32,
     pub(super) veo_max_in_flight: u32,
+    pub(super) lumaai_api_key: SecretString,
+    pub(super) luma_base_url: String,
+    pub(super) luma_model: String,
+    pub(super) luma_max_rpm: u32,
+    pub(super) luma_max_in_flight: u32,
     pub(super) provider_timeout_ms: u64,
     pub(super) sora_max_rpm: u32,
     pub(super) sora_max_in_flight: u32,
@@ -164,6 +169,7 @@ impl Raw {
             ("fal_jwks_url", &self.fal_jwks_url),
             ("runway_base_url", &self.runway_base_url),
             ("gemini_base_url", &self.gemini_base_url),
+            ("luma_base_url", &self.luma_base_url),
         ] {
             if reqwest::Url::parse(url).is_err() {
                 return fail(key, "is not a valid URL");
@@ -287,6 +293,7 @@ impl Raw {
             ("fal_model", &self.fal_model),
             ("runway_model", &self.runway_model),
             ("veo_model", &self.veo_model),
+            ("luma_model", &self.luma_model),
         ] {
             if model.trim().is_empty() {
                 return fail(key, "must not be empty");

@@ -12,6 +12,7 @@ mod error;
 pub mod fal;
 pub(crate) mod http;
 mod lifecycle;
+pub mod luma;
 mod metered;
 pub mod openai;
 pub mod openrouter;

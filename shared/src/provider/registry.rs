@@ -28,6 +28,7 @@ pub const ADAPTERS: &[(&str, Build)] = &[
     ("fal", connect::<super::fal::FalQueue>),
     ("runway", connect::<super::runway::RunwayTasks>),
     ("veo", connect::<super::veo::VeoOperations>),
+    ("luma", connect::<super::luma::LumaGenerations>),
 ];
 
 /// An adapter reached over HTTP at a base URL with a key: how each is made.
