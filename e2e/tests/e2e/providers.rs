@@ -224,3 +224,23 @@ async fn progress_without_the_providers_is_estimated_from_the_models_recent_jobs
     );
     assert_eq!(stack.status(&openai).await["progressSource"], "provider");
 }
+
+/// A model the provider does not have (any more): its create answers 404, and the job fails at
+/// once with a message naming the model (class `retired`), instead of waiting out retries.
+#[tokio::test]
+async fn a_model_the_provider_does_not_have_fails_the_job_naming_it() {
+    let stack = Stack::start_all_providers(Stack::quick_sim(), &[]).await;
+    let _worker = stack.spawn_worker();
+    let id = stack
+        .submit(
+            "a fox by a model that is gone",
+            json!({"provider": "veo", "model": "imagen-0-retired"}),
+        )
+        .await;
+    let view = e2e::stack::wait_for_status(&stack, &id, LIMIT, "failed").await;
+    let error = view["error"].as_str().unwrap();
+    assert!(
+        error.contains("imagen-0-retired") && error.contains("retired or unknown"),
+        "{error}"
+    );
+}

@@ -28,6 +28,9 @@ pub enum ProviderError {
     /// Any other 4xx: the provider will not do what was asked.
     #[error("provider rejected the request ({status}): {message}")]
     Rejected { status: u16, message: String },
+    /// The model is gone or unknown there: a create answered 404 or 410.
+    #[error("the model {model} is not available at the provider (retired or unknown): {message}")]
+    Retired { model: String, message: String },
     /// The provider answers, but its answers cannot settle the question (a list whose cursor does
     /// not advance): asking again the same way will not help, and the provider is not failing.
     #[error("the provider cannot tell: {message}")]
@@ -68,14 +71,53 @@ impl ProviderError {
             }
             ProviderError::Unauthorized { .. } => FailureClass::Auth,
             ProviderError::Rejected { .. } => FailureClass::InvalidInput,
+            ProviderError::Retired { .. } => FailureClass::Retired,
         }
     }
 
     /// A transport failure or an unreadable answer, described without credentials.
+    /// What a failed create means: a 404 or 410 to a create names a model the provider does not
+    /// have (any more): [`ProviderError::Retired`], naming `model`. Other errors are as they are.
+    pub fn of_create(self, model: &str) -> Self {
+        match self {
+            ProviderError::Rejected {
+                status: 404 | 410,
+                message,
+            } => ProviderError::Retired {
+                model: model.to_owned(),
+                message,
+            },
+            other => other,
+        }
+    }
+
     pub fn unavailable(message: impl Into<String>) -> Self {
         ProviderError::Unavailable {
             retry_after: None,
             message: message.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_create_answered_404_or_410_names_a_model_that_is_gone() {
+        for status in [404, 410] {
+            let gone = ProviderError::Rejected {
+                status,
+                message: "model not found".into(),
+            }
+            .of_create("veo-0");
+            assert_eq!(gone.class(), FailureClass::Retired);
+            assert!(gone.to_string().contains("veo-0"), "{gone}");
+        }
+        let invalid = ProviderError::Rejected {
+            status: 400,
+            message: "bad size".into(),
+        };
+        assert_eq!(invalid.clone().of_create("m"), invalid);
     }
 }

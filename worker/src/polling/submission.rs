@@ -135,6 +135,7 @@ impl Worker {
                 })
             }
             Err(e) => {
+                let e = e.of_create(request.model);
                 match &e {
                     ProviderError::Unauthorized { .. } => {
                         error!(job = %job.job, "🚨 {name} refuses our key: {e} — fix its API key; the job stays queued")

@@ -181,6 +181,9 @@ pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Ne
         Outcome::CreateFailed(ProviderError::Rejected { message, .. }) => {
             final_state(JobStatus::Failed, job.progress, message)
         }
+        Outcome::CreateFailed(error @ ProviderError::Retired { .. }) => {
+            final_state(JobStatus::Failed, job.progress, error.to_string())
+        }
         Outcome::RetrieveFailed(ProviderError::Rejected {
             status: 404,
             message,
