@@ -164,12 +164,9 @@ impl ProviderApi {
         request.send().await.map_err(|e| transport_failure(&e))
     }
 
-    /// Whether `url` (with the key) can be downloaded: one byte of it (`Range: bytes=0-0`).
-    /// Gateways answer HEAD with 405, so a ranged GET is what every server understands; one that
-    /// ignores the range sends the whole body, of which nothing is read. `Ok` on any 2xx, else the
-    /// error the answer says.
-    pub async fn check_first_byte(&self, url: &str) -> Result<(), ProviderError> {
-        let request = self.get(url).header(reqwest::header::RANGE, "bytes=0-0");
+    /// Sends `request` with the key for its effect: `Ok` on any 2xx (a 204 or a body alike), else
+    /// the error the answer says.
+    pub async fn call(&self, request: RequestBuilder) -> Result<(), ProviderError> {
         let response = self.answer(request).await?;
         if response.status().is_success() {
             return Ok(());
@@ -177,6 +174,15 @@ impl ProviderApi {
         read::<serde::de::IgnoredAny>(response, self.dialect)
             .await
             .map(drop)
+    }
+
+    /// Whether `url` (with the key) can be downloaded: one byte of it (`Range: bytes=0-0`).
+    /// Gateways answer HEAD with 405, so a ranged GET is what every server understands; one that
+    /// ignores the range sends the whole body, of which nothing is read. `Ok` on any 2xx, else the
+    /// error the answer says.
+    pub async fn check_first_byte(&self, url: &str) -> Result<(), ProviderError> {
+        self.call(self.get(url).header(reqwest::header::RANGE, "bytes=0-0"))
+            .await
     }
 }
 

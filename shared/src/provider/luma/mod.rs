@@ -63,13 +63,7 @@ impl VideoProvider for LumaGenerations {
     /// `DELETE /generations/{id}`: Luma's only way to stop one (it deletes it).
     async fn cancel(&self, id: &str) -> Result<(), ProviderError> {
         let url = self.api.url(&format!("/generations/{id}"));
-        let response = self.api.answer(self.api.delete(&url)).await?;
-        if response.status().is_success() {
-            return Ok(());
-        }
-        super::http::read::<serde::de::IgnoredAny>(response, &DIALECT)
-            .await
-            .map(drop)
+        self.api.call(self.api.delete(&url)).await
     }
 
     async fn download(

@@ -73,13 +73,7 @@ impl VideoProvider for RunwayTasks {
     /// `DELETE /v1/tasks/{id}`: cancels a running task (and deletes a finished one).
     async fn cancel(&self, id: &str) -> Result<(), ProviderError> {
         let url = self.api.url(&format!("/v1/tasks/{id}"));
-        let response = self.api.answer(self.api.delete(&url)).await?;
-        if response.status().is_success() {
-            return Ok(());
-        }
-        super::http::read::<serde::de::IgnoredAny>(response, &DIALECT)
-            .await
-            .map(drop)
+        self.api.call(self.api.delete(&url)).await
     }
 
     async fn download(
