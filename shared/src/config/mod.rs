@@ -8,6 +8,7 @@
 //! they configure, with durations as [`Duration`]s and choices as enums: each component is built
 //! from its group.
 
+mod checks;
 mod from_raw;
 mod providers;
 mod raw;
