@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use super::http::ProviderApi;
 use super::registry::HttpAdapter;
 use super::{
-    Capabilities, Frame, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
+    Capabilities, LostSubmission, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
 use wire::{Operation, DIALECT};
 
@@ -84,8 +84,10 @@ impl VideoProvider for VeoOperations {
 /// `personGeneration`, `sampleCount`, …; keys the adapter sets win).
 fn body_for(request: &VideoRequest<'_>) -> Value {
     let mut parameters: Map<String, Value> = request.extra.clone();
+    // Veo takes `16:9` or `9:16`: a frame's ratio in lowest terms (*our choice*: any other ratio
+    // as given, which the API refuses as invalid input).
     if let Some(frame) = request.frame {
-        parameters.insert("aspectRatio".into(), json!(aspect_ratio(frame)));
+        parameters.insert("aspectRatio".into(), json!(frame.ratio_text()));
     }
     if let Some(seconds) = request.seconds {
         parameters.insert("durationSeconds".into(), json!(seconds));
@@ -96,15 +98,10 @@ fn body_for(request: &VideoRequest<'_>) -> Value {
     })
 }
 
-/// Veo takes `16:9` or `9:16`: a frame's ratio in lowest terms (*our choice*: any other ratio as
-/// given, which the API refuses as invalid input).
-fn aspect_ratio(frame: Frame) -> String {
-    frame.ratio_text()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::Frame;
 
     #[test]
     fn a_request_becomes_instances_and_parameters() {
