@@ -1,6 +1,7 @@
 //! `relay-api`: accepts video jobs and answers questions about them. It never calls the provider
 //! and never talks to workers: it writes jobs into Redis and reads them back.
 
+mod access_log;
 mod auth;
 mod error;
 mod events;
@@ -136,10 +137,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
                     ApiError::invalid_field(format!("query string: {e}")).into()
                 }))
-                .wrap(middleware::Condition::new(
-                    access_log,
-                    middleware::Logger::new("%a \"%r\" %s %b %Dms"),
-                ))
+                .wrap(middleware::Condition::new(access_log, access_log::logger()))
                 .wrap(middleware::from_fn(requests::traced_and_timed))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))

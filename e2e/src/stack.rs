@@ -79,6 +79,9 @@ pub fn test_env(redis: &Redis, sim_url: &str, webhook_url: &str) -> HashMap<Stri
     .collect()
 }
 
+/// What the test stacks derive unsigned providers' callback paths from.
+pub const CALLBACK_TOKEN_SECRET: &str = "e2e-callback-token-secret";
+
 /// The `openrouter`, `replicate` and `fal` providers at the simulator whose root URL is `sim_root`.
 pub fn provider_env(sim_root: &str) -> HashMap<String, String> {
     use sora_sim::config::{DEFAULT_OPENROUTER_SECRET, DEFAULT_REPLICATE_SECRET};
@@ -110,6 +113,7 @@ pub fn provider_env(sim_root: &str) -> HashMap<String, String> {
         ("GEMINI_BASE_URL", format!("{sim_root}/veo/v1beta")),
         ("LUMAAI_API_KEY", "sk-sim".to_owned()),
         ("LUMA_BASE_URL", format!("{sim_root}/luma/dream-machine/v1")),
+        ("CALLBACK_TOKEN_SECRET", CALLBACK_TOKEN_SECRET.to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

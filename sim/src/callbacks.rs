@@ -52,6 +52,8 @@ pub enum Scheme {
     OpenRouter,
     /// `X-Fal-Webhook-*`: Ed25519 over `request_id\nuser_id\ntimestamp\nhex(sha256(body))`.
     Fal,
+    /// No signature at all (Luma): the callback URL is the only secret.
+    Unsigned,
 }
 
 /// The user id fal puts in its callbacks' headers.
@@ -117,6 +119,7 @@ impl Signers {
                     ("x-fal-webhook-signature".into(), signature),
                 ]
             }
+            Scheme::Unsigned => Vec::new(),
         }
     }
 }

@@ -3,13 +3,15 @@
 //! is one of the simulator's videos, on the same timeline and faults: `queued`, `dreaming`, then
 //! `completed` with `assets.video` (served at `/luma/dream-machine/v1/files/{id}.mp4`) or `failed` with a
 //! `failure_reason` ("Prompt failed moderation" for a prompt holding `sim:moderation`). A deleted
-//! generation is gone: 404.
+//! generation is gone: 404. A `callback_url` gets the generation, unsigned as Luma sends it, when
+//! it starts dreaming and when it ends.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use relay_shared::time::iso8601_from_ms;
 use serde_json::{json, Value};
 
+use crate::callbacks::{self, Scheme};
 use crate::middleware::luma_error;
 use crate::state::{now_ms, NewVideo, SimState};
 use crate::video::VideoRecord;
@@ -48,7 +50,29 @@ pub async fn create(state: State, request: HttpRequest, body: web::Json<Value>) 
         size: body["aspect_ratio"].as_str().unwrap_or_default().to_owned(),
         remixed_from: None,
     });
-    HttpResponse::Created().json(generation_at(&record, &files(&request), now_ms()))
+    let files = files(&request);
+    if let Some(url) = body["callback_url"].as_str() {
+        for at_ms in [record.starts_ms(), record.finishes_ms()] {
+            let (id, files) = (record.id.clone(), files.clone());
+            callbacks::send_at(
+                state.clone().into_inner(),
+                at_ms,
+                "luma",
+                Scheme::Unsigned,
+                url.to_owned(),
+                record.id.clone(),
+                move |state| {
+                    let record = state.peek(&id).filter(|r| !state.is_cancelled(&r.id))?;
+                    Some(
+                        generation_at(&record, &files, now_ms())
+                            .to_string()
+                            .into_bytes(),
+                    )
+                },
+            );
+        }
+    }
+    HttpResponse::Created().json(generation_at(&record, &files, now_ms()))
 }
 
 /// `GET /generations/{id}`.

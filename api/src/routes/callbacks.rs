@@ -1,12 +1,14 @@
 //! `POST /api/providers/{provider}/callback?job={jobId}`: a provider says a video changed. The
 //! signature is verified with the provider's own scheme (`relay_shared::provider::callback`); a
-//! good one makes the job due now, and the poll that follows learns what changed. Nothing else
+//! good one makes the job due now, and the poll that follows learns what changed. Providers that
+//! sign nothing (Luma) call back at `/api/providers/{provider}/callback/{token}?job={jobId}`, the
+//! job's own unguessable path, which stands in for the signature. Nothing else
 //! happens here — no provider call, nothing from the body written — so the answer is fast, a
 //! repeated callback only asks for a poll that is already due, and a forged or replayed one can
 //! never finish a job.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use relay_shared::provider::callback::Refused;
+use relay_shared::provider::callback::{Address, Refused};
 use relay_shared::store::layout::field;
 use relay_shared::store::ForcePoll;
 use serde::Deserialize;
@@ -18,12 +20,14 @@ use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 
 const CALLBACK: &str = "/api/providers/{provider}/callback";
+const TOKENED_CALLBACK: &str = "/api/providers/{provider}/callback/{token}";
 
 /// Provider callbacks carry whole predictions (with their logs): larger than a job request.
 const CALLBACK_BODY_LIMIT: usize = 1024 * 1024;
 
 crate::routes::endpoints! {
     POST CALLBACK => callback;
+    POST TOKENED_CALLBACK => tokened_callback;
 }
 
 #[derive(Deserialize)]
@@ -43,7 +47,33 @@ pub async fn callback(
     query: web::Query<CallbackQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let provider = provider.into_inner();
+    handle(state, request, provider.into_inner(), None, query, payload).await
+}
+
+/// `POST /api/providers/{provider}/callback/{token}?job={jobId}`: an unsigned callback at the
+/// job's own path; believed when the token is the job's, then as above.
+#[utoipa::path(post, path = TOKENED_CALLBACK, params(("provider" = String, Path, description = "luma"), ("token" = String, Path, description = "The job's callback token, as the relay's callback URL names it"), ("job" = Option<String>, Query, description = "The job, as the relay's callback URL names it")),
+    request_body(content = serde_json::Value, description = "The provider's own callback body"),
+    responses((status = 200, description = "Believed; the job is polled now (or there was nothing to do)"), (status = 401, description = "Not this job's path; nothing changed", body = crate::openapi::ErrorBody), (status = 404, description = "No such provider enabled here, or it signs its callbacks", body = crate::openapi::ErrorBody), (status = 413, description = "Body larger than 1 MiB", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; the provider retries", body = crate::openapi::ErrorBody)))]
+pub async fn tokened_callback(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<CallbackQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (provider, token) = path.into_inner();
+    handle(state, request, provider, Some(token), query, payload).await
+}
+
+async fn handle(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    provider: String,
+    token: Option<String>,
+    query: web::Query<CallbackQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     if !state.callback_providers.contains(&provider.as_str()) {
         return Err(ApiError::new(
             ErrorCode::ProviderNotFound,
@@ -54,7 +84,15 @@ pub async fn callback(
     let headers = reqwest_headers(&request);
     let hint = state
         .callbacks
-        .verify(&provider, &headers, &body)
+        .verify(
+            &provider,
+            Address {
+                job: query.job.as_deref(),
+                token: token.as_deref(),
+            },
+            &headers,
+            &body,
+        )
         .await
         .map_err(|refused| {
             warn!(provider, "refused a callback: {refused}");

@@ -116,6 +116,7 @@ impl From<Raw> for Settings {
                 replicate_secret: r.replicate_webhook_secret,
                 openrouter_secret: r.openrouter_webhook_secret,
                 fal_jwks_url: r.fal_jwks_url,
+                token_secret: r.callback_token_secret,
             },
             providers: ProviderPolicy {
                 default: r.provider,

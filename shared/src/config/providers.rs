@@ -7,6 +7,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ConfigError, Settings};
+use crate::provider::callback::token;
 use crate::provider::Frame;
 
 /// One provider's account: where it is, the key that enables it, its defaults and limits.
@@ -42,18 +43,38 @@ pub struct CallbackSettings {
     pub replicate_secret: SecretString,
     pub openrouter_secret: SecretString,
     pub fal_jwks_url: String,
+    /// `CALLBACK_TOKEN_SECRET`: derives the per-job callback paths of providers that do not sign
+    /// their callbacks (empty: those providers are only polled).
+    pub token_secret: SecretString,
 }
 
 impl CallbackSettings {
+    /// Whether `provider` (one that can call back) is asked to: a public address, and for a
+    /// provider that does not sign, the secret its paths are derived from.
+    pub fn asked_of(&self, provider: &str) -> bool {
+        self.public_base_url.is_some()
+            && (!token::UNSIGNED.contains(&provider)
+                || !self.token_secret.expose_secret().is_empty())
+    }
+
     /// Where `provider` calls us back about `job`, when callbacks are on. The job id rides in the
-    /// query, so a callback finds its job without an index of provider ids.
+    /// query, so a callback finds its job without an index of provider ids. A provider that does
+    /// not sign its callbacks gets the job's own unguessable path (a capability URL: never
+    /// logged), or no callbacks without `CALLBACK_TOKEN_SECRET`.
     pub fn url_for(&self, provider: &str, job: &str) -> Option<String> {
-        self.public_base_url.as_ref().map(|base| {
-            format!(
-                "{}/api/providers/{provider}/callback?job={job}",
-                base.trim_end_matches('/')
-            )
-        })
+        if !self.asked_of(provider) {
+            return None;
+        }
+        let base = self.public_base_url.as_deref()?.trim_end_matches('/');
+        if !token::UNSIGNED.contains(&provider) {
+            return Some(format!(
+                "{base}/api/providers/{provider}/callback?job={job}"
+            ));
+        }
+        let token = token::for_job(self.token_secret.expose_secret().as_bytes(), provider, job);
+        Some(format!(
+            "{base}/api/providers/{provider}/callback/{token}?job={job}"
+        ))
     }
 }
 

@@ -29,6 +29,7 @@ pub(super) struct Raw {
     pub(super) provider: String,
     pub(super) public_base_url: String,
     pub(super) poll_stretch_with_callbacks: u32,
+    pub(super) callback_token_secret: SecretString,
 
     pub(super) openai_base_url: String,
     pub(super) openai_api_key: SecretString,

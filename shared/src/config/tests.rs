@@ -168,6 +168,27 @@ fn callbacks_need_a_public_address() {
     assert!(Settings::from_sources(None, &env(&[("PUBLIC_BASE_URL", "relay.example")])).is_err());
 }
 
+#[test]
+fn unsigned_callbacks_come_to_a_tokened_path_or_not_at_all() {
+    let public = ("PUBLIC_BASE_URL", "https://relay.example");
+    let s = Settings::from_sources(None, &env(&[public])).unwrap();
+    assert_eq!(s.callbacks.url_for("luma", "j1"), None);
+    let s =
+        Settings::from_sources(None, &env(&[public, ("CALLBACK_TOKEN_SECRET", "secret")])).unwrap();
+    let token = crate::provider::callback::token::for_job(b"secret", "luma", "j1");
+    assert_eq!(
+        s.callbacks.url_for("luma", "j1"),
+        Some(format!(
+            "https://relay.example/api/providers/luma/callback/{token}?job=j1"
+        ))
+    );
+    assert_eq!(
+        s.callbacks.url_for("fal", "j1").as_deref(),
+        Some("https://relay.example/api/providers/fal/callback?job=j1"),
+        "signed providers keep the plain path"
+    );
+}
+
 mod documentation {
     use super::super::known_keys;
 

@@ -112,7 +112,7 @@ impl Worker {
         let mut polled = job.state.clone();
         if let Some(p) = provider {
             let calls_back = p.provider.adapter.capabilities().accepts_callbacks;
-            if calls_back && settings.callbacks.public_base_url.is_some() {
+            if calls_back && settings.callbacks.asked_of(p.provider.name) {
                 polled.stretch = settings.callbacks.poll_stretch;
             }
         }

@@ -81,6 +81,54 @@ async fn the_access_log_follows_rust_log() {
     );
 }
 
+/// Capability URLs — signed content links, unsigned providers' per-job callback paths — open
+/// something to whoever holds them: the access log shows where a request went, never its key.
+#[tokio::test]
+async fn capability_urls_never_reach_the_access_log() {
+    let deployment = deploy(&[]).await;
+    let http = reqwest::Client::new();
+    let requests = [
+        (
+            "GET",
+            "/api/videos/some-job/content?index=1&expires=99&sig=link-signature-not-logged",
+        ),
+        (
+            "POST",
+            "/api/providers/luma/callback/callback-token-not-logged?job=some-job",
+        ),
+    ];
+    for (method, path) in requests {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let status = http
+            .request(method, format!("{}{path}", deployment.api))
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_client_error(), "{path}: {status}");
+    }
+    eventually(Duration::from_secs(5), "both access-log lines", || async {
+        (deployment
+            .api_process
+            .count_lines("/api/videos/some-job/content?index=1")
+            == 1
+            && deployment
+                .api_process
+                .count_lines("/api/providers/luma/callback/")
+                == 1)
+            .then_some(())
+    })
+    .await;
+    let output = deployment.api_process.output().join("\n");
+    for secret in ["link-signature-not-logged", "callback-token-not-logged"] {
+        assert!(
+            !output.contains(secret),
+            "{secret} appears in the API's log:\n{output}"
+        );
+    }
+}
+
 /// Logs written to a pipe or a file (a container's log, a log shipper) are plain text: colours are
 /// for a person at a terminal.
 #[tokio::test]

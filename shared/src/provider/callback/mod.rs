@@ -9,12 +9,15 @@
 //!   `openrouter.rs`.
 //! - fal signs `request_id\nuser_id\ntimestamp\nhex(sha256(body))` with Ed25519, its public keys
 //!   published as a JWKS: `fal.rs`.
+//! - Luma signs nothing: its callbacks are believed only at the job's unguessable path, whose
+//!   token the relay derived from `CALLBACK_TOKEN_SECRET`: `token.rs`.
 //!
-//! Every scheme rejects a timestamp more than [`TOLERANCE`] away from now.
+//! Every signature scheme rejects a timestamp more than [`TOLERANCE`] away from now.
 
 mod fal;
 mod openrouter;
 mod replicate;
+pub mod token;
 
 use std::time::Duration;
 
@@ -68,6 +71,15 @@ pub struct Callbacks {
     replicate: Option<standardwebhooks::Webhook>,
     openrouter: Option<Vec<u8>>,
     fal: FalKeys,
+    /// `CALLBACK_TOKEN_SECRET`, for the providers that do not sign.
+    token_secret: Option<Vec<u8>>,
+}
+
+/// Where a callback arrived: the job its URL names (`?job=`) and its path's token, if any.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Address<'a> {
+    pub job: Option<&'a str>,
+    pub token: Option<&'a str>,
 }
 
 impl Callbacks {
@@ -83,21 +95,33 @@ impl Callbacks {
             "" => None,
             secret => Some(secret.as_bytes().to_vec()),
         };
+        let token_secret = match settings.token_secret.expose_secret() {
+            "" => None,
+            secret => Some(secret.as_bytes().to_vec()),
+        };
         Ok(Self {
             replicate,
             openrouter,
             fal: FalKeys::new(&settings.fal_jwks_url, timeout)?,
+            token_secret,
         })
     }
 
-    /// Verifies a callback from `provider` with its raw body: what it is about, or why it is not
-    /// believed. Only fal's may reach the network (its keys, cached).
+    /// Verifies a callback from `provider` at `address` with its raw body: what it is about, or
+    /// why it is not believed. Only fal's may reach the network (its keys, cached). A tokened path
+    /// is only for the providers that do not sign.
     pub async fn verify(
         &self,
         provider: &str,
+        address: Address<'_>,
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Hint, Refused> {
+        if address.token.is_some() && !token::UNSIGNED.contains(&provider) {
+            return Err(Refused::UnknownProvider(format!(
+                "{provider} (at a tokened path)"
+            )));
+        }
         match provider {
             "replicate" => {
                 let webhook = self
@@ -114,6 +138,21 @@ impl Callbacks {
                 openrouter::verify(secret, headers, body, now_secs())
             }
             "fal" => self.fal.verify(headers, body, now_secs()).await,
+            "luma" => {
+                let secret = self
+                    .token_secret
+                    .as_deref()
+                    .ok_or(Refused::NotConfigured("luma"))?;
+                let (Some(job), Some(given)) = (address.job, address.token) else {
+                    return Err(Refused::Malformed(
+                        "unsigned callbacks are taken only at the job's own callback path".into(),
+                    ));
+                };
+                token::verify(secret, provider, job, given)?;
+                Ok(Hint {
+                    video_id: id_at(body, &["id"])?,
+                })
+            }
             other => Err(Refused::UnknownProvider(other.to_owned())),
         }
     }

@@ -36,9 +36,9 @@ impl VideoProvider for LumaGenerations {
         Capabilities {
             reports_progress: false,
             can_cancel: true,
-            // Luma's callbacks are unsigned: not asked for until they can be checked (an
-            // unguessable per-job path), so jobs are polled.
-            accepts_callbacks: false,
+            // Unsigned: asked for at the job's unguessable path (`callback::token`), and only
+            // with `CALLBACK_TOKEN_SECRET` set.
+            accepts_callbacks: true,
             // Luma can list generations, but not by prompt reliably: *our choice*, not searched.
             lost_submission: LostSubmission::Unrecoverable,
         }
@@ -76,8 +76,8 @@ impl VideoProvider for LumaGenerations {
 }
 
 /// The create body: `model`, `prompt`, `aspect_ratio` (`16:9`), `duration` as Luma writes it
-/// (`"5s"`), and the client's options (`resolution`, `loop`, `keyframes`, …; keys the adapter sets
-/// win).
+/// (`"5s"`), `callback_url` when asked for, and the client's options (`resolution`, `loop`,
+/// `keyframes`, …; keys the adapter sets win).
 fn body_for(request: &VideoRequest<'_>) -> Map<String, Value> {
     let mut body = request.extra.clone();
     body.insert("model".into(), json!(request.model));
@@ -87,6 +87,9 @@ fn body_for(request: &VideoRequest<'_>) -> Map<String, Value> {
     }
     if let Some(seconds) = request.seconds {
         body.insert("duration".into(), json!(format!("{seconds}s")));
+    }
+    if let Some(callback) = request.callback_url {
+        body.insert("callback_url".into(), json!(callback));
     }
     body
 }
@@ -107,11 +110,12 @@ mod tests {
             seconds: Some(5),
             frame: Frame::parse_size("1280x720"),
             extra,
-            callback_url: None,
+            callback_url: Some("https://relay.example/api/providers/luma/callback/t0k?job=job-1"),
         };
         assert_eq!(
             Value::Object(body_for(&request)),
-            json!({"model": "ray-2", "prompt": "a red fox", "aspect_ratio": "16:9", "duration": "5s", "resolution": "720p"})
+            json!({"model": "ray-2", "prompt": "a red fox", "aspect_ratio": "16:9", "duration": "5s", "resolution": "720p",
+                "callback_url": "https://relay.example/api/providers/luma/callback/t0k?job=job-1"})
         );
     }
 }
