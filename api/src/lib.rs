@@ -117,6 +117,7 @@ impl Application {
                         estimated_progress: !p.adapter.capabilities().reports_progress,
                     })
                     .collect(),
+                routes: settings.routes.clone(),
             },
             operator_webhook_url: settings.webhooks.url.clone(),
             callback_providers,

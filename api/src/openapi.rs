@@ -18,7 +18,7 @@ use crate::routes;
     components(schemas(
         GenerateBody, SettleBody, Accepted, ErrorBody, ErrorDetail, crate::error::ErrorCode, DeliveryList, Redelivered, RecoverBody,
         Recovered, TenantBody, TenantCreated, RotateBody, KeyIssued, Health,
-        relay_shared::job::JobView, relay_shared::job::JobStatus, relay_shared::job::Stats,
+        relay_shared::job::JobView, relay_shared::job::Attempt, relay_shared::job::JobStatus, relay_shared::job::Stats,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))

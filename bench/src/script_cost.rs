@@ -100,6 +100,7 @@ pub async fn run(redis: &BenchRedis, cost: ScriptCost) -> anyhow::Result<Value> 
                     state,
                     state_changed: true,
                     changed: true,
+                    milestone: false,
                     webhook_body: None,
                     fields: Vec::new(),
                 })

@@ -73,7 +73,7 @@ pub const DEFAULT_FAL_SEED: &str =
     "5f3a1c0e9b8d7a6f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a090807";
 
 /// The faults in force; `POST /sim/faults` changes them while the simulator runs.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Faults {
     #[serde(default)]
@@ -94,6 +94,13 @@ pub struct Faults {
     /// as some gateways do.
     #[serde(default)]
     pub list_ignores_after: bool,
+    /// The injected faults (429, quota, 5xx) meet only requests whose path starts with this
+    /// (`/fal/`: one provider of several the simulator serves); none: every request.
+    #[serde(default)]
+    pub path_prefix: Option<String>,
+    /// The injected faults meet only `POST`s (creates): running videos are still read.
+    #[serde(default)]
+    pub posts_only: bool,
 }
 
 impl SimConfig {

@@ -119,7 +119,10 @@ impl SimState {
     }
 
     pub fn faults(&self) -> Faults {
-        *self.faults.read().unwrap_or_else(|p| p.into_inner())
+        self.faults
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn set_faults(&self, faults: Faults) {

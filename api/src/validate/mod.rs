@@ -20,6 +20,8 @@ pub struct Limits {
     pub metadata_max_bytes: usize,
     /// The enabled providers, the default first.
     pub providers: Vec<EnabledProvider>,
+    /// `ROUTES` and `DEFAULT_ROUTE` (every target's provider is enabled: checked at start-up).
+    pub routes: relay_shared::config::Routes,
 }
 
 /// What a submission needs to know of an enabled provider.
@@ -78,16 +80,37 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
             ),
         ));
     }
-    let provider = optional_string(&fields, "provider")?;
-    let provider = limits.provider(provider.as_deref())?;
-    let model = match optional_string(&fields, "model")? {
-        None => provider.default_model.clone(),
-        Some(model) if is_model_name(&model) => model,
-        Some(_) => {
+    let named_provider = optional_string(&fields, "provider")?;
+    let named_model = optional_string(&fields, "model")?;
+    if named_model.as_deref().is_some_and(|m| !is_model_name(m)) {
+        return Err(ApiError::invalid_field(format!(
+            "model must be 1 to {MODEL_MAX_CHARS} characters of letters, digits, '.', '_', ':', '/' or '-'"
+        )));
+    }
+    // A model that names a route makes the job routed; so does DEFAULT_ROUTE for a job naming
+    // neither a model nor a provider. Its provider and model are then its first target's.
+    let route = match (&named_model, &named_provider) {
+        (Some(model), Some(provider)) if limits.routes.get(model).is_some() => {
             return Err(ApiError::invalid_field(format!(
-                "model must be 1 to {MODEL_MAX_CHARS} characters of letters, digits, '.', '_', ':', '/' or '-'"
+                "model {model:?} names a route, which chooses the provider: leave out provider ({provider:?})"
             )))
         }
+        (Some(model), None) if limits.routes.get(model).is_some() => Some(model.clone()),
+        (None, None) => limits.routes.default.clone(),
+        _ => None,
+    };
+    let first = route
+        .as_deref()
+        .and_then(|r| limits.routes.get(r))
+        .and_then(<[_]>::first);
+    let provider = limits.provider(match first {
+        Some(target) => Some(target.provider.as_str()),
+        None => named_provider.as_deref(),
+    })?;
+    let model = match (first, named_model) {
+        (Some(target), _) => target.model.clone(),
+        (None, Some(model)) => model,
+        (None, None) => provider.default_model.clone(),
     };
     let seconds = seconds(&fields, &provider.name)?;
     let size = optional_string(&fields, "size")?;
@@ -155,6 +178,7 @@ pub fn generate_request(body: &[u8], limits: &Limits) -> Result<NewJob, ApiError
         webhook_url,
         options,
         estimated_progress: provider.estimated_progress,
+        route,
     })
 }
 

@@ -16,7 +16,58 @@ fn limits() -> Limits {
                 estimated_progress: true,
             },
         ],
+        routes: relay_shared::config::Routes::parse(
+            r#"{"fast": ["replicate:minimax/video-01", "openai:sora-2"]}"#,
+            "",
+        )
+        .unwrap(),
     }
+}
+
+#[test]
+fn a_model_naming_a_route_routes_the_job_to_its_first_target() {
+    let job = parse(r#"{"walletAddress":"w","script":"s","model":"fast"}"#).unwrap();
+    assert_eq!(
+        (
+            job.route.as_deref(),
+            job.provider.as_str(),
+            job.model.as_str()
+        ),
+        (Some("fast"), "replicate", "minimax/video-01")
+    );
+    assert!(
+        job.estimated_progress,
+        "the first target's provider decides"
+    );
+    let plain = parse(r#"{"walletAddress":"w","script":"s","model":"sora-2"}"#).unwrap();
+    assert_eq!(plain.route, None);
+    let both = parse(r#"{"walletAddress":"w","script":"s","model":"fast","provider":"openai"}"#)
+        .unwrap_err();
+    assert_eq!(both.status(), 422);
+    assert!(both.to_string().contains("names a route"), "{both}");
+}
+
+#[test]
+fn the_default_route_is_for_jobs_that_name_neither_model_nor_provider() {
+    let mut limits = limits();
+    limits.routes =
+        relay_shared::config::Routes::parse(r#"{"fast": ["replicate:minimax/video-01"]}"#, "fast")
+            .unwrap();
+    let job = |body: &str| generate_request(body.as_bytes(), &limits).unwrap();
+    assert_eq!(
+        job(r#"{"walletAddress":"w","script":"s"}"#)
+            .route
+            .as_deref(),
+        Some("fast")
+    );
+    assert_eq!(
+        job(r#"{"walletAddress":"w","script":"s","model":"sora-2"}"#).route,
+        None
+    );
+    assert_eq!(
+        job(r#"{"walletAddress":"w","script":"s","provider":"openai"}"#).route,
+        None
+    );
 }
 
 fn parse(body: &str) -> Result<NewJob, ApiError> {

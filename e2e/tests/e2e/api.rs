@@ -277,6 +277,7 @@ async fn the_openapi_document_covers_every_endpoint_and_its_errors() {
             "/api/generate",
             "/api/openapi.json",
             "/api/providers/{provider}/callback",
+            "/api/providers/{provider}/callback/{token}",
             "/api/sora/poll/{job_id}",
             "/api/sora/stats",
             "/api/videos/status/{job_id}",

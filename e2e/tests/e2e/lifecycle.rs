@@ -85,13 +85,15 @@ async fn a_job_runs_from_submission_to_completed_with_signed_webhooks_for_every_
     assert_eq!(view["progressSource"], "provider");
     let keys: Vec<&String> = view.as_object().unwrap().keys().collect();
     assert_eq!(
-        keys[keys.len() - 5..],
+        keys[keys.len() - 7..],
         [
             "provider",
             "progressSource",
             "contentSha256",
             "contentBytes",
-            "contentType"
+            "contentType",
+            "route",
+            "attempts"
         ],
         "added at the end of the view, in the order they came"
     );

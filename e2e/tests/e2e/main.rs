@@ -4,6 +4,7 @@
 
 mod api;
 mod chaos;
+mod circuit;
 mod cli;
 mod cluster;
 mod custody;
@@ -22,6 +23,7 @@ mod provider_contracts;
 mod providers;
 mod replicate;
 mod resilience;
+mod routes;
 mod runway;
 mod store;
 mod submissions;

@@ -66,6 +66,7 @@ fn commit(job_id: &str, token: &str) -> PollCommit {
         },
         state_changed: true,
         changed: true,
+        milestone: false,
         webhook_body: Some("{}".into()),
         fields: Vec::new(),
     }

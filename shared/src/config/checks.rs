@@ -181,6 +181,15 @@ impl Raw {
         if self.idempotency_window_secs == 0 {
             return fail("idempotency_window_secs", "must be greater than 0");
         }
+        if self.circuit_failures == 0 {
+            return fail("circuit_failures", "must be at least 1");
+        }
+        if self.circuit_window_secs == 0 || self.circuit_open_secs == 0 {
+            return fail(
+                "circuit_open_secs",
+                "circuit_window_secs and circuit_open_secs must be greater than 0",
+            );
+        }
         if self.provider_failure_max_secs == 0 {
             return fail("provider_failure_max_secs", "must be greater than 0");
         }

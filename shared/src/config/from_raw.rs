@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use super::raw::Raw;
 use super::{
-    ApiSettings, Auth, CallbackSettings, ContentSettings, LinkKind, LiveSettings, PollingSettings,
-    ProviderPolicy, ProviderSettings, RedisSettings, Settings, UnknownSubmission, WebhookSettings,
+    ApiSettings, Auth, CallbackSettings, CircuitSettings, ContentSettings, LinkKind, LiveSettings,
+    PollingSettings, ProviderPolicy, ProviderSettings, RedisSettings, Routes, Settings,
+    UnknownSubmission, WebhookSettings,
 };
 use crate::provider::Frame;
 
@@ -128,7 +129,14 @@ impl From<Raw> for Settings {
                 } else {
                     UnknownSubmission::Fail
                 },
+                circuit: CircuitSettings {
+                    failures: r.circuit_failures,
+                    window: secs(r.circuit_window_secs),
+                    open: secs(r.circuit_open_secs),
+                },
             },
+            // Parsed (and its file read) by `Settings::from_sources`, which can fail.
+            routes: Routes::default(),
             polling: PollingSettings {
                 initial_interval: ms(r.poll_initial_interval_ms),
                 max_interval: ms(r.poll_max_interval_ms),

@@ -12,6 +12,7 @@ mod checks;
 mod from_raw;
 mod providers;
 mod raw;
+mod routes;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -19,8 +20,11 @@ use std::time::Duration;
 use config::{Config, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 
-pub use providers::{CallbackSettings, ProviderPolicy, ProviderSettings, UnknownSubmission};
+pub use providers::{
+    CallbackSettings, CircuitSettings, ProviderPolicy, ProviderSettings, UnknownSubmission,
+};
 use raw::Raw;
+pub use routes::{Routes, Target};
 
 /// The defaults file, documented key by key.
 pub const DEFAULTS_TOML: &str = include_str!("../../../config/default.toml");
@@ -55,6 +59,8 @@ pub struct Settings {
     pub luma: ProviderSettings,
     /// What applies to every provider.
     pub providers: ProviderPolicy,
+    /// `ROUTES` and `DEFAULT_ROUTE`.
+    pub routes: Routes,
     /// The providers' callbacks to us.
     pub callbacks: CallbackSettings,
     pub live: LiveSettings,
@@ -217,7 +223,11 @@ impl Settings {
             .and_then(Config::try_deserialize)
             .map_err(|e| ConfigError(e.to_string()))?;
         raw.validate()?;
-        Ok(Self::from(raw))
+        let routes = Routes::parse(&raw.routes, &raw.default_route)?;
+        Ok(Self {
+            routes,
+            ..Self::from(raw)
+        })
     }
 }
 

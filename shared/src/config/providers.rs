@@ -89,6 +89,18 @@ pub struct ProviderPolicy {
     /// `SUBMISSION_UNKNOWN_MAX_SECS`.
     pub submission_unknown_max: Duration,
     pub submission_unknown: UnknownSubmission,
+    pub circuit: CircuitSettings,
+}
+
+/// Per-target circuit breakers (`CIRCUIT_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CircuitSettings {
+    /// Failed creates in a row that open a target's circuit.
+    pub failures: u32,
+    /// A failure more than this after the one before starts the count again.
+    pub window: Duration,
+    /// How long an open circuit stays shut before one job probes it.
+    pub open: Duration,
 }
 
 /// `SUBMISSION_UNKNOWN_POLICY`: what becomes of a submission nobody could settle in time.
@@ -146,6 +158,19 @@ impl Settings {
                 }
             )));
         };
+        for (route, targets) in self.routes.iter() {
+            if let Some(off) = targets
+                .iter()
+                .find(|t| !enabled.contains(&t.provider.as_str()))
+            {
+                return Err(ConfigError(format!(
+                    "routes: route {route:?} names {off}, but {} is not enabled (set its key{}); enabled: {}",
+                    off.provider,
+                    key_name(&off.provider).map_or(String::new(), |k| format!(", {k}")),
+                    enabled.join(", ")
+                )));
+            }
+        }
         let mut ordered = vec![default];
         ordered.extend(enabled.into_iter().filter(|name| *name != default));
         Ok(ordered)

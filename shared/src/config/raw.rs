@@ -76,6 +76,11 @@ pub(super) struct Raw {
     pub(super) provider_failure_max_secs: u64,
     pub(super) submission_unknown_max_secs: u64,
     pub(super) submission_unknown_policy: String,
+    pub(super) routes: String,
+    pub(super) default_route: String,
+    pub(super) circuit_failures: u32,
+    pub(super) circuit_window_secs: u64,
+    pub(super) circuit_open_secs: u64,
 
     pub(super) poll_initial_interval_ms: u64,
     pub(super) poll_max_interval_ms: u64,

@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::store::layout::field;
 use crate::time::iso8601_from_ms;
 
+mod attempts;
 mod state;
 mod view;
+pub use attempts::Attempt;
 pub use state::{Estimate, PollState, ProviderRef, Sample};
 pub use view::{JobView, ProgressSource};
 
@@ -86,6 +88,9 @@ pub struct NewJob {
     pub options: Option<String>,
     /// The provider reports no progress: the relay estimates it (see [`Estimate`]).
     pub estimated_progress: bool,
+    /// The route the job's `model` named (or `DEFAULT_ROUTE`): `provider` and `model` are then
+    /// its first target's.
+    pub route: Option<String>,
 }
 
 impl NewJob {
@@ -104,6 +109,7 @@ impl NewJob {
             webhook_url: None,
             options: None,
             estimated_progress: false,
+            route: None,
         }
     }
 
@@ -134,6 +140,9 @@ impl NewJob {
         }
         if let Some(options) = &self.options {
             fields.push((field::OPTIONS, options));
+        }
+        if let Some(route) = &self.route {
+            fields.push((field::ROUTE, route));
         }
         fields
     }
@@ -231,7 +240,34 @@ impl Job {
             content_sha256: first_kept.as_ref().map(|k| k.sha256.clone()),
             content_bytes: first_kept.as_ref().map(|k| k.bytes),
             content_type: first_kept.map(|k| k.content_type),
+            route: self.get(field::ROUTE).map(str::to_owned),
+            attempts: self.attempts_with_current(),
         }
+    }
+
+    /// The targets the job left, then the one it is at now (its status as the outcome).
+    pub fn attempts_with_current(&self) -> Vec<Attempt> {
+        let mut attempts = self
+            .get(field::ATTEMPTS)
+            .map(Attempt::decode_all)
+            .unwrap_or_default();
+        let state = self.state();
+        attempts.push(Attempt {
+            provider: self
+                .get(field::PROVIDER)
+                .unwrap_or(crate::provider::registry::DEFAULT)
+                .to_owned(),
+            model: self.get(field::MODEL).unwrap_or_default().to_owned(),
+            provider_job_id: state
+                .as_ref()
+                .and_then(|s| s.provider_job.as_ref().map(|p| p.id.clone())),
+            outcome: state
+                .map_or(JobStatus::Queued, |s| s.status)
+                .as_str()
+                .to_owned(),
+            error: None,
+        });
+        attempts
     }
 }
 

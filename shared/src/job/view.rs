@@ -41,6 +41,11 @@ pub struct JobView {
     pub content_sha256: Option<String>,
     pub content_bytes: Option<u64>,
     pub content_type: Option<String>,
+    /// The route the job was given (`ROUTES`), or null. Added at the end of the body.
+    pub route: Option<String>,
+    /// Every target the job has been at, the one it is at now last (its `outcome` the job's
+    /// status): one entry unless it moved along its route. Added at the end of the body.
+    pub attempts: Vec<super::Attempt>,
 }
 
 /// Where a job's progress comes from.

@@ -10,6 +10,7 @@
 //! clock prelude). Each script touches one hash slot only, so it runs on Redis Cluster too.
 
 mod backend;
+mod breaker;
 mod budget;
 mod content;
 mod jobs;
@@ -28,12 +29,13 @@ use crate::config::Settings;
 use backend::Backend;
 use layout::Keyspace;
 
+pub use breaker::{AfterFailure, Circuit};
 pub use budget::{Admission, CallKind, Pause};
 pub use jobs::{Bound, Created, ForcePoll, Idempotency};
 pub use layout::JobRef;
 pub use lease::{Claim, ClaimFields, Claimed, Queue, QueueDepth};
 pub use outbox::{DeliveryHistory, DeliveryOutcome, Requeued};
-pub use polls::{Committed, PollCommit, Settle, Submission};
+pub use polls::{Committed, PollCommit, Routing, Settle, Submission};
 pub use scripts::PRELUDE as LUA_PRELUDE;
 pub use tenants::Tenant;
 

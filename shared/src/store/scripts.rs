@@ -42,6 +42,7 @@ scripts! {
     SUBMISSION_UNKNOWN = "polls/submission_unknown.lua";
     SETTLE = "jobs/settle.lua";
     TAKE_TOKEN = "tenants/take_token.lua";
+    BREAKER = "breaker/breaker.lua";
 }
 
 /// Whether the script with this SHA-1 (hex) may run twice for one call: every script but those
@@ -49,10 +50,16 @@ scripts! {
 /// and says it was lost) or do the work again (a second API key issued).
 pub fn is_repeatable(sha: &[u8]) -> bool {
     static ONCE_ONLY: LazyLock<HashSet<String>> = LazyLock::new(|| {
-        [&COMMIT_POLLS, &FINISH_DELIVERY, &ISSUE_KEY, &REVOKE_KEY]
-            .into_iter()
-            .map(|script| script.get_hash().to_owned())
-            .collect()
+        [
+            &COMMIT_POLLS,
+            &FINISH_DELIVERY,
+            &ISSUE_KEY,
+            &REVOKE_KEY,
+            &BREAKER,
+        ]
+        .into_iter()
+        .map(|script| script.get_hash().to_owned())
+        .collect()
     });
     std::str::from_utf8(sha).is_ok_and(|sha| !ONCE_ONLY.contains(sha))
 }

@@ -116,6 +116,10 @@ pub struct WebhookEvent<'a> {
     pub content_bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<&'a str>,
+    /// When a routed job moves to the next target on its route: every target it has been at, the
+    /// new one last (as the status view's `attempts`). Added at the end of the body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<&'a [crate::job::Attempt]>,
 }
 
 impl WebhookEvent<'_> {

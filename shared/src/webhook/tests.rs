@@ -16,6 +16,7 @@ fn completed() -> WebhookEvent<'static> {
         content_sha256: None,
         content_bytes: None,
         content_type: None,
+        attempts: None,
     }
 }
 
@@ -66,6 +67,40 @@ fn reserialising_the_parsed_body_gives_the_same_bytes() {
     let body = event.to_body();
     let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(serde_json::to_string(&parsed).unwrap(), body);
+}
+
+/// A routed job's move: its attempts at the end of the body, in the status view's shape.
+#[test]
+fn a_move_carries_the_attempts_at_the_end() {
+    let attempts = [
+        crate::job::Attempt {
+            provider: "fal".into(),
+            model: "fal-ai/kling-video/v2.1".into(),
+            provider_job_id: None,
+            outcome: "quota".into(),
+            error: Some("provider quota exhausted: no credit".into()),
+        },
+        crate::job::Attempt {
+            provider: "replicate".into(),
+            model: "minimax/video-01".into(),
+            provider_job_id: None,
+            outcome: "queued".into(),
+            error: None,
+        },
+    ];
+    let moved = WebhookEvent {
+        provider_job_id: None,
+        status: JobStatus::Queued,
+        progress: 0,
+        video_url: None,
+        content_expires_at: None,
+        attempts: Some(&attempts),
+        ..completed()
+    };
+    assert_eq!(
+        moved.to_body(),
+        r#"{"jobId":"job-123","soraJobId":null,"status":"queued","progress":0,"timestamp":"2024-01-25T10:05:00.000Z","progressSource":"provider","attempts":[{"provider":"fal","model":"fal-ai/kling-video/v2.1","providerJobId":null,"outcome":"quota","error":"provider quota exhausted: no credit"},{"provider":"replicate","model":"minimax/video-01","providerJobId":null,"outcome":"queued"}]}"#
+    );
 }
 
 #[test]

@@ -70,6 +70,14 @@ pub(super) async fn fault_for_header(
     if !config.api_key.is_empty() && given != Some(expected.as_str()) {
         return Some(Fault::Unauthorized);
     }
+    let in_scope = faults
+        .path_prefix
+        .as_deref()
+        .is_none_or(|prefix| req.path().starts_with(prefix))
+        && (!faults.posts_only || req.method() == actix_web::http::Method::POST);
+    if !in_scope {
+        return None;
+    }
     let roll: f64 = rand::rng().random();
     let (fault, code) = if roll < faults.rate_429 {
         let retry_after_secs = faults.retry_after_secs;

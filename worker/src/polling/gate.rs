@@ -73,6 +73,12 @@ impl ProviderGate {
 
     /// Takes one request from the provider's budget. `Err(wait)`: defer the job by `wait`.
     pub async fn budget(&self, kind: CallKind) -> Result<(), Duration> {
+        self.take(kind).await.map_err(Held::wait)
+    }
+
+    /// As [`Self::budget`], saying whether submissions are held because the quota is exhausted
+    /// (a routed job then moves on rather than wait).
+    pub async fn take(&self, kind: CallKind) -> Result<(), Held> {
         let rpm = self.limits.max_rpm;
         let clear = &self.clear_until;
         if rpm == 0 && clear.is_clear(kind) {
@@ -90,16 +96,20 @@ impl ProviderGate {
                     metrics::budget_wait(self.provider, kind.name(), "slept");
                     tokio::time::sleep(wait).await;
                 }
-                Ok(Admission::Wait(wait) | Admission::QuotaPaused(wait)) => {
+                Ok(Admission::Wait(wait)) => {
                     metrics::budget_wait(self.provider, kind.name(), "deferred");
-                    return Err(wait);
+                    return Err(Held::Wait(wait));
+                }
+                Ok(Admission::QuotaPaused(wait)) => {
+                    metrics::budget_wait(self.provider, kind.name(), "deferred");
+                    return Err(Held::Quota(wait));
                 }
                 Err(e) => {
                     warn!(
                         provider = self.provider,
                         "cannot read the provider budget ({e}); holding the request back"
                     );
-                    return Err(Duration::from_secs(1));
+                    return Err(Held::Wait(Duration::from_secs(1)));
                 }
             }
         }
@@ -191,6 +201,23 @@ impl ProviderGate {
                 job = job_id,
                 "could not update the in-flight set ({e}); it heals itself"
             );
+        }
+    }
+}
+
+/// Why the budget held a call back, and for how long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Held {
+    /// Over the request rate, or paused after a 429.
+    Wait(Duration),
+    /// Submissions are paused: the provider's quota is exhausted.
+    Quota(Duration),
+}
+
+impl Held {
+    pub fn wait(self) -> Duration {
+        match self {
+            Held::Wait(wait) | Held::Quota(wait) => wait,
         }
     }
 }

@@ -4,14 +4,14 @@
 use std::time::Duration;
 
 use relay_shared::content::Kept;
-use relay_shared::job::{JobStatus, PollState, ProgressSource};
+use relay_shared::job::{Attempt, JobStatus, PollState, ProgressSource};
 use relay_shared::provider::ProviderError;
 use relay_shared::store::layout::field;
 use relay_shared::store::{CallKind, ClaimFields, Claimed, Committed, JobRef, PollCommit, Queue};
 use relay_shared::telemetry::metrics;
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
-use tracing::{debug, error, warn};
+use tracing::{debug, error, info, warn};
 
 use super::transition::{self, Answer, JobState, Outcome};
 use super::GatedProvider;
@@ -104,11 +104,27 @@ impl Worker {
             warn!(job = %job.job, "claim lost before submitting; another worker owns the job now");
             return;
         };
-        // A create the provider certainly refused leaves nothing to look for on the next try.
+        // A create the provider certainly refused leaves nothing to look for on the next try; a
+        // job that moves on starts afresh at its next target.
         let nothing_created = matches!(
             &outcome,
             Outcome::CreateFailed(e) if !matches!(e, ProviderError::Unavailable { .. })
-        );
+        ) || matches!(outcome, Outcome::Moved(_));
+        let moved = match &outcome {
+            Outcome::Moved(step) => Some(step.clone()),
+            _ => None,
+        };
+        let attempts = moved.as_ref().map(|step| {
+            let mut attempts = step.left.clone();
+            attempts.push(Attempt {
+                provider: step.to.provider.clone(),
+                model: step.to.model.clone(),
+                provider_job_id: None,
+                outcome: JobStatus::Queued.as_str().to_owned(),
+                error: None,
+            });
+            attempts
+        });
         let mut polled = job.state.clone();
         if let Some(p) = provider {
             let calls_back = p.provider.adapter.capabilities().accepts_callbacks;
@@ -148,6 +164,7 @@ impl Worker {
                 content_sha256: first_kept.map(|k| k.sha256.as_str()),
                 content_bytes: first_kept.map(|k| k.bytes),
                 content_type: first_kept.map(|k| k.content_type.as_str()),
+                attempts: attempts.as_deref(),
             }
             .to_body()
         });
@@ -172,6 +189,11 @@ impl Worker {
         if let Some(message) = &next.error {
             fields.push((field::ERROR, message.clone()));
         }
+        if let Some(step) = &moved {
+            fields.push((field::PROVIDER, step.to.provider.clone()));
+            fields.push((field::MODEL, step.to.model.clone()));
+            fields.push((field::ATTEMPTS, Attempt::encode_all(&step.left)));
+        }
         let commit = PollCommit {
             job: job.job.clone(),
             token: token.into(),
@@ -180,6 +202,7 @@ impl Worker {
             state,
             state_changed,
             changed: next.changed,
+            milestone: moved.is_some(),
             webhook_body,
             fields,
         };
@@ -204,7 +227,14 @@ impl Worker {
                 {
                     self.record_runtime(p, &job, now_ms).await;
                 }
+                if let (Some(step), Some(p)) = (&moved, provider) {
+                    let left = step.left.last().map(Attempt::target);
+                    info!(job = %job.job, "🔀 Moved from {} to {} ({})", left.map(|t| t.to_string()).unwrap_or_default(), step.to, step.reason);
+                    metrics::route_move(p.provider.name, step.reason);
+                }
                 match provider {
+                    // A job that moved leaves its old provider's line.
+                    Some(p) if moved.is_some() => p.gate.account(&job.job.id, true, now_ms).await,
                     Some(p) if next.state.provider_job.is_some() || is_final => {
                         p.gate.account(&job.job.id, is_final, now_ms).await
                     }
@@ -255,7 +285,10 @@ impl Worker {
         }
         debug!("📡 Polling {} video {}", video.provider, video.id);
         let outcome = match provider.provider.adapter.retrieve(&video.id).await {
-            Ok(seen) => Outcome::Video(Answer::new(video.clone(), seen.lifecycle)),
+            Ok(seen) => {
+                let answer = Outcome::Video(Answer::new(video.clone(), seen.lifecycle));
+                self.after_accepted(&job.job, answer).await
+            }
             Err(e) => {
                 warn!(job = %job.job, "provider poll of {} failed: {e}", video.id);
                 gate.note_error(&e).await;

@@ -2,10 +2,12 @@
 //! that has no video yet ([`submission`], recovering one whose answer was lost: [`recovery`]) or
 //! reads its video's state, confirms a completion's content ([`completion`]), decides the job's
 //! next state and next poll ([`transition`], [`pacing`]), and hands the result to the group
-//! committer ([`commit`]). Every provider call passes the provider's gate first ([`gate`]).
+//! committer ([`commit`]). Every provider call passes the provider's gate first ([`gate`]); a
+//! routed job may move along its route ([`failover`]).
 
 mod commit;
 mod completion;
+mod failover;
 mod gate;
 mod job;
 mod keeping;

@@ -1,14 +1,16 @@
 //! Submitting a job to its provider exactly once. The intent is recorded before the call; if an
 //! earlier attempt's outcome is unknown (a crash, a timeout), the lost submission is recovered
 //! first ([`super::recovery`]) and a video found there is adopted instead of creating another.
+//! A routed job may move on instead of calling, or after a refusal ([`super::failover`]).
 
 use relay_shared::job::ProviderRef;
 use relay_shared::provider::{registry, Frame, ProviderError, VideoRequest};
 use relay_shared::store::layout::field;
-use relay_shared::store::{CallKind, Submission};
+use relay_shared::store::{CallKind, Routing, Submission};
 use relay_shared::telemetry::metrics;
 use tracing::{debug, error, info, warn};
 
+use super::gate::Held;
 use super::job::ClaimedJob;
 use super::recovery::{Lost, Recovery};
 use super::transition::{Answer, Outcome};
@@ -44,8 +46,9 @@ impl Worker {
             ))
             .map(|o| (o, None));
         };
+        let routing = submission.routing();
         let outcome = self
-            .submit_to(provider, job, &submission, token, now_ms)
+            .submit_to(provider, job, &submission, routing.as_ref(), token, now_ms)
             .await?;
         Some((
             self.confirm_content(&job.job, provider, outcome).await,
@@ -58,6 +61,7 @@ impl Worker {
         provider: &GatedProvider,
         job: &ClaimedJob,
         submission: &Submission,
+        routing: Option<&Routing>,
         token: &str,
         now_ms: i64,
     ) -> Option<Outcome> {
@@ -65,6 +69,15 @@ impl Worker {
         let gate = &provider.gate;
         let unavailable =
             |message: String| Some(Outcome::CreateFailed(ProviderError::unavailable(message)));
+        // Nothing pending at this target: a routed job may move on without calling.
+        let movable = routing.filter(|_| submission.submit_at_ms.is_none());
+        let mut circuit = None;
+        if let Some(routing) = movable {
+            match self.through_circuit(routing).await {
+                Ok(seen) => circuit = Some(seen),
+                Err(instead) => return Some(instead),
+            }
+        }
         if let Err(wait) = gate.admit(&job.job.id, job.claimed.created_ms).await {
             debug!(job = %job.job, "waiting for a slot at {}", provider.provider.name);
             return Some(Outcome::Deferred(wait));
@@ -83,8 +96,17 @@ impl Worker {
                 Recovery::SubmitAgain => {}
             }
         }
-        if let Err(wait) = gate.budget(CallKind::Create).await {
-            return Some(Outcome::Deferred(wait));
+        match gate.take(CallKind::Create).await {
+            Ok(()) => {}
+            Err(Held::Quota(wait)) => {
+                let why = format!(
+                    "submissions to {} are paused: its quota is exhausted",
+                    provider.provider.name
+                );
+                let step = movable.and_then(|r| self.move_on(r, "quota", Some(why), None));
+                return Some(step.map_or(Outcome::Deferred(wait), Outcome::Moved));
+            }
+            Err(held) => return Some(Outcome::Deferred(held.wait())),
         }
         let intent = now_ms.to_string();
         match store
@@ -123,8 +145,10 @@ impl Worker {
             None => None,
         };
         let name = provider.provider.name;
+        let target = relay_shared::config::Target::new(name, request.model);
         Some(match provider.provider.adapter.create(&request).await {
             Ok(created) => {
+                self.note_create(name, &target, None, circuit).await;
                 info!(job = %job.job, "🎬 Submitted to provider {name}: {}", created.id);
                 metrics::job_submitted(name, request.model);
                 Outcome::Video(Answer {
@@ -143,7 +167,8 @@ impl Worker {
                     _ => warn!(job = %job.job, "{name} create failed: {e}"),
                 }
                 gate.note_error(&e).await;
-                Outcome::CreateFailed(e)
+                let open = self.note_create(name, &target, Some(&e), circuit).await;
+                self.after_refused_create(routing, e, open)
             }
         })
     }

@@ -214,6 +214,7 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
         },
         state_changed: true,
         changed: true,
+        milestone: false,
         webhook_body: Some(format!("{{\"progress\":{progress}}}")),
         fields: Vec::new(),
     };

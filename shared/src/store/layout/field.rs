@@ -37,6 +37,10 @@ pub const SETTLE: &str = "settle";
 pub const TENANT: &str = "tenant";
 /// The job's own webhook URL (vetted at submission), when it has one.
 pub const WEBHOOK_URL: &str = "webhook_url";
+/// The route a routed job was given (`ROUTES`); absent for every other job.
+pub const ROUTE: &str = "route";
+/// The targets a routed job left, a JSON list of [`crate::job::Attempt`]; written when it moves.
+pub const ATTEMPTS: &str = "attempts";
 
 /// Fields of jobs stored before [`STATE`] existed, which held its parts one per field. Such
 /// jobs are read through them until their first commit writes `state`; nothing writes them.
@@ -81,4 +85,6 @@ pub const API_FIELDS: &[&str] = &[
     PROVIDER,
     CONTENT,
     CONTENT_DELETED,
+    ROUTE,
+    ATTEMPTS,
 ];

@@ -158,6 +158,11 @@ impl Keyspace {
         format!("{}:{{provider:{provider}}}:runtimes", self.prefix)
     }
 
+    /// A target's circuit breaker (`provider:model`).
+    pub fn breaker(&self, target: &crate::config::Target) -> String {
+        format!("{}:{{breaker:{target}}}", self.prefix)
+    }
+
     /// The jobs waiting for a place at a provider, oldest first.
     pub fn waiting(&self, provider: &str) -> String {
         format!("{}:{{provider:{provider}}}:waiting", self.prefix)

@@ -13,7 +13,8 @@
 -- ARGV[8..] one record per job:
 --   id, claim token, next poll in ms from now (-1 when final), status the claim read (only the
 --   claim holder changes it, so it is still the stored one when the claim holds), status after
---   this poll, '1' when status, progress or provider id changed (moves `updated`) else '0',
+--   this poll, '1' when status, progress or provider id changed (moves `updated`), '2' when
+--   also its event must never be superseded though the status stayed (a move), else '0',
 --   webhook body to deliver or '', the number n of field/value pairs, then the n pairs
 -- Returns one integer per job, in order: the event's sequence number (> 0), 0 when stored without
 -- an event, or -1 when the claim was lost: another worker owns the job now and nothing of this
@@ -51,7 +52,8 @@ local function commit(i, last)
   if state[1] ~= token then return -1 end
   local forced = state[2]
   -- Clearing the claim in the same write ends it ('' is never a token).
-  if ARGV[i + 5] == '1' then
+  local changed = ARGV[i + 5]
+  if changed ~= '0' then
     redis.call('HSET', key, 'claim', '', 'updated', now_text, unpack(ARGV, i + 8, last))
   else
     redis.call('HSET', key, 'claim', '', unpack(ARGV, i + 8, last))
@@ -87,8 +89,8 @@ local function commit(i, last)
   end
   if body == '' then return 0 end
   -- The job's outbox keeps its undelivered events in order. A new event supersedes the
-  -- progress-only events still waiting (it carries the latest state); status changes are never
-  -- dropped.
+  -- progress-only events still waiting (it carries the latest state); status changes (and
+  -- moves) are never dropped.
   local seq = redis.call('HINCRBY', key, 'seq', '1')
   local seq_text = int_text(seq)
   local outbox = ARGV[2] .. id
@@ -110,7 +112,7 @@ local function commit(i, last)
   if url then route[#route + 1] = 'url'; route[#route + 1] = url end
   if tenant then route[#route + 1] = 'tenant'; route[#route + 1] = tenant end
   redis.call('HSET', outbox, 'pending', table.concat(kept, ' '), 'e:' .. seq_text, body,
-    's:' .. seq_text, old ~= new and '1' or '0', 'c:' .. seq_text, now_text, unpack(route))
+    's:' .. seq_text, (old ~= new or changed == '2') and '1' or '0', 'c:' .. seq_text, now_text, unpack(route))
   if head_superseded then
     -- The head this outbox was retrying is gone: its attempts and backoff go with it.
     -- It is due now, or when the receiver asked (Retry-After), unless a delivery is under way

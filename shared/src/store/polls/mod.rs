@@ -7,7 +7,7 @@ mod submission;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use submission::{Settle, Submission};
+pub use submission::{Routing, Settle, Submission};
 
 use super::layout::field;
 use super::{scripts, JobRef, Store, StoreError, StoreResult};
@@ -28,6 +28,9 @@ pub struct PollCommit {
     pub state_changed: bool,
     /// Status, progress or provider id changed.
     pub changed: bool,
+    /// Its event must reach clients even though the status did not change (a routed job's move):
+    /// a later event never supersedes it, as a status change is never superseded.
+    pub milestone: bool,
     pub webhook_body: Option<String>,
     /// Other fields to write.
     pub fields: Vec<(&'static str, String)>,
@@ -82,7 +85,11 @@ impl Store {
                 .arg(commit.next_poll.map_or(-1, |d| d.as_millis() as i64))
                 .arg(commit.claimed_status.as_str())
                 .arg(commit.state.status.as_str())
-                .arg(if commit.changed { "1" } else { "0" })
+                .arg(match (commit.milestone, commit.changed) {
+                    (true, _) => "2",
+                    (false, true) => "1",
+                    (false, false) => "0",
+                })
                 .arg(commit.webhook_body.as_deref().unwrap_or(""))
                 .arg(commit.fields.len() + usize::from(commit.state_changed));
             if commit.state_changed {

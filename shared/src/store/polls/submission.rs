@@ -2,6 +2,8 @@
 //! job is submitted), and what became of a submission whose answer was lost — the mark saying
 //! nobody can tell (with its `submissions_unknown` counters) and an operator's decision.
 
+use crate::config::Target;
+use crate::job::Attempt;
 use crate::store::layout::field;
 use crate::store::{scripts, JobRef, Store, StoreResult};
 
@@ -22,6 +24,57 @@ pub struct Submission {
     pub unknown_since_ms: Option<i64>,
     /// An operator's decision on the unknown submission, to carry out now.
     pub settle: Option<Settle>,
+    /// The job's route, when it has one (`ROUTES`).
+    pub route: Option<String>,
+    /// The targets it left on its route.
+    pub attempts: Vec<Attempt>,
+}
+
+/// Where a routed job is on its route: the route, the target it is at, the targets it left.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Routing {
+    pub route: String,
+    pub current: Target,
+    pub left: Vec<Attempt>,
+}
+
+impl Routing {
+    fn from_fields(
+        route: Option<String>,
+        provider: Option<&str>,
+        model: Option<&str>,
+        left: Vec<Attempt>,
+    ) -> Option<Self> {
+        Some(Self {
+            route: route?,
+            current: Target::new(
+                provider.unwrap_or(crate::provider::registry::DEFAULT),
+                model?,
+            ),
+            left,
+        })
+    }
+
+    /// Every target the job has been at, the current one included.
+    pub fn tried(&self) -> Vec<Target> {
+        self.left
+            .iter()
+            .map(Attempt::target)
+            .chain([self.current.clone()])
+            .collect()
+    }
+}
+
+impl Submission {
+    /// Where the job is on its route, when it has one.
+    pub fn routing(&self) -> Option<Routing> {
+        Routing::from_fields(
+            self.route.clone(),
+            self.provider.as_deref(),
+            self.model.as_deref(),
+            self.attempts.clone(),
+        )
+    }
 }
 
 /// What an operator decided for a submission nobody can tell the outcome of.
@@ -68,6 +121,8 @@ impl Store {
                 field::SUBMIT_AT,
                 field::SUBMISSION_UNKNOWN,
                 field::SETTLE,
+                field::ROUTE,
+                field::ATTEMPTS,
             ])
             .query_async(&mut conn)
             .await?;
@@ -86,7 +141,35 @@ impl Store {
             submit_at_ms: next().and_then(|t| t.parse().ok()),
             unknown_since_ms: next().and_then(|t| t.parse().ok()),
             settle: next().as_deref().and_then(Settle::decode),
+            route: next(),
+            attempts: next()
+                .as_deref()
+                .map(Attempt::decode_all)
+                .unwrap_or_default(),
         }))
+    }
+
+    /// Where a job is on its route (`None`: it has none, or is gone): read when a video the
+    /// provider accepted fails, which may move the job on.
+    pub async fn routing(&self, job: &JobRef) -> StoreResult<Option<Routing>> {
+        let mut conn = self.conn().await?;
+        let values: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(self.keys.job(job.partition, &job.id))
+            .arg(&[field::ROUTE, field::PROVIDER, field::MODEL, field::ATTEMPTS])
+            .query_async(&mut conn)
+            .await?;
+        let mut values = values.into_iter().map(|v| v.filter(|s| !s.is_empty()));
+        let mut next = || values.next().flatten();
+        let (route, provider, model, attempts) = (next(), next(), next(), next());
+        Ok(Routing::from_fields(
+            route,
+            provider.as_deref(),
+            model.as_deref(),
+            attempts
+                .as_deref()
+                .map(Attempt::decode_all)
+                .unwrap_or_default(),
+        ))
     }
 
     /// Marks (`Some(since)`) or clears (`None`) a claimed job's unknown submission, with its

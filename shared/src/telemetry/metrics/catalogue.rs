@@ -69,6 +69,8 @@ pub const PROVIDER_REQUEST_DURATION: &str = "relay_provider_request_duration_sec
 pub const PROVIDER_BUDGET_WAITS: &str = "relay_provider_budget_waits_total";
 pub const PROVIDER_PAUSES: &str = "relay_provider_pauses_total";
 pub const PROVIDER_IN_FLIGHT_HOLDS: &str = "relay_provider_in_flight_holds_total";
+pub const ROUTE_MOVES: &str = "relay_route_moves_total";
+pub const CIRCUIT_CHANGES: &str = "relay_circuit_changes_total";
 pub const WEBHOOK_ATTEMPTS: &str = "relay_webhook_attempts_total";
 pub const WEBHOOK_DELIVERY_LATENCY: &str = "relay_webhook_delivery_latency_seconds";
 pub const WEBHOOK_DEAD_LETTERS: &str = "relay_webhook_dead_letters_total";
@@ -208,6 +210,22 @@ pub const CATALOGUE: &[Metric] = &[
         kind: Kind::Counter,
         labels: &["provider", "reason"],
         help: "Pauses this worker imposed on every worker's requests to a provider (rate_limited, quota).",
+        exporter: Exporter::Worker,
+        buckets: &[],
+    },
+    Metric {
+        name: ROUTE_MOVES,
+        kind: Kind::Counter,
+        labels: &["provider", "reason"],
+        help: "Routed jobs that left a target of this provider for the next one on their route, by why (quota, retired, auth, circuit_open, provider_failed).",
+        exporter: Exporter::Worker,
+        buckets: &[],
+    },
+    Metric {
+        name: CIRCUIT_CHANGES,
+        kind: Kind::Counter,
+        labels: &["provider", "to"],
+        help: "Circuit breaker changes this worker caused at a provider's targets (opened, reopened after a failed probe, closed).",
         exporter: Exporter::Worker,
         buckets: &[],
     },

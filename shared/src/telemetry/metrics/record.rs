@@ -91,6 +91,16 @@ pub fn provider_paused(provider: &'static str, reason: &'static str) {
     counter!(PROVIDER_PAUSES, "provider" => provider, "reason" => reason).increment(1);
 }
 
+/// A routed job left a target at `provider`, for `reason`.
+pub fn route_move(provider: &'static str, reason: &'static str) {
+    counter!(ROUTE_MOVES, "provider" => provider, "reason" => reason).increment(1);
+}
+
+/// A target's circuit at `provider` changed `to` `opened`, `reopened` or `closed`.
+pub fn circuit_change(provider: &'static str, to: &'static str) {
+    counter!(CIRCUIT_CHANGES, "provider" => provider, "to" => to).increment(1);
+}
+
 /// A submission held back by the in-flight cap.
 pub fn in_flight_hold(provider: &'static str) {
     counter!(PROVIDER_IN_FLIGHT_HOLDS, "provider" => provider).increment(1);

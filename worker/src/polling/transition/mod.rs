@@ -35,7 +35,6 @@ use relay_shared::content::Kept;
 use relay_shared::job::{Estimate, JobStatus, ProviderRef};
 use relay_shared::provider::{Lifecycle, ProviderError};
 
-use super::pacing::{estimated_progress, expected_end_wait, predicted_wait};
 pub use super::pacing::{Backoff, Sample};
 
 /// The job as the worker claimed it.
@@ -83,11 +82,16 @@ pub enum Outcome {
         message: String,
         expires_at: Option<i64>,
     },
+    /// The job leaves its target for the next on its route (`super::failover`): it starts over
+    /// there, queued.
+    Moved(Move),
     /// Nobody can tell yet whether a lost submission created a video (the provider's list could
     /// not say, for this reason): look again later. `SUBMISSION_UNKNOWN_*` governs it; a failure
     /// of the provider's own still counts toward `PROVIDER_FAILURE_MAX_SECS`.
     Undecided(ProviderError),
 }
+
+pub use moving::Move;
 
 /// What a provider said of the job's video.
 #[derive(Clone, Debug, PartialEq)]
@@ -229,109 +233,13 @@ pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Ne
             message,
             expires_at,
         } => keeping::not_kept(job, &message, expires_at, policy, now_ms),
-        Outcome::Video(video) => from_video(job, video, backoff, now_ms),
-    }
-}
-
-fn from_video(job: &JobState, answer: Answer, backoff: Backoff, now_ms: i64) -> Next {
-    let Answer {
-        video,
-        lifecycle,
-        expected_runtime_ms,
-        kept,
-    } = answer;
-    // A provider's own progress ends the estimate; a submission gives it its expectation.
-    let estimate = match &lifecycle {
-        Lifecycle::Running { progress: Some(_) } => None,
-        _ => job.estimate.map(|e| Estimate {
-            expected_ms: expected_runtime_ms.or(e.expected_ms),
-        }),
-    };
-    let expected_ms = estimate.and_then(|e| e.expected_ms);
-    let (status, progress) = match &lifecycle {
-        Lifecycle::Queued => (JobStatus::Queued, 0),
-        Lifecycle::Running { progress: Some(p) } => (JobStatus::Processing, *p),
-        // No progress from the provider: the estimate, else where it was.
-        Lifecycle::Running { progress: None } => (
-            JobStatus::Processing,
-            expected_ms
-                .map(|e| estimated_progress(job.created_ms, e, now_ms))
-                .unwrap_or(0)
-                .max(job.progress),
-        ),
-        Lifecycle::Succeeded { .. } => (JobStatus::Completed, 100),
-        Lifecycle::Failed { .. } | Lifecycle::Cancelled | Lifecycle::Expired => {
-            (JobStatus::Failed, job.progress)
-        }
-    };
-    let provider_job = Some(video);
-    let changed =
-        status != job.status || progress != job.progress || provider_job != job.provider_job;
-    let here = Sample {
-        at_ms: now_ms,
-        progress,
-    };
-    let since = match (status, job.since) {
-        (JobStatus::Processing, None) => Some(here),
-        (_, since) => since,
-    };
-    let prediction = match (status, expected_ms) {
-        (JobStatus::Processing, Some(expected)) => {
-            expected_end_wait(job.created_ms, expected, now_ms, job.interval, backoff)
-        }
-        (JobStatus::Processing, None) => {
-            since.and_then(|since| predicted_wait(since, here, backoff))
-        }
-        _ => None,
-    };
-    let interval = match prediction {
-        Some(wait) => wait,
-        None if changed => backoff.initial,
-        None => backoff.grow(job.interval),
-    };
-    let (error, video_url, content_expires_at) = match lifecycle {
-        Lifecycle::Failed { message, .. } => (Some(message), None, None),
-        Lifecycle::Cancelled => (
-            Some("the provider cancelled the video".to_owned()),
-            None,
-            None,
-        ),
-        Lifecycle::Expired => (
-            Some("the provider no longer has the video (expired)".to_owned()),
-            None,
-            None,
-        ),
-        Lifecycle::Succeeded {
-            outputs,
-            expires_at,
-        } => (None, outputs.into_iter().next().map(|o| o.url), expires_at),
-        Lifecycle::Queued | Lifecycle::Running { .. } => (None, None, None),
-    };
-    Next {
-        state: JobState {
-            status,
-            progress,
-            provider_job,
-            interval,
-            since,
-            failing_since: None,
-            estimate,
-            ..job.clone()
-        },
-        video_url,
-        content_expires_at,
-        kept,
-        error,
-        // A callback will most likely come first: the poll is only the safety net.
-        next_poll: (!status.is_terminal()).then(|| {
-            interval
-                .saturating_mul(job.stretch.max(1))
-                .min(backoff.max.max(interval))
-        }),
-        changed,
+        Outcome::Video(answer) => video::from_video(job, answer, backoff, now_ms),
+        Outcome::Moved(step) => moving::moved(job, &step, backoff),
     }
 }
 
 mod keeping;
+mod moving;
 #[cfg(test)]
 mod tests;
+mod video;

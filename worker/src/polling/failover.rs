@@ -1,0 +1,212 @@
+//! Failover along a job's route (`ROUTES`). A routed job is at one target (`provider:model`) at a
+//! time; it moves to the next target it has not been at when its target refuses it for a reason
+//! another target could avoid:
+//! - the create is answered with a refusal that says nothing was made: quota or credit exhausted
+//!   (`quota`), the model is gone (`retired`), our key is refused (`auth`);
+//! - the target's circuit is open (`circuit_open`): failed creates in a row opened it — checked
+//!   before calling, and after a failure that certainly made nothing (a 429 naming no wait);
+//! - submissions to the provider are paused because its quota is exhausted (`quota`), seen
+//!   before calling;
+//! - the provider accepted the job and then failed it for a reason of its own — an internal
+//!   error, a transient failure, its quota (`provider_failed`).
+//!
+//! Never after a create whose outcome is unknown (a timeout, a 5xx, a lost answer): the provider
+//! may have made the video, and a second one elsewhere would be paid twice. Such a submission is
+//! settled at its provider first (`super::recovery`), as for any job. Nor for a refusal of the
+//! job itself (invalid input, moderation): another provider is not shopped silently. A job at
+//! the end of its route behaves as an unrouted one (it waits, or fails with the message).
+//!
+//! Every failed create feeds its target's circuit breaker (shared through Redis), routed or not;
+//! only routed jobs consult it, since the others have nowhere else to go.
+
+use relay_shared::config::Target;
+use relay_shared::job::Attempt;
+use relay_shared::provider::{FailureClass, Lifecycle, ProviderError};
+use relay_shared::store::{AfterFailure, Circuit, JobRef, Routing};
+use relay_shared::telemetry::metrics;
+use tracing::{info, warn};
+
+use super::transition::{Move, Outcome};
+use crate::Worker;
+
+/// Why a job leaves a target whose create was answered with `error`, when another could avoid it.
+pub(super) fn refusal_to_leave(error: &ProviderError) -> Option<&'static str> {
+    match error {
+        ProviderError::QuotaExhausted { .. } => Some("quota"),
+        ProviderError::Retired { .. } => Some("retired"),
+        ProviderError::Unauthorized { .. } => Some("auth"),
+        _ => None,
+    }
+}
+
+/// A create failure that certainly made nothing at the provider.
+fn made_nothing(error: &ProviderError) -> bool {
+    !matches!(error, ProviderError::Unavailable { .. })
+}
+
+impl Worker {
+    /// The move of a routed job leaving its target for `reason`; `None` at the end of its route.
+    pub(super) fn move_on(
+        &self,
+        routing: &Routing,
+        reason: &'static str,
+        error: Option<String>,
+        provider_job_id: Option<String>,
+    ) -> Option<Move> {
+        let to = self
+            .inner
+            .settings
+            .routes
+            .next_after(&routing.route, &routing.current, &routing.tried())?
+            .clone();
+        let estimated = self
+            .provider(&to.provider)
+            .is_some_and(|p| !p.provider.adapter.capabilities().reports_progress);
+        let mut left = routing.left.clone();
+        left.push(Attempt {
+            provider: routing.current.provider.clone(),
+            model: routing.current.model.clone(),
+            provider_job_id,
+            outcome: reason.to_owned(),
+            error,
+        });
+        Some(Move {
+            to,
+            left,
+            reason,
+            estimated,
+        })
+    }
+
+    /// Before a routed job's create: the target's circuit, or instead of calling, the job's move
+    /// past an open circuit (or at the route's end, its wait for the next probe).
+    pub(super) async fn through_circuit(&self, routing: &Routing) -> Result<Circuit, Outcome> {
+        let circuit = self.inner.settings.providers.circuit;
+        match self
+            .inner
+            .store
+            .check_circuit(&routing.current, circuit)
+            .await
+        {
+            Ok(Circuit::Open(wait)) => {
+                let why = format!("the circuit of {} is open", routing.current);
+                Err(
+                    match self.move_on(routing, "circuit_open", Some(why), None) {
+                        Some(step) => Outcome::Moved(step),
+                        None => Outcome::Deferred(wait),
+                    },
+                )
+            }
+            Ok(seen) => Ok(seen),
+            Err(e) => {
+                // The commit that follows needs Redis too: calling is no worse than waiting.
+                warn!(
+                    "could not read the circuit of {} ({e}); calling",
+                    routing.current
+                );
+                Ok(Circuit::Closed { failures: 0 })
+            }
+        }
+    }
+
+    /// Feeds a create's result to its target's breaker. A success is written only when the
+    /// breaker had something to forget (failures, or this call was the probe), so a healthy
+    /// target costs no write. Returns whether the circuit is open now.
+    pub(super) async fn note_create(
+        &self,
+        provider: &'static str,
+        target: &Target,
+        failure: Option<&ProviderError>,
+        seen: Option<Circuit>,
+    ) -> bool {
+        let store = &self.inner.store;
+        let circuit = self.inner.settings.providers.circuit;
+        match failure {
+            Some(e) if e.is_provider_failure() => {
+                match store.circuit_failure(target, circuit).await {
+                    Ok(AfterFailure::Closed { .. }) => false,
+                    Ok(change) => {
+                        let to = if change == AfterFailure::Opened {
+                            "opened"
+                        } else {
+                            "reopened"
+                        };
+                        warn!("⛔ circuit of {target} {to}: routed jobs move past it for {:?}, then one probes it", circuit.open);
+                        metrics::circuit_change(provider, to);
+                        true
+                    }
+                    Err(e) => {
+                        warn!("could not record a failure on the circuit of {target}: {e}");
+                        false
+                    }
+                }
+            }
+            _ => {
+                let forget = matches!(
+                    seen,
+                    Some(Circuit::Probe) | Some(Circuit::Closed { failures: 1.. })
+                );
+                if forget {
+                    match store.circuit_success(target, circuit).await {
+                        Ok(()) if seen == Some(Circuit::Probe) => {
+                            info!("✅ circuit of {target} closed: the probe got an answer");
+                            metrics::circuit_change(provider, "closed");
+                        }
+                        Ok(()) => {}
+                        Err(e) => warn!("could not close the circuit of {target}: {e}"),
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    /// What a routed job's failed create means: a move when another target could avoid the
+    /// refusal, else the failure as it is.
+    pub(super) fn after_refused_create(
+        &self,
+        routing: Option<&Routing>,
+        error: ProviderError,
+        circuit_open: bool,
+    ) -> Outcome {
+        let reason = refusal_to_leave(&error)
+            .or((circuit_open && made_nothing(&error)).then_some("circuit_open"));
+        match routing.zip(reason).and_then(|(routing, reason)| {
+            self.move_on(routing, reason, Some(error.to_string()), None)
+        }) {
+            Some(step) => Outcome::Moved(step),
+            None => Outcome::CreateFailed(error),
+        }
+    }
+
+    /// A video the provider accepted and then failed for a reason of its own: a routed job moves
+    /// on (its route read now: this is rare), any other outcome is as it is.
+    pub(super) async fn after_accepted(&self, job: &JobRef, outcome: Outcome) -> Outcome {
+        let Outcome::Video(answer) = &outcome else {
+            return outcome;
+        };
+        let Lifecycle::Failed { class, message } = &answer.lifecycle else {
+            return outcome;
+        };
+        if !matches!(
+            class,
+            FailureClass::Provider | FailureClass::Transient | FailureClass::Quota
+        ) {
+            return outcome;
+        }
+        let routing = match self.inner.store.routing(job).await {
+            Ok(Some(routing)) => routing,
+            Ok(None) => return outcome,
+            Err(e) => {
+                warn!(job = %job, "could not read the job's route ({e}); it fails where it is");
+                return outcome;
+            }
+        };
+        let error = format!("{} failed the video: {message}", routing.current);
+        let video = Some(answer.video.id.clone());
+        match self.move_on(&routing, "provider_failed", Some(error), video) {
+            Some(step) => Outcome::Moved(step),
+            None => outcome,
+        }
+    }
+}
