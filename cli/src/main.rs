@@ -49,6 +49,11 @@ enum Command {
         /// The job's id.
         job: String,
     },
+    /// Cancel a job: its video is stopped at the provider where it can be; it ends `cancelled`.
+    Cancel {
+        /// The job's id.
+        job: String,
+    },
     /// The job counters (a tenant's own, or the deployment's).
     Stats,
     /// A live table of running jobs, fed by the event stream (Ctrl-C to stop).
@@ -100,6 +105,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Submit(submit) => submit.run(&client()?, json).await,
         Command::Status { job } => read::status(&client()?, &job, json).await,
+        Command::Cancel { job } => read::cancel(&client()?, &job, json).await,
         Command::Stats => read::stats(&client()?, json).await,
         Command::Watch(watch) => watch.run(&client()?, json).await,
         Command::Deliveries { job } => read::deliveries(&client()?, &job, json).await,

@@ -33,7 +33,10 @@ impl Received {
         self.json["status"].as_str().unwrap_or_default()
     }
     pub fn is_final(&self) -> bool {
-        matches!(self.status(), "completed" | "failed" | "timeout")
+        matches!(
+            self.status(),
+            "completed" | "failed" | "timeout" | "cancelled"
+        )
     }
 }
 
@@ -228,7 +231,8 @@ impl Receiver {
         self.wait_until(limit, "a final webhook for every job", |all| {
             job_ids.iter().all(|id| {
                 all.iter().any(|r| {
-                    r.job_id() == id && matches!(r.status(), "completed" | "failed" | "timeout")
+                    r.job_id() == id
+                        && matches!(r.status(), "completed" | "failed" | "timeout" | "cancelled")
                 })
             })
         })

@@ -9,11 +9,13 @@ use crate::AppState;
 const STATUS: &str = "/api/videos/status/{job_id}";
 const STATS: &str = "/api/sora/stats";
 const FORCE_POLL: &str = "/api/sora/poll/{job_id}";
+const CANCEL: &str = "/api/videos/{job_id}/cancel";
 
 crate::routes::endpoints! {
     GET STATUS => status;
     GET STATS => stats;
     POST FORCE_POLL => force_poll;
+    POST CANCEL => cancel;
 }
 
 /// `GET /api/videos/status/{jobId}`: the fallback for clients whose webhook did not arrive.
@@ -48,18 +50,46 @@ pub async fn force_poll(
     if caller.tenant().is_some() {
         caller.job(&state.store, &job_id).await?;
     }
-    match state.store.force_poll(&job_id).await? {
-        ForcePoll::Unknown => Err(ApiError::job_not_found(&job_id)),
+    let found = state.store.force_poll(&job_id).await?;
+    due_now(found, &job_id, "poll", "⚡ force poll requested")
+}
+
+/// `POST /api/videos/{jobId}/cancel`: the job's next poll — due now — stops its video at the
+/// provider where it can (Replicate, fal, Runway, Luma) and ends the job `cancelled`, with its
+/// webhook. Answers at once, with the job as it was; its events say when it is cancelled.
+#[utoipa::path(post, path = CANCEL, params(("job_id" = String, Path)),
+    responses((status = 202, description = "Asked; the job's next poll, due now, cancels it", body = relay_shared::job::JobView), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 409, description = "Already final", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    caller: Caller,
+    job_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if caller.tenant().is_some() {
+        caller.job(&state.store, &job_id).await?;
+    }
+    let found = state.store.request_cancel(&job_id).await?;
+    due_now(found, &job_id, "cancel", "🛑 cancellation requested")
+}
+
+/// The answer to a request that made a job due now: 202 with the job, 404, or 409 when final.
+fn due_now(
+    found: ForcePoll,
+    job_id: &str,
+    verb: &str,
+    log: &str,
+) -> Result<HttpResponse, ApiError> {
+    match found {
+        ForcePoll::Unknown => Err(ApiError::job_not_found(job_id)),
         ForcePoll::Terminal(job) => Err(ApiError::new(
             ErrorCode::JobTerminal,
             format!(
-                "job {} is already {}; there is nothing left to poll",
+                "job {} is already {}; there is nothing left to {verb}",
                 job.id,
                 job.status()
             ),
         )),
         ForcePoll::Scheduled(job) => {
-            info!(job = %job.id, "⚡ force poll requested");
+            info!(job = %job.id, "{log}");
             Ok(HttpResponse::Accepted().json(job.view()))
         }
     }

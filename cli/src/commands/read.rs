@@ -71,6 +71,7 @@ pub async fn stats(client: &Client, json: bool) -> anyhow::Result<ExitCode> {
         ("completed", paint(output::GOOD, n("completed_jobs"))),
         ("failed", n("failed_jobs")),
         ("timeout", n("timeout_jobs")),
+        ("cancelled", n("cancelled_jobs")),
         ("dead letters", n("webhook_dead_letters")),
         ("submissions unknown", n("submissions_unknown")),
     ]);
@@ -115,6 +116,22 @@ pub async fn deliveries(client: &Client, job: &str, json: bool) -> anyhow::Resul
                 text(attempt, "durationMs"),
             ));
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn cancel(client: &Client, job: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let answer = client
+        .post(&format!("/api/videos/{job}/cancel"), &json!({}))
+        .await?;
+    if json {
+        output::json(&answer);
+    } else {
+        output::line(format!(
+            "{} {job} is being cancelled (it was {})",
+            paint(output::GOOD, "✔"),
+            answer["status"].as_str().unwrap_or("?")
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

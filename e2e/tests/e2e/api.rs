@@ -281,6 +281,7 @@ async fn the_openapi_document_covers_every_endpoint_and_its_errors() {
             "/api/sora/poll/{job_id}",
             "/api/sora/stats",
             "/api/videos/status/{job_id}",
+            "/api/videos/{job_id}/cancel",
             "/api/videos/{job_id}/content",
             "/api/videos/{job_id}/deliveries",
             "/api/videos/{job_id}/events",

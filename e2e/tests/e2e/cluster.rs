@@ -39,7 +39,8 @@ async fn jobs_run_end_to_end_on_a_three_primary_cluster() {
             failed_jobs: 3,
             timeout_jobs: 0,
             webhook_dead_letters: 0,
-            submissions_unknown: 0
+            submissions_unknown: 0,
+            cancelled_jobs: 0
         }
     );
     assert_eq!(stack.sim.counters().creates, 30);

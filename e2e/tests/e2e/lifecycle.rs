@@ -111,7 +111,8 @@ async fn a_job_runs_from_submission_to_completed_with_signed_webhooks_for_every_
             failed_jobs: 0,
             timeout_jobs: 0,
             webhook_dead_letters: 0,
-            submissions_unknown: 0
+            submissions_unknown: 0,
+            cancelled_jobs: 0
         }
     );
     assert_eq!(stack.sim.counters().creates, 1);
@@ -281,7 +282,8 @@ async fn stats_follow_every_transition() {
             failed_jobs: 0,
             timeout_jobs: 0,
             webhook_dead_letters: 0,
-            submissions_unknown: 0
+            submissions_unknown: 0,
+            cancelled_jobs: 0
         }
     );
 }

@@ -3,6 +3,7 @@
 //! test starts its own redis-server, simulator and API (`e2e::Stack`), so they run in parallel.
 
 mod api;
+mod cancel;
 mod chaos;
 mod circuit;
 mod cli;

@@ -11,7 +11,7 @@ use relay_shared::store::layout::new_job_id;
 use relay_shared::store::{Claim, ClaimFields, Committed, JobRef, PollCommit, Queue, Store};
 use relay_shared::Settings;
 
-fn store(redis: &RedisServer, partitions: &str) -> Store {
+pub(crate) fn store(redis: &RedisServer, partitions: &str) -> Store {
     let env: HashMap<String, String> = [
         ("REDIS_URL", redis.url()),
         ("JOB_PARTITIONS", partitions.to_owned()),
@@ -47,7 +47,7 @@ async fn claim_jobs(
         .unwrap()
 }
 
-fn commit(job_id: &str, token: &str) -> PollCommit {
+pub(crate) fn commit(job_id: &str, token: &str) -> PollCommit {
     PollCommit {
         job: JobRef::new(0, job_id),
         token: token.into(),
@@ -62,6 +62,7 @@ fn commit(job_id: &str, token: &str) -> PollCommit {
             own_webhook: false,
             failing_since: None,
             provider_job: Some(relay_shared::job::ProviderRef::new("openai", "video_1")),
+            cancel_requested: false,
             estimate: None,
         },
         state_changed: true,

@@ -24,15 +24,18 @@ pub enum JobStatus {
     Completed,
     Failed,
     Timeout,
+    /// Cancelled on request (`POST /api/videos/{jobId}/cancel`).
+    Cancelled,
 }
 
 impl JobStatus {
-    pub const ALL: [JobStatus; 5] = [
+    pub const ALL: [JobStatus; 6] = [
         JobStatus::Queued,
         JobStatus::Processing,
         JobStatus::Completed,
         JobStatus::Failed,
         JobStatus::Timeout,
+        JobStatus::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,13 +45,14 @@ impl JobStatus {
             JobStatus::Completed => "completed",
             JobStatus::Failed => "failed",
             JobStatus::Timeout => "timeout",
+            JobStatus::Cancelled => "cancelled",
         }
     }
 
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            JobStatus::Completed | JobStatus::Failed | JobStatus::Timeout
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Timeout | JobStatus::Cancelled
         )
     }
 }
@@ -286,6 +290,9 @@ pub struct Stats {
     pub webhook_dead_letters: i64,
     /// Jobs whose submission's outcome nobody can tell now (see the status view's `submission`).
     pub submissions_unknown: i64,
+    /// Jobs cancelled on request. Added at the end of the body.
+    #[serde(default)]
+    pub cancelled_jobs: i64,
 }
 
 impl Stats {
@@ -297,6 +304,7 @@ impl Stats {
             JobStatus::Completed => self.completed_jobs,
             JobStatus::Failed => self.failed_jobs,
             JobStatus::Timeout => self.timeout_jobs,
+            JobStatus::Cancelled => self.cancelled_jobs,
         }
     }
 
@@ -308,6 +316,7 @@ impl Stats {
             "completed" => self.completed_jobs += n,
             "failed" => self.failed_jobs += n,
             "timeout" => self.timeout_jobs += n,
+            "cancelled" => self.cancelled_jobs += n,
             "dead_letters" => self.webhook_dead_letters += n,
             "submissions_unknown" => self.submissions_unknown += n,
             _ => {}

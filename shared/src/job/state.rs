@@ -32,7 +32,8 @@ impl Sample {
 /// it too, so each lives in one place.
 ///
 /// Stored form: `<status> <progress> <created ms> <interval ms | -> <since | -> <own webhook 0|1>
-/// [@<failing since ms>] <video at its provider>`, the video last (empty before the submission) so
+/// [@<failing since ms>][!] <video at its provider>`, where `!` marks a cancellation requested
+/// (written by `force_poll.lua` or, while a worker holds the job, by its commit), the video last (empty before the submission) so
 /// that its id may hold any character (see [`ProviderRef`]). The failure streak rides on the webhook flag's token (`1@1764…`), so states
 /// written before it existed read as they are.
 /// `create_job.lua` writes the first one; `force_poll.lua` reads the status (the first word).
@@ -53,6 +54,8 @@ pub struct PollState {
     pub failing_since: Option<i64>,
     /// The job's video at its provider, once submitted.
     pub provider_job: Option<ProviderRef>,
+    /// A client asked to cancel the job: its next poll cancels it.
+    pub cancel_requested: bool,
     /// `Some` while the progress is the relay's estimate (the provider reports none): see
     /// [`Estimate`]. `None`: the progress is the provider's own.
     pub estimate: Option<Estimate>,
@@ -129,15 +132,26 @@ impl PollState {
             self.created_ms,
             self.interval_ms.map_or_else(dash, |i| i.to_string()),
             self.since.map_or_else(dash, Sample::to_field),
-            match self.failing_since {
-                Some(ms) => format!("{}@{ms}", u8::from(self.own_webhook)),
-                None => u8::from(self.own_webhook).to_string(),
-            },
+            self.flag_token(),
             self.provider_job
                 .as_ref()
                 .map(ProviderRef::encode)
                 .unwrap_or_default()
         )
+    }
+
+    /// `<own webhook 0|1>[@<failing since ms>][!]`.
+    fn flag_token(&self) -> String {
+        use std::fmt::Write;
+        let mut token = String::with_capacity(16);
+        token.push(if self.own_webhook { '1' } else { '0' });
+        if let Some(ms) = self.failing_since {
+            let _ = write!(token, "@{ms}");
+        }
+        if self.cancel_requested {
+            token.push('!');
+        }
+        token
     }
 
     pub fn decode(text: &str) -> Option<Self> {
@@ -165,6 +179,10 @@ impl PollState {
             sample => Some(Sample::parse(sample)?),
         };
         let flag = next()?;
+        let (flag, cancel_requested) = match flag.strip_suffix('!') {
+            Some(flag) => (flag, true),
+            None => (flag, false),
+        };
         let (own_webhook, failing_since) = match flag.split_once('@') {
             Some((flag, ms)) => (flag == "1", Some(ms.parse().ok()?)),
             None => (flag == "1", None),
@@ -179,6 +197,7 @@ impl PollState {
             own_webhook,
             failing_since,
             provider_job,
+            cancel_requested,
             estimate,
         })
     }
@@ -200,6 +219,7 @@ impl PollState {
             interval_ms: value(4).and_then(|i| i.parse().ok()),
             own_webhook: value(5).is_some(),
             failing_since: None,
+            cancel_requested: false,
             since: value(6).and_then(Sample::parse),
             estimate: None,
         })
@@ -224,6 +244,7 @@ mod tests {
             own_webhook: true,
             failing_since: None,
             provider_job: Some(ProviderRef::new("openai", "video 1 - odd:id")),
+            cancel_requested: false,
             estimate: None,
         };
         assert_eq!(PollState::decode(&state.encode()), Some(state.clone()));
@@ -241,7 +262,18 @@ mod tests {
         assert!(failing
             .encode()
             .ends_with(" 1@1733130002000 video 1 - odd:id"));
-        assert_eq!(PollState::decode(&failing.encode()), Some(failing));
+        assert_eq!(PollState::decode(&failing.encode()), Some(failing.clone()));
+        // As force_poll.lua marks a cancellation: after the flag and its failure streak.
+        let cancelling = PollState {
+            cancel_requested: true,
+            ..failing
+        };
+        assert!(cancelling
+            .encode()
+            .ends_with(" 1@1733130002000! video 1 - odd:id"));
+        assert_eq!(PollState::decode(&cancelling.encode()), Some(cancelling));
+        let fresh_cancel = PollState::decode("queued 0 1733130000000 - - 0! ").unwrap();
+        assert!(fresh_cancel.cancel_requested && !fresh_cancel.own_webhook);
         // As create_job.lua writes it: nothing polled yet, no provider id.
         let fresh = PollState::decode("queued 0 1733130000000 - - 0 ").unwrap();
         assert_eq!(

@@ -32,6 +32,21 @@ local function call_in_slices(command, key, option, items)
   end
 end
 
+-- Whether a job status (a state's first word) is final.
+local FINAL = {completed = true, failed = true, timeout = true, cancelled = true}
+
+-- Marks a cancellation requested in the job hash `key`'s state (`PollState` in
+-- shared/src/job/state.rs): '!' after the sixth word, the own-webhook flag (with its failure
+-- streak). The words before the video never hold a space; the video, last, may.
+local function mark_cancel(key)
+  local state = redis.call('HGET', key, 'state')
+  if not state then return end
+  local head, flag, video = string.match(state, '^(%S+ %S+ %S+ %S+ %S+ )(%S+)(.*)$')
+  if flag and string.sub(flag, -1) ~= '!' then
+    redis.call('HSET', key, 'state', head .. flag .. '!' .. video)
+  end
+end
+
 -- Lets go of dead letters older than `keep_ms` (their hashes expired with the same TTL): takes
 -- their members out of the set `set` and their count off the counter hash `counters`, at most
 -- `limit` at a time. Returns how many went.

@@ -75,6 +75,8 @@ impl ClaimedJob {
             failing_since: next.failing_since,
             provider_job: next.provider_job.clone(),
             estimate: next.estimate,
+            // Kept until the job is final: a poll held back carries it to the next.
+            cancel_requested: self.claimed.cancel_requested && !next.status.is_terminal(),
             ..self.claimed.clone()
         };
         let changed = self.old_layout || stored != self.claimed;
@@ -260,6 +262,9 @@ impl Worker {
         token: &str,
         now_ms: i64,
     ) -> Option<(Outcome, Option<&GatedProvider>)> {
+        if job.claimed.cancel_requested {
+            return Some(self.cancel(job).await);
+        }
         let max_age = self.inner.settings.polling.job_max_age;
         if now_ms.saturating_sub(job.claimed.created_ms) > max_age.as_millis() as i64 {
             let provider = job

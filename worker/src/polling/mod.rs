@@ -5,6 +5,7 @@
 //! committer ([`commit`]). Every provider call passes the provider's gate first ([`gate`]); a
 //! routed job may move along its route ([`failover`]).
 
+mod cancel;
 mod commit;
 mod completion;
 mod failover;

@@ -128,6 +128,14 @@ async fn relayctl_submits_follows_downloads_reads_and_administers_through_the_ap
         .to_owned();
     let human = relayctl(api, Some(&key), &["deliveries", &job], &[]).await;
     assert!(human.stdout.contains(&first), "{}", human.stdout);
+    // A finished job cannot be cancelled: the API's 409 reaches the terminal, and the exit code.
+    let refused = relayctl(api, Some(&key), &["cancel", &job], &[]).await;
+    assert_ne!(refused.code, Some(0));
+    assert!(
+        refused.stderr.contains("already completed"),
+        "{}",
+        refused.stderr
+    );
     let again = relayctl(api, Some(&key), &["redeliver", &first], &[]).await;
     assert_eq!(again.code, Some(0), "{}", again.stderr);
     assert!(again.stdout.contains("due again"));

@@ -210,6 +210,7 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
             own_webhook: false,
             failing_since: None,
             provider_job: Some(relay_shared::job::ProviderRef::new("openai", "video_1")),
+            cancel_requested: false,
             estimate: None,
         },
         state_changed: true,

@@ -173,6 +173,16 @@ impl Store {
 
     /// Makes a live job due now and wakes an idle worker.
     pub async fn force_poll(&self, job_id: &str) -> StoreResult<ForcePoll> {
+        self.due_now(job_id, "poll").await
+    }
+
+    /// Asks for a live job's cancellation (its next poll carries it out), makes it due now and
+    /// wakes an idle worker.
+    pub async fn request_cancel(&self, job_id: &str) -> StoreResult<ForcePoll> {
+        self.due_now(job_id, "cancel").await
+    }
+
+    async fn due_now(&self, job_id: &str, why: &str) -> StoreResult<ForcePoll> {
         let Some(partition) = self.keys.partition_of(job_id) else {
             return Ok(ForcePoll::Unknown);
         };
@@ -181,6 +191,7 @@ impl Store {
             .key(self.keys.job(partition, job_id))
             .key(self.keys.schedule(partition))
             .arg(job_id)
+            .arg(why)
             .invoke_async(&mut conn)
             .await?;
         let (code, pairs) = reply

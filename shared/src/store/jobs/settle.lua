@@ -6,7 +6,7 @@
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
 local status = string.match(state, '^%S+')
-if status == 'completed' or status == 'failed' or status == 'timeout' then return 0 end
+if FINAL[status] then return 0 end
 if not redis.call('HGET', KEYS[1], 'submission_unknown') then return 0 end
 redis.call('HSET', KEYS[1], 'settle', ARGV[1])
 return 1

@@ -58,7 +58,14 @@ local function commit(i, last)
   else
     redis.call('HSET', key, 'claim', '', unpack(ARGV, i + 8, last))
   end
-  if forced then redis.call('HDEL', key, 'force') end
+  if forced then
+    redis.call('HDEL', key, 'force')
+    -- A cancellation asked for while this poll ran: the next poll carries it out.
+    if redis.call('HGET', key, 'cancel') then
+      redis.call('HDEL', key, 'cancel')
+      if delay ~= '-1' then mark_cancel(key) end
+    end
+  end
   -- The owning tenant, read only when a status counter moves or an event is stored.
   local tenant = (old ~= new or body ~= '') and redis.call('HGET', key, 'tenant')
   if old ~= new then

@@ -70,6 +70,9 @@ pub enum Outcome {
     RetrieveFailed(ProviderError),
     /// The job outlived the maximum age; the provider was not asked.
     Expired { max_age: Duration },
+    /// Cancelled on request; `note` says what became of its video at the provider, when that
+    /// is worth saying (it could not be stopped there).
+    Cancelled { note: Option<String> },
     /// Our own limits held the call back (request budget, pause, in-flight cap): try again after
     /// the wait, without counting it as a poll that saw no change.
     Deferred(Duration),
@@ -181,6 +184,14 @@ pub fn next(job: &JobState, outcome: Outcome, policy: Policy, now_ms: i64) -> Ne
                 "job did not finish within {} s (JOB_MAX_AGE_SECS)",
                 max_age.as_secs()
             ),
+        ),
+        Outcome::Cancelled { note } => final_state(
+            JobStatus::Cancelled,
+            job.progress,
+            match note {
+                Some(note) => format!("cancelled on request; {note}"),
+                None => "cancelled on request".to_owned(),
+            },
         ),
         Outcome::CreateFailed(ProviderError::Rejected { message, .. }) => {
             final_state(JobStatus::Failed, job.progress, message)
