@@ -17,7 +17,7 @@ use crate::routes;
     ),
     components(schemas(
         GenerateBody, SettleBody, Accepted, ErrorBody, ErrorDetail, crate::error::ErrorCode, DeliveryList, Redelivered, RecoverBody,
-        Recovered, TenantBody, TenantCreated, RotateBody, KeyIssued, Health,
+        Recovered, TenantBody, TenantCreated, RotateBody, KeyIssued, Health, Ready,
         relay_shared::job::JobView, relay_shared::job::Attempt, relay_shared::job::JobStatus, relay_shared::job::Stats,
     )),
     modifiers(&BearerAuth),
@@ -220,6 +220,16 @@ pub struct KeyIssued {
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     pub status: String,
+}
+
+/// `/readyz`: ready, with warnings about providers.
+#[derive(Serialize, ToSchema)]
+pub struct Ready {
+    pub status: String,
+    /// Enabled providers whose every call fails with our key refused (`problem: auth`) or whose
+    /// model is gone (`problem: retired`, with `model`): `provider`, `problem`, `model`, `detail`,
+    /// `lastFailureAt`, `lastSuccessAt`.
+    pub warnings: Vec<serde_json::Value>,
 }
 
 #[cfg(test)]

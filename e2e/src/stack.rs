@@ -199,6 +199,11 @@ impl Stack {
         )
     }
 
+    /// The stack's Redis store, as its processes use it.
+    pub fn store(&self) -> relay_shared::store::Store {
+        relay_shared::store::Store::connect(&self.settings).expect("the store connects")
+    }
+
     pub fn worker(&self) -> Worker {
         Worker::build(self.settings.clone()).expect("worker builds")
     }

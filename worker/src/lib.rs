@@ -218,6 +218,10 @@ impl Worker {
             Some(url) => info!("📮 Webhooks go to {}", relay_shared::redact::url(url)),
             None => warn!("WEBHOOK_URL is not set: no webhooks will be sent"),
         }
+        let checked = self.clone();
+        tokio::spawn(async move {
+            polling::health::check_keys(&checked.inner.store, &checked.inner.providers).await
+        });
         let polls = tokio::spawn(self.clone().poll_loop(shutdown.clone()));
         let deliveries = tokio::spawn(self.clone().delivery_loop(shutdown.clone()));
         let retention = tokio::spawn(self.clone().retention_loop(shutdown.clone()));

@@ -18,9 +18,14 @@ pub async fn alive() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: Redis answers, so requests can be served.
-#[utoipa::path(get, path = READY, security(()), responses((status = 200, description = "Redis answers", body = crate::openapi::Health), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
+/// `GET /readyz`: Redis answers, so requests can be served. `warnings` lists the enabled
+/// providers whose every call fails for a reason retrying cannot fix, as the workers saw them:
+/// our key refused (`auth`), or a model gone (`retired`). They do not make the API unready: jobs
+/// at other providers, and other models, still run.
+#[utoipa::path(get, path = READY, security(()), responses((status = 200, description = "Redis answers; `warnings` about providers whose every call fails with auth or retirement errors", body = crate::openapi::Ready), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.ping().await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
+    let names: Vec<&str> = state.providers.iter().map(|p| p.name).collect();
+    let warnings = state.store.provider_warnings(&names).await?;
+    Ok(HttpResponse::Ok().json(json!({ "status": "ready", "warnings": warnings })))
 }

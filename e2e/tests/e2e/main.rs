@@ -21,6 +21,7 @@ mod original_client;
 mod processes;
 mod provider_callbacks;
 mod provider_contracts;
+mod provider_health;
 mod providers;
 mod replicate;
 mod resilience;

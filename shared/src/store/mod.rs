@@ -13,6 +13,7 @@ mod backend;
 mod breaker;
 mod budget;
 mod content;
+mod health;
 mod jobs;
 pub mod layout;
 mod lease;
@@ -31,6 +32,7 @@ use layout::Keyspace;
 
 pub use breaker::{AfterFailure, Circuit};
 pub use budget::{Admission, CallKind, Pause};
+pub use health::{ProviderWarning, Seen};
 pub use jobs::{Bound, Created, ForcePoll, Idempotency};
 pub use layout::JobRef;
 pub use lease::{Claim, ClaimFields, Claimed, Queue, QueueDepth};

@@ -43,6 +43,7 @@ scripts! {
     SETTLE = "jobs/settle.lua";
     TAKE_TOKEN = "tenants/take_token.lua";
     BREAKER = "breaker/breaker.lua";
+    PROVIDER_HEALTH = "health/health.lua";
 }
 
 /// Whether the script with this SHA-1 (hex) may run twice for one call: every script but those

@@ -16,6 +16,8 @@ use relay_shared::store::{Admission, CallKind, Pause, Store};
 use relay_shared::telemetry::metrics;
 use tracing::{error, warn};
 
+use super::health::HealthNotes;
+
 /// Waits up to this long inside the job's task; longer waits reschedule the job instead.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
 /// Pause after a 429 that names no Retry-After.
@@ -53,6 +55,8 @@ pub struct ProviderGate {
     times: InFlightTimes,
     store: Store,
     clear_until: ClearUntil,
+    /// What this worker tells the others of the provider's key and models.
+    pub health: HealthNotes,
 }
 
 impl ProviderGate {
@@ -68,6 +72,7 @@ impl ProviderGate {
             times,
             store,
             clear_until: ClearUntil::default(),
+            health: HealthNotes::default(),
         }
     }
 
@@ -115,9 +120,18 @@ impl ProviderGate {
         }
     }
 
-    /// Shares what a provider error says about its limits with every worker.
+    /// The provider answered a call (a create: `model` took it).
+    pub async fn note_answer(&self, model: Option<&str>) {
+        self.health
+            .answered(&self.store, self.provider, model)
+            .await;
+    }
+
+    /// Shares what a provider error says about its limits, its key and its models with every
+    /// worker.
     pub async fn note_error(&self, e: &ProviderError) {
         let provider = self.provider;
+        self.health.failed(&self.store, provider, e).await;
         if matches!(
             e,
             ProviderError::RateLimited { .. } | ProviderError::QuotaExhausted { .. }

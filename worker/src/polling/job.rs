@@ -291,6 +291,7 @@ impl Worker {
         debug!("📡 Polling {} video {}", video.provider, video.id);
         let outcome = match provider.provider.adapter.retrieve(&video.id).await {
             Ok(seen) => {
+                gate.note_answer(None).await;
                 let answer = Outcome::Video(Answer::new(video.clone(), seen.lifecycle));
                 self.after_accepted(&job.job, answer).await
             }

@@ -10,6 +10,7 @@ mod commit;
 mod completion;
 mod failover;
 mod gate;
+pub(crate) mod health;
 mod job;
 mod keeping;
 mod log;

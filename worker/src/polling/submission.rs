@@ -149,6 +149,7 @@ impl Worker {
         Some(match provider.provider.adapter.create(&request).await {
             Ok(created) => {
                 self.note_create(name, &target, None, circuit).await;
+                gate.note_answer(Some(request.model)).await;
                 info!(job = %job.job, "🎬 Submitted to provider {name}: {}", created.id);
                 metrics::job_submitted(name, request.model);
                 Outcome::Video(Answer {

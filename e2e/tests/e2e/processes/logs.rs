@@ -129,6 +129,22 @@ async fn capability_urls_never_reach_the_access_log() {
     }
 }
 
+/// A worker started with a key its provider refuses says so at start-up, naming the provider —
+/// never the key.
+#[tokio::test]
+async fn a_refused_key_is_named_in_the_workers_start_up_log() {
+    let deployment = deploy(&[]).await;
+    let mut env = deployment.env.clone();
+    env.insert("OPENAI_API_KEY".into(), "sk-refused-key-not-logged".into());
+    let worker = Process::spawn("relay-worker", &[], &env);
+    eventually(Duration::from_secs(10), "the key check's line", || async {
+        (worker.count_lines("openai refuses our key") == 1).then_some(())
+    })
+    .await;
+    let output = worker.output().join("\n");
+    assert!(!output.contains("sk-refused-key-not-logged"), "{output}");
+}
+
 /// Logs written to a pipe or a file (a container's log, a log shipper) are plain text: colours are
 /// for a person at a terminal.
 #[tokio::test]

@@ -158,6 +158,11 @@ impl Keyspace {
         format!("{}:{{provider:{provider}}}:runtimes", self.prefix)
     }
 
+    /// What workers saw of a provider's key and models (`store::health`).
+    pub fn provider_health(&self, provider: &str) -> String {
+        format!("{}:{{provider:{provider}}}:health", self.prefix)
+    }
+
     /// A target's circuit breaker (`provider:model`).
     pub fn breaker(&self, target: &crate::config::Target) -> String {
         format!("{}:{{breaker:{target}}}", self.prefix)
