@@ -3,6 +3,7 @@
 //! object per workload on its own line. Build with `--release`.
 
 mod content;
+mod failover;
 mod fanout;
 mod figures;
 mod redis_server;
@@ -57,6 +58,13 @@ enum Workload {
         /// Skip the BullMQ peer (it needs node and npm).
         #[arg(long)]
         no_peer: bool,
+    },
+    /// Failover: `jobs` jobs each straight to a provider, on a route whose first target is out
+    /// of quota, and on one whose first target lacks the model; refusal → acceptance by the next
+    /// target, and duplicate submissions (none).
+    Failover {
+        #[arg(long, default_value_t = 50)]
+        jobs: usize,
     },
     /// Live events: `subscribers` clients on one API process's tenant-wide event stream while a
     /// worker drives `jobs` videos; event → client latency, and the API's memory and CPU.
@@ -161,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
             };
             w1::run(&redis, w1, !no_peer).await?
         }
+        Workload::Failover { jobs } => failover::run(&redis, jobs.max(1)).await?,
         Workload::Fanout { subscribers, jobs } => {
             fanout::run(&redis, subscribers.max(1), jobs.max(1)).await?
         }

@@ -245,26 +245,23 @@ impl Job {
             content_bytes: first_kept.as_ref().map(|k| k.bytes),
             content_type: first_kept.map(|k| k.content_type),
             route: self.get(field::ROUTE).map(str::to_owned),
-            attempts: self.attempts_with_current(),
+            attempts: self.attempts_with_current(state),
         }
     }
 
     /// The targets the job left, then the one it is at now (its status as the outcome).
-    pub fn attempts_with_current(&self) -> Vec<Attempt> {
+    fn attempts_with_current(&self, state: Option<&PollState>) -> Vec<Attempt> {
         let mut attempts = self
             .get(field::ATTEMPTS)
             .map(Attempt::decode_all)
             .unwrap_or_default();
-        let state = self.state();
         attempts.push(Attempt {
             provider: self
                 .get(field::PROVIDER)
                 .unwrap_or(crate::provider::registry::DEFAULT)
                 .to_owned(),
             model: self.get(field::MODEL).unwrap_or_default().to_owned(),
-            provider_job_id: state
-                .as_ref()
-                .and_then(|s| s.provider_job.as_ref().map(|p| p.id.clone())),
+            provider_job_id: state.and_then(|s| s.provider_job.as_ref().map(|p| p.id.clone())),
             outcome: state
                 .map_or(JobStatus::Queued, |s| s.status)
                 .as_str()
