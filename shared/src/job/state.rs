@@ -1,7 +1,6 @@
 //! A job's poll state: everything a poll reads of a job, in one hash field.
 
-use super::JobStatus;
-use crate::provider::registry;
+use super::{JobStatus, ProviderRef};
 
 /// Progress seen at a moment (Redis time, ms): where a job's progress rate is measured from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,48 +69,6 @@ pub struct PollState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Estimate {
     pub expected_ms: Option<u64>,
-}
-
-/// A job's video at its provider: which provider made it, and the provider's id for it (what the
-/// webhook calls `soraJobId`).
-///
-/// Stored as `<provider>:<id>`, except for `openai`, whose videos are stored as their bare id: as
-/// every job stored them before jobs named their provider, so that workers of either version read
-/// each other's states during a rolling upgrade, and a poll writes no more than it did. A prefix is
-/// taken as a provider only when it names one this build knows ([`registry::ADAPTERS`]), so an
-/// `openai` id with a colon of its own reads back whole.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProviderRef {
-    pub provider: String,
-    pub id: String,
-}
-
-impl ProviderRef {
-    pub fn new(provider: &str, id: &str) -> Self {
-        Self {
-            provider: provider.to_owned(),
-            id: id.to_owned(),
-        }
-    }
-
-    pub fn encode(&self) -> String {
-        if self.provider == registry::DEFAULT {
-            return self.id.clone();
-        }
-        format!("{}:{}", self.provider, self.id)
-    }
-
-    /// `None` for an empty text.
-    pub fn decode(text: &str) -> Option<Self> {
-        if text.is_empty() {
-            return None;
-        }
-        let known = |name: &str| registry::ADAPTERS.iter().any(|(known, _)| *known == name);
-        Some(match text.split_once(':') {
-            Some((provider, id)) if known(provider) && !id.is_empty() => Self::new(provider, id),
-            _ => Self::new(registry::DEFAULT, text),
-        })
-    }
 }
 
 impl PollState {
@@ -229,6 +186,7 @@ impl PollState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::registry;
 
     #[test]
     fn a_poll_state_round_trips_and_its_provider_id_may_hold_anything() {

@@ -7,7 +7,7 @@
 use relay_shared::store::CallKind;
 use tracing::{info, warn};
 
-use super::job::ClaimedJob;
+use super::claimed::ClaimedJob;
 use super::transition::Outcome;
 use super::GatedProvider;
 use crate::Worker;

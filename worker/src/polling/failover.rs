@@ -39,6 +39,14 @@ pub(super) fn refusal_to_leave(error: &ProviderError) -> Option<&'static str> {
     }
 }
 
+/// Logs and counts a move once it is committed.
+pub(super) fn announce(job: &JobRef, step: &Move, provider: &'static str) {
+    let left = step.left.last().map(Attempt::target);
+    let from = left.map(|t| t.to_string()).unwrap_or_default();
+    info!(job = %job, "🔀 Moved from {from} to {} ({})", step.to, step.reason);
+    metrics::route_move(provider, step.reason);
+}
+
 /// A create failure that certainly made nothing at the provider.
 fn made_nothing(error: &ProviderError) -> bool {
     !matches!(error, ProviderError::Unavailable { .. })

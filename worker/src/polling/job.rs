@@ -4,85 +4,19 @@
 use std::time::Duration;
 
 use relay_shared::content::Kept;
-use relay_shared::job::{Attempt, JobStatus, PollState, ProgressSource};
+use relay_shared::job::{Attempt, JobStatus, ProgressSource};
 use relay_shared::provider::ProviderError;
 use relay_shared::store::layout::field;
-use relay_shared::store::{CallKind, ClaimFields, Claimed, Committed, JobRef, PollCommit, Queue};
+use relay_shared::store::{CallKind, Claimed, Committed, PollCommit, Queue};
 use relay_shared::telemetry::metrics;
 use relay_shared::time::now_iso8601;
 use relay_shared::webhook::WebhookEvent;
-use tracing::{debug, error, info, warn};
+use tracing::{debug, error, warn};
 
-use super::transition::{self, Answer, JobState, Outcome};
+use super::claimed::ClaimedJob;
+use super::transition::{self, Answer, Outcome};
 use super::GatedProvider;
 use crate::Worker;
-
-/// The job fields a claim returns: what every poll needs, in the one field `state` (see
-/// [`PollState`]), and the fields that held its parts in jobs stored before that field existed.
-/// What only a submission needs is read by the submission itself, with the prompt
-/// (`Store::submission`).
-pub const CLAIM_FIELDS: ClaimFields = ClaimFields {
-    fields: &[field::STATE],
-    fallback: field::legacy::POLL_FIELDS,
-};
-
-pub(super) struct ClaimedJob {
-    pub job: JobRef,
-    /// The poll state the claim read.
-    pub claimed: PollState,
-    /// Read from the fields of a job stored before `state` existed: its commit stores `state`.
-    old_layout: bool,
-    /// What the polling policy works on, from `claimed`.
-    pub state: JobState,
-}
-
-impl ClaimedJob {
-    /// `None` when the stored state is unreadable.
-    fn parse(item: Claimed, initial_interval: Duration) -> Option<Self> {
-        let (claimed, old_layout) = match item.values.as_slice() {
-            [Some(text)] => (PollState::decode(text)?, false),
-            [_, legacy @ ..] => (PollState::from_legacy(legacy)?, true),
-            _ => return None,
-        };
-        let state = JobState {
-            status: claimed.status,
-            progress: claimed.progress,
-            interval: claimed
-                .interval_ms
-                .map_or(initial_interval, Duration::from_millis),
-            since: claimed.since,
-            failing_since: claimed.failing_since,
-            provider_job: claimed.provider_job.clone(),
-            created_ms: claimed.created_ms,
-            estimate: claimed.estimate,
-            stretch: 1,
-        };
-        Some(Self {
-            job: item.job,
-            claimed,
-            old_layout,
-            state,
-        })
-    }
-
-    /// The poll state to store after a poll that led to `next`, and whether it must be written.
-    fn stored_after(&self, next: &JobState) -> (PollState, bool) {
-        let stored = PollState {
-            status: next.status,
-            progress: next.progress,
-            interval_ms: Some(next.interval.as_millis() as u64),
-            since: next.since,
-            failing_since: next.failing_since,
-            provider_job: next.provider_job.clone(),
-            estimate: next.estimate,
-            // Kept until the job is final: a poll held back carries it to the next.
-            cancel_requested: self.claimed.cancel_requested && !next.status.is_terminal(),
-            ..self.claimed.clone()
-        };
-        let changed = self.old_layout || stored != self.claimed;
-        (stored, changed)
-    }
-}
 
 impl Worker {
     /// Polls one claimed job and commits the result. Errors are logged; the job's lease makes it
@@ -116,17 +50,7 @@ impl Worker {
             Outcome::Moved(step) => Some(step.clone()),
             _ => None,
         };
-        let attempts = moved.as_ref().map(|step| {
-            let mut attempts = step.left.clone();
-            attempts.push(Attempt {
-                provider: step.to.provider.clone(),
-                model: step.to.model.clone(),
-                provider_job_id: None,
-                outcome: JobStatus::Queued.as_str().to_owned(),
-                error: None,
-            });
-            attempts
-        });
+        let attempts = moved.as_ref().map(super::transition::Move::attempts);
         let mut polled = job.state.clone();
         if let Some(p) = provider {
             let calls_back = p.provider.adapter.capabilities().accepts_callbacks;
@@ -230,9 +154,7 @@ impl Worker {
                     self.record_runtime(p, &job, now_ms).await;
                 }
                 if let (Some(step), Some(p)) = (&moved, provider) {
-                    let left = step.left.last().map(Attempt::target);
-                    info!(job = %job.job, "🔀 Moved from {} to {} ({})", left.map(|t| t.to_string()).unwrap_or_default(), step.to, step.reason);
-                    metrics::route_move(p.provider.name, step.reason);
+                    super::failover::announce(&job.job, step, p.provider.name);
                 }
                 match provider {
                     // A job that moved leaves its old provider's line.

@@ -4,7 +4,7 @@
 use relay_shared::job::JobStatus;
 use tracing::info;
 
-use super::job::ClaimedJob;
+use super::claimed::ClaimedJob;
 use super::transition::JobState;
 
 pub(super) fn transition(job: &ClaimedJob, next: &JobState, error: Option<&str>) {

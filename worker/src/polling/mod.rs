@@ -6,6 +6,7 @@
 //! routed job may move along its route ([`failover`]).
 
 mod cancel;
+mod claimed;
 mod commit;
 mod completion;
 mod failover;
@@ -27,11 +28,11 @@ use relay_shared::store::{Queue, Store};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-pub use commit::Committer;
-pub use gate::{InFlightTimes, ProviderGate};
 /// The job fields a claim returns, and their older layout (for tools that call the store as a
 /// worker does).
-pub use job::CLAIM_FIELDS;
+pub use claimed::CLAIM_FIELDS;
+pub use commit::Committer;
+pub use gate::{InFlightTimes, ProviderGate};
 
 use crate::claims::{Loop, Wake};
 use crate::Worker;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use relay_shared::store::Store;
 use tracing::{debug, warn};
 
-use super::job::ClaimedJob;
+use super::claimed::ClaimedJob;
 use super::GatedProvider;
 use crate::Worker;
 

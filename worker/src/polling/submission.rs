@@ -10,8 +10,8 @@ use relay_shared::store::{CallKind, Routing, Submission};
 use relay_shared::telemetry::metrics;
 use tracing::{debug, error, info, warn};
 
+use super::claimed::ClaimedJob;
 use super::gate::Held;
-use super::job::ClaimedJob;
 use super::recovery::{Lost, Recovery};
 use super::transition::{Answer, Outcome};
 use super::GatedProvider;

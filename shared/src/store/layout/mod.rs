@@ -27,6 +27,7 @@
 //! | `<prefix>:{provider:<name>}:runtimes` | hash | each model's recent run time (ms), for progress estimates |
 
 pub mod field;
+mod providers;
 
 use uuid::Uuid;
 
@@ -141,36 +142,6 @@ impl Keyspace {
     /// How many outputs of a job are kept (the item of the deletion schedule).
     pub fn kept(&self, partition: u16, job_id: &str) -> String {
         format!("{}{job_id}", self.kept_prefix(partition))
-    }
-
-    /// A provider's request budget and pauses.
-    pub fn provider_budget(&self, provider: &str) -> String {
-        format!("{}:{{provider:{provider}}}:budget", self.prefix)
-    }
-
-    /// The jobs running at a provider, under its in-flight cap.
-    pub fn in_flight(&self, provider: &str) -> String {
-        format!("{}:{{provider:{provider}}}:in_flight", self.prefix)
-    }
-
-    /// Each of a provider's models' recent run time, in ms.
-    pub fn runtimes(&self, provider: &str) -> String {
-        format!("{}:{{provider:{provider}}}:runtimes", self.prefix)
-    }
-
-    /// What workers saw of a provider's key and models (`store::health`).
-    pub fn provider_health(&self, provider: &str) -> String {
-        format!("{}:{{provider:{provider}}}:health", self.prefix)
-    }
-
-    /// A target's circuit breaker (`provider:model`).
-    pub fn breaker(&self, target: &crate::config::Target) -> String {
-        format!("{}:{{breaker:{target}}}", self.prefix)
-    }
-
-    /// The jobs waiting for a place at a provider, oldest first.
-    pub fn waiting(&self, provider: &str) -> String {
-        format!("{}:{{provider:{provider}}}:waiting", self.prefix)
     }
 
     /// The mark of a receiver URL that answered 410 Gone (hashed: URLs may be long or secret).

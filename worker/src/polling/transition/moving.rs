@@ -21,6 +21,22 @@ pub struct Move {
     pub estimated: bool,
 }
 
+impl Move {
+    /// Every target the job has been at, the new one last (queued there): the status view's
+    /// `attempts` as the move's webhook carries them.
+    pub fn attempts(&self) -> Vec<Attempt> {
+        let mut attempts = self.left.clone();
+        attempts.push(Attempt {
+            provider: self.to.provider.clone(),
+            model: self.to.model.clone(),
+            provider_job_id: None,
+            outcome: JobStatus::Queued.as_str().to_owned(),
+            error: None,
+        });
+        attempts
+    }
+}
+
 pub(super) fn moved(job: &JobState, step: &Move, backoff: Backoff) -> Next {
     Next {
         state: JobState {
