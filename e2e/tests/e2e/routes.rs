@@ -250,3 +250,35 @@ async fn a_video_the_provider_failed_moves_on_with_its_id_on_record() {
         Some(&2)
     );
 }
+
+/// A target nobody answers at (the connection is refused: nothing can have been made there):
+/// its failures open its circuit, and every job moves on — the first ones too, since their
+/// creates certainly made nothing.
+#[tokio::test]
+async fn a_provider_that_cannot_be_reached_loses_every_job_to_the_next_target() {
+    let dead = format!("http://127.0.0.1:{}", e2e::free_port());
+    let stack = start(
+        r#"{"r": ["runway:gen4.5", "luma:ray-2"]}"#,
+        &[
+            ("RUNWAY_BASE_URL", dead.as_str()),
+            ("CIRCUIT_FAILURES", "2"),
+        ],
+    )
+    .await;
+    let _worker = stack.spawn_worker();
+    let ids = submit_on(&stack, "r", "nobody home", 4).await;
+    stack.receiver.wait_for_final(&ids, LIMIT).await;
+    for id in &ids {
+        let view = stack.status(id).await;
+        assert_eq!(view["status"], "completed", "{view}");
+        let trail = trail(&view);
+        assert_eq!(trail[1], pair("luma", "completed"), "{view}");
+        assert!(
+            matches!(trail[0].1.as_str(), "circuit_open" | "provider_down"),
+            "{view}"
+        );
+    }
+    let made = made(&stack);
+    assert_eq!(made.len(), 4);
+    assert!(made.values().all(|&n| n == 1), "{made:?}");
+}

@@ -22,6 +22,10 @@ pub enum ProviderError {
         retry_after: Option<Duration>,
         message: String,
     },
+    /// The request never reached the provider (the connection could not be made): as
+    /// [`ProviderError::Unavailable`], except that a create certainly made nothing.
+    #[error("provider unreachable: {message}")]
+    Unreachable { message: String },
     /// 401/403: our credentials are wrong; the job is not at fault.
     #[error("provider refused our credentials ({status}): {message}")]
     Unauthorized { status: u16, message: String },
@@ -45,6 +49,7 @@ impl ProviderError {
         matches!(
             self,
             ProviderError::Unavailable { .. }
+                | ProviderError::Unreachable { .. }
                 | ProviderError::RateLimited {
                     retry_after: None,
                     ..
@@ -66,9 +71,9 @@ impl ProviderError {
         match self {
             ProviderError::RateLimited { .. } => FailureClass::RateLimited,
             ProviderError::QuotaExhausted { .. } => FailureClass::Quota,
-            ProviderError::Unavailable { .. } | ProviderError::CannotTell { .. } => {
-                FailureClass::Transient
-            }
+            ProviderError::Unavailable { .. }
+            | ProviderError::Unreachable { .. }
+            | ProviderError::CannotTell { .. } => FailureClass::Transient,
             ProviderError::Unauthorized { .. } => FailureClass::Auth,
             ProviderError::Rejected { .. } => FailureClass::InvalidInput,
             ProviderError::Retired { .. } => FailureClass::Retired,

@@ -4,7 +4,10 @@
 //! - the create is answered with a refusal that says nothing was made: quota or credit exhausted
 //!   (`quota`), the model is gone (`retired`), our key is refused (`auth`);
 //! - the target's circuit is open (`circuit_open`): failed creates in a row opened it — checked
-//!   before calling, and after a failure that certainly made nothing (a 429 naming no wait);
+//!   before calling, and after a failure that certainly made nothing (a 429 naming no wait, a
+//!   connection that could not be made);
+//! - its creates have failed for `PROVIDER_FAILURE_MAX_SECS`, the last certainly making nothing
+//!   (`provider_down`): where an unrouted job would fail, a routed one moves on;
 //! - submissions to the provider are paused because its quota is exhausted (`quota`), seen
 //!   before calling;
 //! - the provider accepted the job and then failed it for a reason of its own — an internal
@@ -18,6 +21,8 @@
 //!
 //! Every failed create feeds its target's circuit breaker (shared through Redis), routed or not;
 //! only routed jobs consult it, since the others have nowhere else to go.
+
+use std::time::Duration;
 
 use relay_shared::config::Target;
 use relay_shared::job::Attempt;
@@ -170,15 +175,21 @@ impl Worker {
     }
 
     /// What a routed job's failed create means: a move when another target could avoid the
-    /// refusal, else the failure as it is.
+    /// refusal, else the failure as it is. `failing_for`: how long the job's calls have failed.
     pub(super) fn after_refused_create(
         &self,
         routing: Option<&Routing>,
         error: ProviderError,
         circuit_open: bool,
+        failing_for: Duration,
     ) -> Outcome {
-        let reason = refusal_to_leave(&error)
-            .or((circuit_open && made_nothing(&error)).then_some("circuit_open"));
+        let down =
+            error.is_provider_failure() && failing_for >= self.inner.settings.providers.failure_max;
+        let reason = refusal_to_leave(&error).or(match made_nothing(&error) {
+            true if circuit_open => Some("circuit_open"),
+            true if down => Some("provider_down"),
+            _ => None,
+        });
         match routing.zip(reason).and_then(|(routing, reason)| {
             self.move_on(routing, reason, Some(error.to_string()), None)
         }) {

@@ -113,7 +113,9 @@ pub async fn check_keys(store: &Store, providers: &[GatedProvider]) {
             Err(e @ ProviderError::Unauthorized { .. }) => {
                 p.gate.note_error(&e).await;
             }
-            Err(ProviderError::Unavailable { message, .. }) => {
+            Err(
+                ProviderError::Unavailable { message, .. } | ProviderError::Unreachable { message },
+            ) => {
                 info!(provider = name, "could not check the key now: {message}");
             }
             // Any other answer: the key was taken.

@@ -169,7 +169,10 @@ impl Worker {
                 }
                 gate.note_error(&e).await;
                 let open = self.note_create(name, &target, Some(&e), circuit).await;
-                self.after_refused_create(routing, e, open)
+                let since = job.state.failing_since.unwrap_or(now_ms);
+                let failing_for =
+                    std::time::Duration::from_millis(now_ms.saturating_sub(since).max(0) as u64);
+                self.after_refused_create(routing, e, open, failing_for)
             }
         })
     }

@@ -111,6 +111,12 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// A request that got no answer: the provider may be down; try again later.
 pub fn transport_failure(e: &reqwest::Error) -> ProviderError {
+    if e.is_connect() {
+        // No connection: the request never left, so nothing was made.
+        return ProviderError::Unreachable {
+            message: describe_transport_error(e),
+        };
+    }
     ProviderError::unavailable(describe_transport_error(e))
 }
 
@@ -129,6 +135,39 @@ fn describe_transport_error(e: &reqwest::Error) -> String {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    /// A refused connection never reached the provider: a create certainly made nothing.
+    #[tokio::test]
+    async fn a_refused_connection_is_unreachable_and_a_lost_answer_is_not() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let refused = reqwest::get(format!("http://127.0.0.1:{port}/"))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            transport_failure(&refused),
+            ProviderError::Unreachable { .. }
+        ));
+        // A server that takes the request and closes without answering: it may have acted on it.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = socket.read(&mut request).await;
+        });
+        let lost = reqwest::get(format!("http://{address}/"))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            transport_failure(&lost),
+            ProviderError::Unavailable { .. }
+        ));
+    }
 
     #[test]
     fn retry_after_prefers_milliseconds_and_caps_at_a_minute() {
