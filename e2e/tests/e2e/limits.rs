@@ -110,8 +110,10 @@ async fn an_exhausted_quota_pauses_submissions_without_failing_jobs() {
         &[("SORA_QUOTA_PAUSE_SECS", "2")],
     )
     .await;
+    // On creates only: the worker's start-up key check (a read) is not a submission.
     stack.sim.set_faults(Faults {
         rate_quota: 1.0,
+        posts_only: true,
         ..Faults::default()
     });
     let _worker = stack.spawn_worker();
