@@ -9,6 +9,7 @@ pub(crate) mod generate;
 pub(crate) mod health;
 pub(crate) mod jobs;
 pub(crate) mod metrics;
+pub(crate) mod running;
 pub(crate) mod submission;
 
 use actix_web::http::{header, Method};
@@ -27,6 +28,7 @@ pub struct Module {
 pub const MODULES: &[Module] = &[
     generate::ROUTES,
     jobs::ROUTES,
+    running::ROUTES,
     content::ROUTES,
     submission::ROUTES,
     deliveries::ROUTES,

@@ -275,6 +275,7 @@ async fn the_openapi_document_covers_every_endpoint_and_its_errors() {
             "/api/deliveries/{delivery_id}/redeliver",
             "/api/events",
             "/api/generate",
+            "/api/jobs",
             "/api/openapi.json",
             "/api/providers/{provider}/callback",
             "/api/providers/{provider}/callback/{token}",

@@ -26,6 +26,7 @@ mod providers;
 mod replicate;
 mod resilience;
 mod routes;
+mod running;
 mod runway;
 mod store;
 mod submissions;

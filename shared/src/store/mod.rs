@@ -33,7 +33,7 @@ use layout::Keyspace;
 pub use breaker::{AfterFailure, Circuit};
 pub use budget::{Admission, CallKind, Pause};
 pub use health::{ProviderWarning, Seen};
-pub use jobs::{Bound, Created, ForcePoll, Idempotency};
+pub use jobs::{Bound, Created, ForcePoll, Idempotency, Running};
 pub use layout::JobRef;
 pub use lease::{Claim, ClaimFields, Claimed, Queue, QueueDepth};
 pub use outbox::{DeliveryHistory, DeliveryOutcome, Requeued};

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 use redis::{self, AsyncCommands};
 
 mod idempotency;
+mod running;
 
 pub use idempotency::{Bound, Idempotency};
+pub use running::Running;
 
 use super::layout::field::{self, API_FIELDS};
 use super::{scripts, Store, StoreError, StoreResult};
