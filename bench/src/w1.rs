@@ -81,6 +81,13 @@ impl VideoProvider for InstantProvider {
     }
 
     async fn retrieve(&self, video_id: &str) -> Result<ProviderJob, ProviderError> {
+        if video_id == relay_shared::provider::KEY_CHECK_ID {
+            // A worker's start-up key check: not one of the workload's polls.
+            return Err(ProviderError::Rejected {
+                status: 404,
+                message: "no such video".into(),
+            });
+        }
         self.calls.fetch_add(1, Ordering::Relaxed);
         let polled = {
             let mut seen = self.seen.lock().unwrap();

@@ -29,6 +29,10 @@ pub use lifecycle::{FailureClass, Lifecycle, Output, ProviderJob};
 pub use registry::{HttpAdapter, Provider, ProviderLimits, Providers};
 pub use request::{Frame, VideoRequest};
 
+/// The video id a worker reads at start-up to check a provider's key: no provider has such a
+/// video, so a key that works gets a 404 and a refused one a 401/403.
+pub const KEY_CHECK_ID: &str = "sora-relay-key-check";
+
 /// What a provider can do, as the worker plans around it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capabilities {

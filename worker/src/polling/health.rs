@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use relay_shared::provider::ProviderError;
+use relay_shared::provider::{ProviderError, KEY_CHECK_ID};
 use relay_shared::store::{CallKind, Seen, Store};
 use tracing::{error, info, warn};
 
@@ -18,8 +18,6 @@ use super::GatedProvider;
 
 const ANSWER_EVERY: Duration = Duration::from_secs(30);
 const PROBLEM_EVERY: Duration = Duration::from_secs(5);
-/// The id the key check reads: no provider has such a video, so a key that works gets a 404.
-const KEY_CHECK_ID: &str = "sora-relay-key-check";
 
 /// When this worker last wrote each of a provider's health fields.
 pub struct HealthNotes {
