@@ -3,6 +3,7 @@
 
 mod access_log;
 mod auth;
+mod dashboard;
 mod error;
 mod events;
 pub mod openapi;
@@ -141,6 +142,7 @@ impl Application {
                 .wrap(middleware::Condition::new(access_log, access_log::logger()))
                 .wrap(middleware::from_fn(requests::traced_and_timed))
                 .configure(routes::configure)
+                .configure(dashboard::configure)
                 .default_service(web::to(routes::not_found))
         })
         .listen(listener)?

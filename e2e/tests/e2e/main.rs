@@ -9,6 +9,7 @@ mod circuit;
 mod cli;
 mod cluster;
 mod custody;
+mod dashboard;
 mod events;
 mod fuzz;
 mod gateway;
