@@ -70,16 +70,7 @@ pub async fn run(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
                 .unwrap()
                 .extend(extra.as_object().unwrap().clone());
             let at = now_ms();
-            let reply: Value = stack
-                .http
-                .post(format!("{}/api/generate", stack.api_url))
-                .json(&body)
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            let id = reply["jobId"].as_str().unwrap_or_default().to_owned();
+            let id = stack.submit_body(&body).await?;
             submitted.insert(id, (group, prompt, at));
         }
     }

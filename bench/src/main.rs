@@ -6,6 +6,7 @@ mod content;
 mod failover;
 mod fanout;
 mod figures;
+mod memory;
 mod redis_server;
 mod script_cost;
 mod soak;

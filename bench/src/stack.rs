@@ -112,10 +112,15 @@ impl ProcessStack {
         if let Some(provider) = provider {
             body["provider"] = provider.into();
         }
+        self.submit_body(&body).await
+    }
+
+    /// Submits a job with this body; its id.
+    pub async fn submit_body(&self, body: &Value) -> anyhow::Result<String> {
         let response: Value = self
             .http
             .post(format!("{}/api/generate", self.api_url))
-            .json(&body)
+            .json(body)
             .send()
             .await?
             .error_for_status()?

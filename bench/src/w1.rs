@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use relay_shared::job::NewJob;
 use relay_shared::provider::{
-    Capabilities, Lifecycle, LostSubmission, Output, ProviderError, ProviderJob, VideoProvider,
-    VideoRequest,
+    Capabilities, Lifecycle, ProviderError, ProviderJob, VideoProvider, VideoRequest,
 };
 use relay_shared::store::layout::new_job_id;
 use relay_shared::store::Store;
@@ -22,6 +21,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::figures::round;
+use crate::memory::{memory_done, memory_video, MEMORY_CAPABILITIES};
 use crate::redis_server::BenchRedis;
 
 #[derive(Clone, Copy, Debug)]
@@ -42,31 +42,6 @@ struct InstantProvider {
     calls: AtomicU64,
 }
 
-/// What a provider that makes videos in memory says of them.
-pub(crate) fn memory_video(id: String, lifecycle: Lifecycle) -> ProviderJob {
-    ProviderJob { id, lifecycle }
-}
-
-/// A finished video in memory.
-pub(crate) fn memory_done(id: String) -> ProviderJob {
-    let url = format!("memory://{id}");
-    memory_video(
-        id,
-        Lifecycle::Succeeded {
-            outputs: vec![Output { url }],
-            expires_at: None,
-        },
-    )
-}
-
-/// What the in-memory providers of the benchmarks can do.
-pub(crate) const MEMORY_CAPABILITIES: Capabilities = Capabilities {
-    reports_progress: true,
-    can_cancel: false,
-    accepts_callbacks: false,
-    lost_submission: LostSubmission::ListByPrompt,
-};
-
 #[async_trait]
 impl VideoProvider for InstantProvider {
     fn capabilities(&self) -> Capabilities {
@@ -81,20 +56,17 @@ impl VideoProvider for InstantProvider {
     }
 
     async fn retrieve(&self, video_id: &str) -> Result<ProviderJob, ProviderError> {
-        if video_id == relay_shared::provider::KEY_CHECK_ID {
-            // A worker's start-up key check: not one of the workload's polls.
-            return Err(ProviderError::Rejected {
-                status: 404,
-                message: "no such video".into(),
-            });
-        }
-        self.calls.fetch_add(1, Ordering::Relaxed);
         let polled = {
             let mut seen = self.seen.lock().unwrap();
-            let n = seen.entry(video_id.to_owned()).or_insert(1);
+            // Not one of the workload's videos (a worker's start-up key check): not a poll.
+            let n = seen.get_mut(video_id).ok_or(ProviderError::Rejected {
+                status: 404,
+                message: String::new(),
+            })?;
             *n += 1;
             *n
         };
+        self.calls.fetch_add(1, Ordering::Relaxed);
         Ok(if polled >= self.polls {
             memory_done(video_id.to_owned())
         } else {

@@ -18,7 +18,7 @@ use relay_shared::provider::{
 };
 use relay_shared::store::layout::new_job_id;
 
-use crate::w1::{memory_done, MEMORY_CAPABILITIES};
+use crate::memory::{memory_done, MEMORY_CAPABILITIES};
 use relay_shared::store::Store;
 use relay_shared::Settings;
 use relay_worker::Worker;

@@ -46,12 +46,7 @@ pub async fn force_poll(
     caller: Caller,
     job_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    // The operator may poll any job: only a tenant's call needs the read that checks ownership.
-    if caller.tenant().is_some() {
-        caller.job(&state.store, &job_id).await?;
-    }
-    let found = state.store.force_poll(&job_id).await?;
-    due_now(found, &job_id, "poll", "⚡ force poll requested")
+    make_due(&state, &caller, &job_id, Due::Poll).await
 }
 
 /// `POST /api/videos/{jobId}/cancel`: the job's next poll — due now — stops its video at the
@@ -64,20 +59,40 @@ pub async fn cancel(
     caller: Caller,
     job_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if caller.tenant().is_some() {
-        caller.job(&state.store, &job_id).await?;
-    }
-    let found = state.store.request_cancel(&job_id).await?;
-    due_now(found, &job_id, "cancel", "🛑 cancellation requested")
+    make_due(&state, &caller, &job_id, Due::Cancel).await
 }
 
-/// The answer to a request that made a job due now: 202 with the job, 404, or 409 when final.
-fn due_now(
-    found: ForcePoll,
+/// Why a request makes a job due now: to poll it, or to cancel it on that poll.
+#[derive(Clone, Copy)]
+enum Due {
+    Poll,
+    Cancel,
+}
+
+/// Makes the caller's job due now: 202 with the job, 404 (also for another tenant's), or 409
+/// when it is already final.
+async fn make_due(
+    state: &AppState,
+    caller: &Caller,
     job_id: &str,
-    verb: &str,
-    log: &str,
+    why: Due,
 ) -> Result<HttpResponse, ApiError> {
+    // The operator may act on any job: only a tenant's call needs the read that checks ownership.
+    if caller.tenant().is_some() {
+        caller.job(&state.store, job_id).await?;
+    }
+    let (found, verb, log) = match why {
+        Due::Poll => (
+            state.store.force_poll(job_id).await?,
+            "poll",
+            "⚡ force poll requested",
+        ),
+        Due::Cancel => (
+            state.store.request_cancel(job_id).await?,
+            "cancel",
+            "🛑 cancellation requested",
+        ),
+    };
     match found {
         ForcePoll::Unknown => Err(ApiError::job_not_found(job_id)),
         ForcePoll::Terminal(job) => Err(ApiError::new(
