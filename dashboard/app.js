@@ -70,20 +70,43 @@ function render(job) {
     bar.setAttribute("aria-label", `Progress of job ${job.jobId}`);
     const progress = cell("");
     progress.append(bar, document.createElement("span"));
-    tr.append(cell(job.jobId.slice(0, 8), "id"), cell(""), cell(""), cell(""), progress);
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.textContent = "Cancel";
+    cancel.setAttribute("aria-label", `Cancel job ${job.jobId}`);
+    cancel.addEventListener("click", () => cancelJob(job.jobId, cancel));
+    const actions = cell("");
+    actions.append(cancel);
+    tr.append(cell(job.jobId.slice(0, 8), "id"), cell(""), cell(""), cell(""), progress, actions);
     rows.set(job.jobId, tr);
     $("job-rows").prepend(tr);
   }
-  const [, provider, model, status, progress] = tr.children;
+  const [, provider, model, status, progress, actions] = tr.children;
   if (job.provider) provider.textContent = job.provider;
   if (job.model) model.textContent = job.model;
   if (job.status) {
     status.textContent = job.status;
     tr.dataset.status = job.status;
+    // A final job has nothing left to cancel.
+    actions.querySelector("button").hidden = FINAL.has(job.status);
   }
   if (typeof job.progress === "number") {
     progress.querySelector("progress").value = job.progress;
     progress.querySelector("span").textContent = ` ${job.progress}%`;
+  }
+}
+
+const FINAL = new Set(["completed", "failed", "timeout", "cancelled"]);
+
+// `POST /api/videos/{jobId}/cancel`: the job's next poll cancels it; its event updates the row.
+async function cancelJob(jobId, button) {
+  button.disabled = true;
+  try {
+    await api(`/api/videos/${jobId}/cancel`, { method: "POST" });
+    $("submit-status").textContent = `Job ${jobId} is being cancelled`;
+  } catch (e) {
+    $("submit-status").textContent = `Cannot cancel: ${e.message}`;
+    button.disabled = false;
   }
 }
 

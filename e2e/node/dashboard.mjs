@@ -1,6 +1,6 @@
 // Drives the dashboard in Debian's Chromium (playwright-core, never a downloaded browser):
 // signs in, submits a job from the page, and waits for its row's progress bar to reach 100 as
-// the live events arrive. Usage: node dashboard.mjs <api base URL> <api key or ""> <screenshot dir>
+// the live events arrive; then cancels a long job from its row. Usage: node dashboard.mjs <api base URL> <api key or ""> <screenshot dir>
 // Exits 0 on success; on failure saves a screenshot and exits 1.
 import { chromium } from "playwright-core";
 
@@ -31,6 +31,15 @@ try {
   if (value !== 100) throw new Error(`the bar stopped at ${value}`);
   if (failures.length) throw new Error(failures.join("; "));
   console.log(`ok: job ${job} reached 100% in the page`);
+  // A long job, cancelled from its row: its status becomes cancelled as its event arrives.
+  await page.getByLabel("Prompt").fill("sim:running_ms=60000 a long fox from the dashboard");
+  await page.getByRole("button", { name: "Submit" }).click();
+  const long = (await page.getByText(/^Job .* accepted$/).textContent()).split(" ")[1];
+  const longRow = page.locator(`tr[data-job="${long}"]`);
+  await longRow.locator('xpath=self::*[@data-status="processing"]').waitFor({ timeout: 30000 });
+  await page.getByRole("button", { name: `Cancel job ${long}` }).click();
+  await longRow.locator('xpath=self::*[@data-status="cancelled"]').waitFor({ timeout: 30000 });
+  console.log(`ok: job ${long} cancelled from the page`);
 } catch (e) {
   await page.screenshot({ path: `${shots}/dashboard-failure.png`, fullPage: true }).catch(() => {});
   console.error(`dashboard test failed: ${e.message}`);

@@ -1,6 +1,7 @@
 //! The dashboard in a real browser: Debian's Chromium driven by playwright-core
 //! (`e2e/node/dashboard.mjs`) signs in with a tenant's key, submits a job from the page and
-//! watches its progress bar reach 100% as the live events arrive. The API serves the page's
+//! watches its progress bar reach 100% as the live events arrive, then cancels a long job from
+//! its row. The API serves the page's
 //! files itself, with a content security policy, in well under the 200 KB budget. Needs
 //! `/usr/bin/chromium` and `npm ci` in e2e/node (scripts/test installs both); a failure leaves
 //! a screenshot in `target/dashboard-screenshots/`.
@@ -46,7 +47,7 @@ async fn the_api_serves_the_dashboard_files_under_its_budget() {
 }
 
 #[tokio::test]
-async fn a_tenant_signs_in_submits_a_job_and_watches_its_bar_reach_100_in_chromium() {
+async fn a_tenant_signs_in_submits_and_cancels_jobs_and_watches_the_bar_reach_100_in_chromium() {
     let stack = stack().await;
     let _worker = stack.spawn_worker();
     let (_, key) = new_tenant(&stack, "dashboard user").await;
@@ -81,5 +82,6 @@ async fn a_tenant_signs_in_submits_a_job_and_watches_its_bar_reach_100_in_chromi
     .unwrap();
     assert_eq!(code, Some(0), "{output}");
     assert!(output.contains("reached 100%"), "{output}");
+    assert!(output.contains("cancelled from the page"), "{output}");
     assert!(!output.contains(&key), "the key is not printed");
 }
