@@ -42,6 +42,8 @@ pub struct AppState {
     pub callbacks: Callbacks,
     /// Every enabled provider (the content proxy fetches through them).
     pub providers: Providers,
+    /// When a target's circuit opens and for how long (the Providers view reads breakers).
+    pub circuit: relay_shared::config::CircuitSettings,
     /// Where finished videos are kept (`CONTENT_STORE`); `None`: they are not.
     pub custody: Option<Custody>,
     /// The live events' one follower of Redis, and their settings.
@@ -126,6 +128,7 @@ impl Application {
             url_guard: UrlGuard::new(&settings.webhooks.allowed_nets)
                 .map_err(|why| anyhow::anyhow!("webhook_allowed_nets: {why}"))?,
             providers: enabled,
+            circuit: settings.providers.circuit,
             custody,
         });
         // The access log formats every request before the logger decides to drop the line, so it

@@ -240,7 +240,7 @@ mod tests {
     fn the_document_has_every_route_once_and_the_error_codes_as_an_enum() {
         let doc = serde_json::to_value(api_document()).unwrap();
         let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
-        assert_eq!(paths.len(), 22, "{paths:?}");
+        assert_eq!(paths.len(), 27, "{paths:?}");
         for path in [
             "/api/generate",
             "/api/videos/status/{job_id}",

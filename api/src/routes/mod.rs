@@ -9,8 +9,11 @@ pub(crate) mod generate;
 pub(crate) mod health;
 pub(crate) mod jobs;
 pub(crate) mod metrics;
+pub(crate) mod providers;
 pub(crate) mod running;
 pub(crate) mod submission;
+pub(crate) mod timeline;
+pub(crate) mod trouble;
 
 use actix_web::http::{header, Method};
 use actix_web::{web, HttpResponse, ResponseError, Route};
@@ -29,9 +32,12 @@ pub const MODULES: &[Module] = &[
     generate::ROUTES,
     jobs::ROUTES,
     running::ROUTES,
+    providers::ROUTES,
+    timeline::ROUTES,
     content::ROUTES,
     submission::ROUTES,
     deliveries::ROUTES,
+    trouble::ROUTES,
     admin::ROUTES,
     callbacks::ROUTES,
     crate::events::ROUTES,

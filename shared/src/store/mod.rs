@@ -20,9 +20,11 @@ mod lease;
 pub mod live;
 mod outbox;
 mod polls;
+pub mod provider_view;
 mod runtimes;
 mod scripts;
 mod tenants;
+mod timeline;
 
 use std::time::Duration;
 
@@ -36,10 +38,12 @@ pub use health::{ProviderWarning, Seen};
 pub use jobs::{Bound, Created, ForcePoll, Idempotency, Running};
 pub use layout::JobRef;
 pub use lease::{Claim, ClaimFields, Claimed, Queue, QueueDepth};
-pub use outbox::{DeliveryHistory, DeliveryOutcome, Requeued};
-pub use polls::{Committed, PollCommit, Routing, Settle, Submission};
+pub use outbox::{DeadLetter, DeliveryHistory, DeliveryOutcome, FailingEndpoint, Requeued};
+pub use polls::{Committed, PollCommit, Routing, Settle, Submission, POLL_LOG_KEEP};
+pub use provider_view::{ModelView, ProviderView};
 pub use scripts::PRELUDE as LUA_PRELUDE;
 pub use tenants::Tenant;
+pub use timeline::{Minute, Poll};
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {

@@ -32,6 +32,15 @@ local function call_in_slices(command, key, option, items)
   end
 end
 
+-- The rolling per-minute series beside a counters hash (the dashboard's charts of the last hour):
+-- `<counters>:m:<minutes since the epoch>` counts what entered each of its fields in that minute,
+-- and lives two hours. O(1): one HINCRBY and one EXPIRE. `n` is text.
+local function count_in_minute(counters, now, field, n)
+  local key = counters .. ':m:' .. int_text(math.floor(now / 60000))
+  redis.call('HINCRBY', key, field, n)
+  redis.call('EXPIRE', key, '7200')
+end
+
 -- Whether a job status (a state's first word) is final.
 local FINAL = {completed = true, failed = true, timeout = true, cancelled = true}
 

@@ -49,6 +49,15 @@ pub enum Whose {
 }
 
 impl AttemptEntry {
+    /// What went wrong, in a few words: the error, else the status the receiver answered.
+    pub fn failure(&self) -> String {
+        match (&self.error, self.status_code) {
+            (Some(error), _) => error.clone(),
+            (None, Some(status)) => format!("answered {status}"),
+            (None, None) => String::new(),
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an attempt entry serializes")
     }

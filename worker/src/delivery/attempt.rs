@@ -221,9 +221,8 @@ impl Worker {
         entry: Option<&AttemptEntry>,
     ) {
         let store = &self.inner.store;
-        let entry = entry.map(AttemptEntry::to_json).unwrap_or_default();
         match store
-            .finish_delivery(&head.job, token, head.seq, outcome, &entry)
+            .finish_delivery(&head.job, token, head.seq, outcome, entry)
             .await
         {
             Ok(true) => {}

@@ -148,9 +148,9 @@ impl Worker {
                     let name = provider.map_or("none", |p| p.provider.name);
                     metrics::job_finished(name, status.as_str(), ran);
                 }
-                if let (Some(p), JobStatus::Completed, Some(_)) =
-                    (provider, next.state.status, job.state.estimate)
-                {
+                // Every completed job's run time: the estimates of providers that report no
+                // progress divide by it, and the Providers view shows its p50/p95.
+                if let (Some(p), JobStatus::Completed) = (provider, next.state.status) {
                     self.record_runtime(p, &job, now_ms).await;
                 }
                 if let (Some(step), Some(p)) = (&moved, provider) {

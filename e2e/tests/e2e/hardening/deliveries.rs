@@ -238,7 +238,7 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
             "d1",
             1,
             &DeliveryOutcome::Delivered,
-            "",
+            None,
         )
         .await
         .unwrap();
@@ -264,7 +264,7 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
                     after: Duration::from_millis(wait),
                     asked_by_receiver: false,
                 },
-                "",
+                None,
             )
             .await
             .unwrap();

@@ -29,9 +29,11 @@ redis.call('HSET', KEYS[1], 'state', state, 'updated', now_text, unpack(ARGV, 7)
 redis.call('ZADD', KEYS[2], now_text, ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'total', '1')
 redis.call('HINCRBY', KEYS[3], 'queued', '1')
+count_in_minute(KEYS[3], now, 'queued', '1')
 if ARGV[3] == '1' then
   redis.call('HINCRBY', KEYS[4], 'total', '1')
   redis.call('HINCRBY', KEYS[4], 'queued', '1')
+  count_in_minute(KEYS[4], now, 'queued', '1')
 end
 if ARGV[4] ~= '' then redis.call('SET', KEYS[5], ARGV[4], 'EX', ARGV[5]) end
 return {now, ''}

@@ -113,8 +113,27 @@ impl Keyspace {
         format!("{}:events:", self.tag(partition))
     }
 
+    /// A job's poll log (a list: its latest polls, `<ms> <status> <progress>`), for its timeline.
+    pub fn poll_log(&self, partition: u16, job_id: &str) -> String {
+        format!("{}{job_id}", self.poll_log_prefix(partition))
+    }
+
+    pub fn poll_log_prefix(&self, partition: u16) -> String {
+        format!("{}:polls:", self.tag(partition))
+    }
+
+    /// The per-minute series beside a counters hash (`count_in_minute` in prelude.lua).
+    pub fn minute_of(counters: &str, minute: i64) -> String {
+        format!("{counters}:m:{minute}")
+    }
+
     pub fn attempt_log(&self, partition: u16, job_id: &str) -> String {
         format!("{}:log:{job_id}", self.tag(partition))
+    }
+
+    /// The partition's webhook endpoints failing now (`finish_delivery.lua`).
+    pub fn failing_endpoints(&self, partition: u16) -> String {
+        format!("{}:failing", self.tag(partition))
     }
 
     pub fn dead_letters(&self, partition: u16) -> String {

@@ -20,6 +20,11 @@ impl Keyspace {
         format!("{}:{{provider:{provider}}}:runtimes", self.prefix)
     }
 
+    /// A model's latest run times (a list, newest first), for its percentiles.
+    pub fn runtime_samples(&self, provider: &str, model: &str) -> String {
+        format!("{}:{{provider:{provider}}}:runtimes:{model}", self.prefix)
+    }
+
     /// What workers saw of a provider's key and models (`store::health`).
     pub fn provider_health(&self, provider: &str) -> String {
         format!("{}:{{provider:{provider}}}:health", self.prefix)

@@ -8,11 +8,34 @@
 -- ARGV[9] the attempt's log entry (JSON)   KEYS[5] the job's attempt log (list)
 -- ARGV[10] '1' when the retry delay is the receiver's own (Retry-After): it is kept as the
 --          outbox's `hold`, which an event superseding the head respects too
+-- KEYS[6] the partition's failing endpoints (hash: endpoint -> '<first ms> <last ms> <failures>
+--         <tenant or -> <error>'; it lives an hour after its latest failure)
+-- ARGV[11] the endpoint as logs show it (origin and hash; '' when there was none)
+-- ARGV[12] what went wrong (a failed attempt)
 -- Returns 1, or 0 when the claim was lost (nothing changed).
 -- Invariant: a job's events leave its outbox in order, delivered or dead-lettered; the job stays
 -- in the delivery queue exactly while its outbox holds an event.
 if redis.call('HGET', KEYS[2], 'claim') ~= ARGV[2] then return 0 end
 local now, now_text = now_ms()
+-- The minute's series: attempts that delivered, and those that failed (retried or given up).
+count_in_minute(KEYS[4], now, ARGV[4] == 'ok' and 'delivered' or 'delivery_failures', '1')
+-- Endpoints failing now: a failure marks its endpoint (since when, how often); a delivery clears it.
+if ARGV[11] ~= '' then
+  if ARGV[4] == 'ok' then
+    redis.call('HDEL', KEYS[6], ARGV[11])
+  else
+    local first, failures = now_text, 1
+    local seen = redis.call('HGET', KEYS[6], ARGV[11])
+    if seen then
+      local since, _, count = string.match(seen, '^(%d+) (%d+) (%d+)')
+      if since then first, failures = since, tonumber(count) + 1 end
+    end
+    local tenant = redis.call('HGET', KEYS[2], 'tenant') or '-'
+    redis.call('HSET', KEYS[6], ARGV[11],
+      first .. ' ' .. now_text .. ' ' .. int_text(failures) .. ' ' .. tenant .. ' ' .. ARGV[12])
+    redis.call('EXPIRE', KEYS[6], '3600')
+  end
+end
 if ARGV[9] ~= '' then
   redis.call('RPUSH', KEYS[5], ARGV[9])
   redis.call('LTRIM', KEYS[5], '-200', '-1')
@@ -51,6 +74,7 @@ if present then
     redis.call('EXPIRE', dead, ARGV[8])
     redis.call('ZADD', KEYS[3], now_text, ARGV[1] .. ':' .. seq)
     redis.call('HINCRBY', KEYS[4], 'dead_letters', '1')
+    count_in_minute(KEYS[4], now, 'dead_letters', '1')
   end
   redis.call('HDEL', KEYS[2], 'e:' .. seq, 's:' .. seq, 'c:' .. seq)
   redis.call('HSET', KEYS[2], 'attempts', '0')

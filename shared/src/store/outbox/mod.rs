@@ -1,14 +1,17 @@
 //! Each job's outbox of undelivered webhook events, as the delivery loop works it: the head
 //! event of a claimed outbox, and the outcome of one attempt at it (`finish_delivery.lua`:
-//! delivered, retry later, or dead letter). What operators ask of deliveries: [`history`].
+//! delivered, retry later, or dead letter). What operators ask of deliveries: [`history`]; what goes wrong now: [`trouble`].
 
 mod history;
+mod trouble;
 
 use std::time::Duration;
 
 pub use history::{DeliveryHistory, Requeued};
+pub use trouble::{DeadLetter, FailingEndpoint};
 
 use super::{scripts, JobRef, Store, StoreError, StoreResult};
+use crate::webhook::AttemptEntry;
 
 /// What became of one delivery attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,8 +60,15 @@ impl Store {
         token: &str,
         seq: u64,
         outcome: &DeliveryOutcome,
-        log_entry: &str,
+        entry: Option<&AttemptEntry>,
     ) -> StoreResult<bool> {
+        let log_entry = entry.map(AttemptEntry::to_json).unwrap_or_default();
+        // Shown as logs show it: a receiver's URL may carry its credentials.
+        let endpoint = entry
+            .and_then(|e| e.url.as_deref())
+            .map(crate::redact::url)
+            .unwrap_or_default();
+        let failure = entry.map(AttemptEntry::failure).unwrap_or_default();
         let (partition, job_id) = (job.partition, job.id.as_str());
         let (set, outbox) = (
             self.keys.deliveries(partition),
@@ -79,6 +89,7 @@ impl Store {
             .key(self.keys.dead_letters(partition))
             .key(self.keys.stats(partition))
             .key(self.keys.attempt_log(partition, job_id))
+            .key(self.keys.failing_endpoints(partition))
             .arg(job_id)
             .arg(token)
             .arg(seq)
@@ -89,6 +100,8 @@ impl Store {
             .arg(self.job_lifetime_secs)
             .arg(log_entry)
             .arg(if hold { "1" } else { "0" })
+            .arg(&endpoint)
+            .arg(failure)
             .invoke_async(&mut conn)
             .await?;
         Ok(done == 1)

@@ -10,12 +10,15 @@
 -- ARGV[5] seconds a job's event history is kept (its longest life: maximum age + retention)
 -- ARGV[6] prefix of tenants' status counters (a job's `tenant` field names its owner)
 -- ARGV[7] events kept in the live stream (approximately: MAXLEN ~)
--- ARGV[8..] one record per job:
+-- ARGV[8] prefix of poll logs (one list per job: its latest polls, for its timeline)
+-- ARGV[9] most polls a poll log keeps (it is trimmed to that when it holds twice as many)
+-- ARGV[10..] one record per job:
 --   id, claim token, next poll in ms from now (-1 when final), status the claim read (only the
 --   claim holder changes it, so it is still the stored one when the claim holds), status after
 --   this poll, '1' when status, progress or provider id changed (moves `updated`), '2' when
 --   also its event must never be superseded though the status stayed (a move), else '0',
---   webhook body to deliver or '', the number n of field/value pairs, then the n pairs
+--   webhook body to deliver or '', the poll's note for the job's poll log ('' for none), the
+--   number n of field/value pairs, then the n pairs
 -- Returns one integer per job, in order: the event's sequence number (> 0), 0 when stored without
 -- an event, or -1 when the claim was lost: another worker owns the job now and nothing of this
 -- job is written (fencing).
@@ -41,12 +44,12 @@ local function due_in(delay)
 end
 local results, rescheduled, finished, deliver, restarted, counts = {}, {}, {}, {}, {}, {}
 
--- Commits the record at ARGV[i]; its n field/value pairs are ARGV[i + 8 .. last], passed to HSET
+-- Commits the record at ARGV[i]; its n field/value pairs are ARGV[i + 9 .. last], passed to HSET
 -- straight from ARGV. Reads two fields of the job: every field read or written costs Redis a
 -- lookup in the hash and a conversion to and from Lua (W1 in BENCHMARKS.md).
 local function commit(i, last)
   local id, token, delay = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local old, new, body = ARGV[i + 3], ARGV[i + 4], ARGV[i + 6]
+  local old, new, body, note = ARGV[i + 3], ARGV[i + 4], ARGV[i + 6], ARGV[i + 7]
   local key = ARGV[1] .. id
   local state = redis.call('HMGET', key, 'claim', 'force')
   if state[1] ~= token then return -1 end
@@ -54,9 +57,21 @@ local function commit(i, last)
   -- Clearing the claim in the same write ends it ('' is never a token).
   local changed = ARGV[i + 5]
   if changed ~= '0' then
-    redis.call('HSET', key, 'claim', '', 'updated', now_text, unpack(ARGV, i + 8, last))
+    redis.call('HSET', key, 'claim', '', 'updated', now_text, unpack(ARGV, i + 9, last))
   else
-    redis.call('HSET', key, 'claim', '', unpack(ARGV, i + 8, last))
+    redis.call('HSET', key, 'claim', '', unpack(ARGV, i + 9, last))
+  end
+  if note ~= '' then
+    -- The poll log: one RPUSH per poll; it expires with the job's events (set when it begins) and
+    -- is trimmed now and then, so that a poll costs O(1) amortised.
+    local log = ARGV[8] .. id
+    local length = redis.call('RPUSH', log, now_text .. ' ' .. note)
+    if length == 1 then
+      redis.call('EXPIRE', log, ARGV[5])
+    elseif length > 2 * number(ARGV[9]) then
+      redis.call('LTRIM', log, -number(ARGV[9]), -1)
+    end
+    if delay == '-1' then redis.call('EXPIRE', log, ARGV[4]) end
   end
   if forced then
     redis.call('HDEL', key, 'force')
@@ -144,9 +159,9 @@ local function commit(i, last)
   return seq
 end
 
-local i = 8
+local i = 10
 while i <= #ARGV do
-  local last = i + 7 + 2 * number(ARGV[i + 7])
+  local last = i + 8 + 2 * number(ARGV[i + 8])
   results[#results + 1] = commit(i, last)
   i = last + 1
 end
@@ -161,6 +176,8 @@ for owner, deltas in pairs(counts) do
   local key = owner == '' and KEYS[2] or ARGV[6] .. owner
   for status, delta in pairs(deltas) do
     if delta ~= 0 then redis.call('HINCRBY', key, status, int_text(delta)) end
+    if delta > 0 then count_in_minute(key, now, status, int_text(delta)) end
   end
 end
+count_in_minute(KEYS[2], now, 'polls', int_text(#results))
 return results

@@ -10,6 +10,8 @@ use super::{scripts, JobRef, Store, StoreResult};
 
 /// The weight of each new job in the recent mean.
 const NEW_JOB_WEIGHT: f64 = 0.2;
+/// Run times kept per model for its percentiles.
+pub const RUNTIME_SAMPLES: usize = 200;
 
 impl Store {
     /// The recent run time of `model` at `provider`, in ms; `None` before any job of it completed.
@@ -37,9 +39,11 @@ impl Store {
         };
         let mean: String = scripts::RECORD_RUNTIME
             .key(self.keys.runtimes(provider))
+            .key(self.keys.runtime_samples(provider, &model))
             .arg(&model)
             .arg(runtime_ms)
             .arg(NEW_JOB_WEIGHT)
+            .arg(RUNTIME_SAMPLES)
             .invoke_async(&mut conn)
             .await?;
         Ok(mean.parse().ok().map(|mean| (model, mean)))
