@@ -7,18 +7,23 @@ use actix_web::{web, HttpResponse};
 
 use crate::error::{ApiError, ErrorCode};
 
-/// Each file: its name under `/dashboard/`, type and bytes.
-const FILES: &[(&str, &str, &str)] = &[
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../dashboard/app.js"),
-    ),
-    (
-        "style.css",
-        "text/css; charset=utf-8",
-        include_str!("../../dashboard/style.css"),
-    ),
+/// Each file: its path under `/dashboard/` (and under `dashboard/` in the repository) and bytes.
+macro_rules! files {
+    ($($path:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!("../../dashboard/", $path)))),*]
+    };
+}
+const FILES: &[(&str, &str)] = files![
+    "app.js",
+    "api.js",
+    "live.js",
+    "charts.js",
+    "views/overview.js",
+    "views/jobs.js",
+    "views/job.js",
+    "views/deliveries.js",
+    "views/providers.js",
+    "style.css",
 ];
 const INDEX: &str = include_str!("../../dashboard/index.html");
 
@@ -29,7 +34,7 @@ const CSP: &str = "default-src 'self'; media-src 'self' https: blob:; img-src 's
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/dashboard", web::get().to(index))
         .route("/dashboard/", web::get().to(index))
-        .route("/dashboard/{file}", web::get().to(file));
+        .route("/dashboard/{file:.*}", web::get().to(file));
 }
 
 async fn index() -> HttpResponse {
@@ -39,8 +44,14 @@ async fn index() -> HttpResponse {
 async fn file(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     FILES
         .iter()
-        .find(|(file, _, _)| *file == name.as_str())
-        .map(|(_, kind, body)| served(kind, body))
+        .find(|(file, _)| *file == name.as_str())
+        .map(|(file, body)| {
+            let kind = match file.rsplit_once('.') {
+                Some((_, "css")) => "text/css; charset=utf-8",
+                _ => "text/javascript; charset=utf-8",
+            };
+            served(kind, body)
+        })
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no dashboard file {name:?}")))
 }
 

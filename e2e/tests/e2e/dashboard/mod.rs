@@ -1,0 +1,43 @@
+//! The dashboard in a real browser: Debian's Chromium driven by playwright-core (scripts in
+//! `e2e/node/`). [`flows`]: what a person does with it, from the keyboard; [`load`]: a thousand
+//! running jobs moving at once, frame times measured. The API serves the page's files itself,
+//! with a content security policy, in well under the 200 KB budget. Needs `/usr/bin/chromium` and
+//! `npm ci` in e2e/node (scripts/test installs both); a failure leaves a screenshot in
+//! `target/dashboard-screenshots/`.
+
+mod data;
+mod flows;
+mod load;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use e2e::processes::Process;
+
+/// Runs `e2e/node/<script>` with `args` then the screenshot directory; its exit code and output.
+async fn browse(script: &str, args: &[&str]) -> (Option<i32>, String) {
+    let node_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("node");
+    assert!(
+        node_dir.join("node_modules/playwright-core").exists(),
+        "run `npm ci` in {}",
+        node_dir.display()
+    );
+    let shots: PathBuf =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/dashboard-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let env: HashMap<String, String> = ["PATH", "HOME"]
+        .into_iter()
+        .map(|k| (k.to_owned(), std::env::var(k).unwrap_or_default()))
+        .collect();
+    let script = node_dir.join(script);
+    let mut argv: Vec<&str> = vec![script.to_str().unwrap()];
+    argv.extend(args);
+    argv.push(shots.to_str().unwrap());
+    let mut browser = Process::spawn_program("node", &argv, &env);
+    tokio::task::spawn_blocking(move || {
+        let code = browser.wait();
+        (code, browser.output().join("\n"))
+    })
+    .await
+    .unwrap()
+}
