@@ -1,4 +1,4 @@
-// Providers: per provider, the requests of the last minute against its budget, the jobs in flight
+// Providers: per provider, the requests of the last 60 seconds against its budget, the jobs in flight
 // against its cap, its pauses; per model, the circuit breaker and the p50/p95 run time. Refreshed
 // every five seconds while shown.
 
@@ -27,8 +27,9 @@ export function providersView(root) {
         const paused = [p.pausedUntil && `all until ${time(p.pausedUntil)}`, p.quotaPausedUntil && `submissions until ${time(p.quotaPausedUntil)}`].filter(Boolean).join("; ") || "no";
         const first = i === 0 ? [
           h("th", { scope: "row", rowSpan: p.models.length }, p.name, p.default ? " (default)" : ""),
-          h("td", { rowSpan: p.models.length }, meter(p.requestsLastMinute, p.maxRpm, `Requests to ${p.name} in the last minute`)),
-          h("td", { rowSpan: p.models.length }, meter(p.inFlight, p.maxInFlight, `Jobs in flight at ${p.name}`), p.waiting ? ` (${p.waiting} waiting)` : ""),
+          h("td", { rowSpan: p.models.length }, meter(p.requestsPerMinute, p.maxRpm, `Requests to ${p.name} in the last 60 seconds`)),
+          // Jobs in flight are counted only under a cap (MAX_IN_FLIGHT).
+          h("td", { rowSpan: p.models.length }, p.maxInFlight ? meter(p.inFlight, p.maxInFlight, `Jobs in flight at ${p.name}`) : "no cap", p.waiting ? ` (${p.waiting} waiting)` : ""),
           h("td", { rowSpan: p.models.length }, paused),
         ] : [];
         return h("tr", { "data-provider": p.name, "data-model": m.model },

@@ -22,7 +22,7 @@ crate::routes::endpoints! {
 
 /// `GET /api/providers`: every enabled provider, the default first.
 #[utoipa::path(get, path = PROVIDERS,
-    responses((status = 200, description = "`{\"providers\": [{\"name\", \"default\", \"maxRpm\", \"requestsThisMinute\", \"requestsLastMinute\", \"inFlight\", \"maxInFlight\", \"waiting\", \"pausedUntil\", \"quotaPausedUntil\", \"models\": [{\"model\", \"circuit\", \"failures\", \"openUntil\", \"runs\", \"p50Ms\", \"p95Ms\"}…]}…]}`; a limit of 0 is none"), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "`{\"providers\": [{\"name\", \"default\", \"maxRpm\", \"requestsPerMinute\", \"requestsThisMinute\", \"requestsLastMinute\", \"inFlight\", \"maxInFlight\", \"waiting\", \"pausedUntil\", \"quotaPausedUntil\", \"models\": [{\"model\", \"circuit\", \"failures\", \"openUntil\", \"runs\", \"p50Ms\", \"p95Ms\"}…]}…]}`; a limit of 0 is none"), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn providers(
     state: web::Data<AppState>,
     _caller: Caller,
@@ -39,12 +39,14 @@ pub async fn providers(
             )
             .await?;
         let total = |minute: &std::collections::BTreeMap<String, u64>| minute.values().sum::<u64>();
+        let (this_minute, last_minute) = (total(&view.this_minute), total(&view.last_minute));
         shown.push(json!({
             "name": provider.name,
             "default": i == 0,
             "maxRpm": provider.limits.max_rpm,
-            "requestsThisMinute": total(&view.this_minute),
-            "requestsLastMinute": total(&view.last_minute),
+            "requestsPerMinute": sliding_rate(this_minute, last_minute, now),
+            "requestsThisMinute": this_minute,
+            "requestsLastMinute": last_minute,
             "requestsByKind": view.last_minute,
             "inFlight": view.in_flight,
             "maxInFlight": provider.limits.max_in_flight,
@@ -55,6 +57,13 @@ pub async fn providers(
         }));
     }
     Ok(HttpResponse::Ok().json(json!({ "providers": shown })))
+}
+
+/// Requests in the 60 seconds up to `now_ms`, estimated from two whole-minute counts as a sliding
+/// window does: this minute's so far, plus the part of the last minute still inside the window.
+fn sliding_rate(this_minute: u64, last_minute: u64, now_ms: i64) -> u64 {
+    let into_this = now_ms.rem_euclid(60_000) as f64 / 60_000.0;
+    this_minute + (last_minute as f64 * (1.0 - into_this)).round() as u64
 }
 
 fn model(view: &ModelView, circuit: CircuitSettings, now: i64) -> Value {
@@ -95,6 +104,17 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn the_rate_slides_over_the_minute_boundary() {
+        assert_eq!(
+            sliding_rate(10, 60, 120_000),
+            70,
+            "at the boundary, all of the last"
+        );
+        assert_eq!(sliding_rate(10, 60, 150_000), 40, "half way, half of it");
+        assert_eq!(sliding_rate(0, 0, 150_000), 0);
+    }
 
     #[test]
     fn a_breaker_reads_as_its_state() {
