@@ -118,6 +118,26 @@ fn method_not_allowed(allowed: &str) -> HttpResponse {
     response
 }
 
+/// A query parameter that counts something: `default` when absent, else 1 to `max`; a clear 422
+/// naming it otherwise.
+pub(crate) fn count_within<T>(
+    name: &str,
+    value: Option<T>,
+    default: T,
+    max: T,
+) -> Result<T, ApiError>
+where
+    T: Copy + PartialOrd + From<u8> + std::fmt::Display,
+{
+    let value = value.unwrap_or(default);
+    if value < T::from(1) || value > max {
+        return Err(ApiError::invalid_field(format!(
+            "{name} must be 1 to {max}"
+        )));
+    }
+    Ok(value)
+}
+
 pub async fn not_found() -> HttpResponse {
     ApiError::new(ErrorCode::NotFound, "no such endpoint").error_response()
 }

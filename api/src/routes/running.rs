@@ -49,12 +49,7 @@ pub async fn running(
             }
         },
     };
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=LIMIT_MAX).contains(&limit) {
-        return Err(ApiError::invalid_field(format!(
-            "limit must be 1 to {LIMIT_MAX}"
-        )));
-    }
+    let limit = super::count_within("limit", query.limit, 100, LIMIT_MAX)?;
     let running = state.store.running_jobs(limit).await?;
     let mut jobs: Vec<_> = running
         .jobs

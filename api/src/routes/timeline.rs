@@ -57,12 +57,7 @@ pub async fn minutes(
     caller: Caller,
     query: web::Query<MinutesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let minutes = query.minutes.unwrap_or(60);
-    if !(1..=MINUTES_MAX).contains(&minutes) {
-        return Err(ApiError::invalid_field(format!(
-            "minutes must be 1 to {MINUTES_MAX}"
-        )));
-    }
+    let minutes = super::count_within("minutes", query.minutes, 60, MINUTES_MAX)?;
     let now = chrono::Utc::now().timestamp();
     let series = state.store.minutes(caller.tenant(), minutes, now).await?;
     let series: Vec<_> = series

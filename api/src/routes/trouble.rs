@@ -36,12 +36,7 @@ pub async fn dead_letters(
     caller: Caller,
     query: web::Query<DeadQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=LIMIT_MAX).contains(&limit) {
-        return Err(ApiError::invalid_field(format!(
-            "limit must be 1 to {LIMIT_MAX}"
-        )));
-    }
+    let limit = super::count_within("limit", query.limit, 100, LIMIT_MAX)?;
     let (letters, truncated) = state.store.newest_dead_letters(limit).await?;
     let mine: Vec<_> = letters
         .into_iter()
