@@ -1,7 +1,8 @@
 //! `relayctl`: the sora-relay command line. It talks to the REST API only (`RELAY_URL`,
 //! `RELAY_API_KEY`), as any client would: submit a job and follow it live, read a job, the stats
-//! and the deliveries, act on dead letters, manage tenants; and, on your machine, receive webhooks
-//! and check their signatures (`listen`, `verify`).
+//! and the deliveries, poll or cancel a job, act on dead letters, see the providers, manage
+//! tenants; and, on your machine, receive webhooks and check their signatures (`listen`,
+//! `verify`).
 //!
 //! Output: human-readable, coloured only at a terminal (never with `NO_COLOR`); `--json` on every
 //! read command prints the API's JSON (one object per line for streams), for scripts.
@@ -54,8 +55,21 @@ enum Command {
         /// The job's id.
         job: String,
     },
+    /// Poll a job now (its next poll is due at once).
+    Poll {
+        /// The job's id.
+        job: String,
+    },
     /// The job counters (a tenant's own, or the deployment's).
     Stats,
+    /// The newest dead letters, and the webhook endpoints failing now.
+    DeadLetters {
+        /// Most dead letters shown (1 to 500).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Each provider's load against its limits, and per model its circuit and run times.
+    Providers,
     /// A live table of running jobs, fed by the event stream (Ctrl-C to stop).
     Watch(commands::watch::Watch),
     /// A job's webhook events and every attempt at delivering them.
@@ -101,12 +115,15 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let client = || Client::new(&cli.url, cli.api_key.as_deref());
     let json = cli.json;
-    use commands::{read, tenants};
+    use commands::{operate, read, tenants};
     match cli.command {
         Command::Submit(submit) => submit.run(&client()?, json).await,
         Command::Status { job } => read::status(&client()?, &job, json).await,
         Command::Cancel { job } => read::cancel(&client()?, &job, json).await,
+        Command::Poll { job } => operate::poll(&client()?, &job, json).await,
         Command::Stats => read::stats(&client()?, json).await,
+        Command::DeadLetters { limit } => operate::dead_letters(&client()?, limit, json).await,
+        Command::Providers => operate::providers(&client()?, json).await,
         Command::Watch(watch) => watch.run(&client()?, json).await,
         Command::Deliveries { job } => read::deliveries(&client()?, &job, json).await,
         Command::Redeliver { delivery } => read::redeliver(&client()?, &delivery, json).await,

@@ -1,6 +1,7 @@
 //! One module per group of commands.
 
 pub mod listen;
+pub mod operate;
 pub mod read;
 pub mod submit;
 pub mod tenants;

@@ -3,6 +3,7 @@
 
 mod commands;
 mod listen;
+mod operate;
 mod terminal;
 mod watch;
 
