@@ -1,6 +1,7 @@
 // One job: its state, its video once there is one, and its timeline — every status change and
-// progress event, every poll (the latest ones the relay keeps), every webhook attempt — with the
-// buttons relayctl has: force a poll, cancel, redeliver an event. Redrawn as its events arrive.
+// progress event (each a poll or callback that changed something), the latest polls that found
+// nothing new, every webhook attempt — with the buttons relayctl has: force a poll, cancel,
+// redeliver an event. Redrawn as its events arrive.
 
 import { api, post, h, FINAL, say, time, dateTime, authHeaders } from "../api.js";
 import { onEvent } from "../live.js";
@@ -14,6 +15,7 @@ export function jobView(root, jobId) {
   const cancel = h("button", { type: "button", onclick: () => act("Cancel", `/api/videos/${jobId}/cancel`) }, "Cancel");
   const media = h("div", { id: "job-video" });
   const timeline = h("tbody", { id: "timeline" });
+  const quiet = h("p", { className: "hint" });
   root.append(
     h("p", {}, h("a", { href: "#jobs" }, "← Running jobs")),
     title, summary, bar,
@@ -23,7 +25,8 @@ export function jobView(root, jobId) {
     h("table", {},
       h("caption", { className: "visually-hidden" }, "Status changes, polls and webhook attempts, oldest first"),
       h("thead", {}, h("tr", {}, ["Time", "What", "Detail", ""].map((c) => h("th", { scope: "col" }, c)))),
-      timeline));
+      timeline),
+    quiet);
 
   let shownVideo = null;
   let objectUrl = null;
@@ -95,7 +98,8 @@ export function jobView(root, jobId) {
         entries.push({ at: a.at, what: `webhook ${a.outcome}`, detail: [a.statusCode && `HTTP ${a.statusCode}`, `${a.durationMs} ms`, a.error].filter(Boolean).join(" · ") });
       }
     }
-    for (const p of polls) entries.push({ at: p.at, what: "poll", detail: `${p.status} ${p.progress}%` });
+    // Polls that changed something are the events above; these found nothing new.
+    for (const p of polls.polls) entries.push({ at: p.at, what: "poll", detail: "nothing new" });
     entries.sort((a, b) => a.at.localeCompare(b.at));
     timeline.replaceChildren(...entries.map((entry) => {
       let action = "";
@@ -116,7 +120,10 @@ export function jobView(root, jobId) {
         api(`/api/videos/${jobId}/polls`),
       ]);
       showSummary(view);
-      showTimeline(deliveries.deliveries, polls.polls);
+      showTimeline(deliveries.deliveries, polls);
+      quiet.textContent = polls.total > polls.polls.length
+        ? `${polls.total} polls found nothing new; the latest ${polls.polls.length} are shown.`
+        : "";
       showVideo(view);
       // Polls that change nothing send no event: a running job's page looks again now and then.
       if (!FINAL.has(view.status)) timer = setTimeout(load, 5000);

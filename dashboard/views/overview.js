@@ -12,7 +12,7 @@ const NUMBERS = [
 ];
 const CHARTS = [
   [["queued"], "Jobs submitted"], [["completed"], "Jobs completed"],
-  [["failed", "timeout", "cancelled"], "Jobs failed, timed out or cancelled"], [["polls"], "Polls"],
+  [["failed", "timeout", "cancelled"], "Jobs failed, timed out or cancelled"], [["dead_letters"], "Webhooks given up"],
   [["delivered"], "Webhooks delivered"], [["delivery_failures"], "Webhook attempts failed"],
 ];
 

@@ -105,7 +105,7 @@ try {
   await page.keyboard.press("Enter");
   await page.locator('#job-summary[data-status="completed"]').waitFor({ timeout: 30000 });
   const kinds = await page.locator("#timeline tr").evaluateAll((rows) => rows.map((r) => r.dataset.kind));
-  for (const kind of ["event:", "poll", "webhook"]) {
+  for (const kind of ["event:", "webhook"]) {
     if (!kinds.includes(kind)) throw new Error(`the timeline has no ${kind} entry: ${kinds}`);
   }
   const video = page.getByLabel(`Video of job ${job}`);

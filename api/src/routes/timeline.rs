@@ -1,9 +1,9 @@
-//! What the dashboard draws over time: a job's latest polls (its timeline beside its events and
+//! What the dashboard draws over time: a job's quiet polls (its timeline beside its events and
 //! their webhook attempts, `GET /api/videos/{jobId}/deliveries`), and the last hour of the stats,
 //! minute by minute — the caller's own for a tenant.
 
 use actix_web::{web, HttpResponse};
-use relay_shared::store::POLL_LOG_KEEP;
+use relay_shared::job::poll_log;
 use relay_shared::time::iso8601_from_ms;
 use serde::Deserialize;
 use serde_json::json;
@@ -22,24 +22,25 @@ crate::routes::endpoints! {
     GET MINUTES => minutes;
 }
 
-/// `GET /api/videos/{jobId}/polls`: the job's latest polls, oldest first.
+/// `GET /api/videos/{jobId}/polls`: the job's latest polls that found nothing new, oldest first
+/// (those that changed something are its events, with their own times).
 #[utoipa::path(get, path = POLLS, params(("job_id" = String, Path)),
-    responses((status = 200, description = "`{\"jobId\", \"polls\": [{\"at\", \"status\", \"progress\"}…], \"kept\": n}`: the latest polls, oldest first (at most `kept`)"), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "`{\"jobId\", \"polls\": [{\"at\"}…], \"total\": n, \"kept\": n}`: the latest polls that found nothing new, oldest first (at most `kept`), of `total` so far"), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 404, description = "Not found (or another tenant's)", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn polls(
     state: web::Data<AppState>,
     caller: Caller,
     job_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.job(&state.store, &job_id).await?;
-    let polls: Vec<_> = state
-        .store
-        .poll_log(&job_id)
-        .await?
-        .into_iter()
-        .map(|poll| json!({ "at": iso8601_from_ms(poll.at_ms), "status": poll.status, "progress": poll.progress }))
+    let log = state.store.poll_log(&job_id).await?;
+    let polls: Vec<_> = log
+        .latest
+        .iter()
+        .map(|at| json!({ "at": iso8601_from_ms(*at) }))
         .collect();
-    Ok(HttpResponse::Ok()
-        .json(json!({ "jobId": job_id.as_str(), "polls": polls, "kept": POLL_LOG_KEEP })))
+    Ok(HttpResponse::Ok().json(
+        json!({ "jobId": job_id.as_str(), "polls": polls, "total": log.total, "kept": poll_log::KEEP }),
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -49,7 +50,7 @@ pub struct MinutesQuery {
 }
 
 /// `GET /api/stats/minutes`: per minute, what entered each counter (jobs queued, processing,
-/// completed, failed, …; polls; webhooks delivered, failed, dead-lettered — the relay's only).
+/// completed, failed, …; webhooks delivered, failed, dead-lettered — the relay's only).
 #[utoipa::path(get, path = MINUTES, params(MinutesQuery),
     responses((status = 200, description = "`{\"minutes\": [{\"minute\": ISO-8601, \"counts\": {name: n}}…]}`, oldest first"), (status = 401, description = "No valid API key", body = crate::openapi::ErrorBody), (status = 422, description = "Invalid `minutes`", body = crate::openapi::ErrorBody), (status = 503, description = "Redis unavailable; retry", body = crate::openapi::ErrorBody)))]
 pub async fn minutes(

@@ -10,11 +10,13 @@ use crate::store::layout::field;
 use crate::time::iso8601_from_ms;
 
 mod attempts;
+pub mod poll_log;
 mod provider_ref;
 mod state;
 mod stats;
 mod view;
 pub use attempts::Attempt;
+pub use poll_log::PollLog;
 pub use provider_ref::ProviderRef;
 pub use state::{Estimate, PollState, Sample};
 pub use stats::Stats;

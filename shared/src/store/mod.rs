@@ -39,11 +39,11 @@ pub use jobs::{Bound, Created, ForcePoll, Idempotency, Running};
 pub use layout::JobRef;
 pub use lease::{Claim, ClaimFields, Claimed, Queue, QueueDepth};
 pub use outbox::{DeadLetter, DeliveryHistory, DeliveryOutcome, FailingEndpoint, Requeued};
-pub use polls::{Committed, PollCommit, Routing, Settle, Submission, POLL_LOG_KEEP};
+pub use polls::{Committed, PollCommit, Routing, Settle, Submission};
 pub use provider_view::{ModelView, ProviderView};
 pub use scripts::PRELUDE as LUA_PRELUDE;
 pub use tenants::Tenant;
-pub use timeline::{Minute, Poll};
+pub use timeline::Minute;
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {

@@ -34,11 +34,13 @@ end
 
 -- The rolling per-minute series beside a counters hash (the dashboard's charts of the last hour):
 -- `<counters>:m:<minutes since the epoch>` counts what entered each of its fields in that minute,
--- and lives two hours. O(1): one HINCRBY and one EXPIRE. `n` is text.
+-- and lives two hours. O(1): one HINCRBY, and an EXPIRE only when the field is new (a field that
+-- was there means a key whose lifetime is set). `n` is text, a positive count.
 local function count_in_minute(counters, now, field, n)
   local key = counters .. ':m:' .. int_text(math.floor(now / 60000))
-  redis.call('HINCRBY', key, field, n)
-  redis.call('EXPIRE', key, '7200')
+  if redis.call('HINCRBY', key, field, n) == tonumber(n) then
+    redis.call('EXPIRE', key, '7200')
+  end
 end
 
 -- Whether a job status (a state's first word) is final.

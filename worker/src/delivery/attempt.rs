@@ -19,7 +19,8 @@ use super::sender::Destination;
 use crate::Worker;
 
 /// The outbox fields a claim returns, in this order.
-pub const CLAIM_FIELDS: ClaimFields = ClaimFields::new(&["pending", "attempts", "url", "tenant"]);
+pub const CLAIM_FIELDS: ClaimFields =
+    ClaimFields::new(&["pending", "attempts", "url", "tenant", "failed"]);
 
 /// One claimed outbox and its head event.
 pub(super) struct Head {
@@ -30,6 +31,8 @@ pub(super) struct Head {
     url: Option<String>,
     /// The tenant that owns the job, if any: its secret signs the event.
     tenant: Option<String>,
+    /// An earlier attempt from this outbox failed (`failed`, kept by `finish_delivery.lua`).
+    failed: bool,
 }
 
 impl Worker {
@@ -57,6 +60,7 @@ impl Worker {
                     attempts: values.next().and_then(|a| a.parse().ok()).unwrap_or(0),
                     url: values.next().filter(|u| !u.is_empty()),
                     tenant: values.next().filter(|t| !t.is_empty()),
+                    failed: values.next().is_some_and(|f| f == "1"),
                 }
             })
             .collect();
@@ -222,7 +226,14 @@ impl Worker {
     ) {
         let store = &self.inner.store;
         match store
-            .finish_delivery(&head.job, token, head.seq, outcome, entry)
+            .finish_delivery(
+                &head.job,
+                token,
+                head.seq,
+                outcome,
+                entry,
+                head.attempts > 0 || head.failed,
+            )
             .await
         {
             Ok(true) => {}

@@ -239,6 +239,7 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
             1,
             &DeliveryOutcome::Delivered,
             None,
+            false,
         )
         .await
         .unwrap();
@@ -265,6 +266,7 @@ async fn a_superseding_event_does_not_inherit_the_retry_state() {
                     asked_by_receiver: false,
                 },
                 None,
+                false,
             )
             .await
             .unwrap();

@@ -41,6 +41,9 @@ pub const WEBHOOK_URL: &str = "webhook_url";
 pub const ROUTE: &str = "route";
 /// The targets a routed job left, a JSON list of [`crate::job::Attempt`]; written when it moves.
 pub const ATTEMPTS: &str = "attempts";
+/// The job's log of polls that found nothing new (`crate::job::PollLog`), kept by
+/// `commit_polls.lua`.
+pub const POLLS: &str = "polls";
 
 /// Fields of jobs stored before [`STATE`] existed, which held its parts one per field. Such
 /// jobs are read through them until their first commit writes `state`; nothing writes them.

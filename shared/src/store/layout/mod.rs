@@ -113,15 +113,6 @@ impl Keyspace {
         format!("{}:events:", self.tag(partition))
     }
 
-    /// A job's poll log (a list: its latest polls, `<ms> <status> <progress>`), for its timeline.
-    pub fn poll_log(&self, partition: u16, job_id: &str) -> String {
-        format!("{}{job_id}", self.poll_log_prefix(partition))
-    }
-
-    pub fn poll_log_prefix(&self, partition: u16) -> String {
-        format!("{}:polls:", self.tag(partition))
-    }
-
     /// The per-minute series beside a counters hash (`count_in_minute` in prelude.lua).
     pub fn minute_of(counters: &str, minute: i64) -> String {
         format!("{counters}:m:{minute}")

@@ -14,7 +14,6 @@ fn every_key_of_a_partition_shares_its_hash_tag() {
         ks.outbox_prefix(p),
         ks.dead_letters(p),
         ks.dead_letter_prefix(p),
-        ks.poll_log(p, &id),
         Keyspace::minute_of(&ks.stats(p), 29_000_000),
     ] {
         assert!(key.contains(&tag), "{key}");

@@ -10,7 +10,8 @@
 --          outbox's `hold`, which an event superseding the head respects too
 -- KEYS[6] the partition's failing endpoints (hash: endpoint -> '<first ms> <last ms> <failures>
 --         <tenant or -> <error>'; it lives an hour after its latest failure)
--- ARGV[11] the endpoint as logs show it (origin and hash; '' when there was none)
+-- ARGV[11] the endpoint as logs show it (origin and hash; '' when there was none, or when a
+--          delivery that followed no failure of this outbox cannot end a failing streak)
 -- ARGV[12] what went wrong (a failed attempt)
 -- Returns 1, or 0 when the claim was lost (nothing changed).
 -- Invariant: a job's events leave its outbox in order, delivered or dead-lettered; the job stays
@@ -19,11 +20,15 @@ if redis.call('HGET', KEYS[2], 'claim') ~= ARGV[2] then return 0 end
 local now, now_text = now_ms()
 -- The minute's series: attempts that delivered, and those that failed (retried or given up).
 count_in_minute(KEYS[4], now, ARGV[4] == 'ok' and 'delivered' or 'delivery_failures', '1')
--- Endpoints failing now: a failure marks its endpoint (since when, how often); a delivery clears it.
+-- Endpoints failing now: a failure marks its endpoint (since when, how often) and the outbox
+-- (`failed`); a delivery from an outbox so marked clears both. Deliveries that follow no failure
+-- skip this (the worker passes no endpoint): the hot path pays nothing for it.
 if ARGV[11] ~= '' then
   if ARGV[4] == 'ok' then
     redis.call('HDEL', KEYS[6], ARGV[11])
+    redis.call('HDEL', KEYS[2], 'failed')
   else
+    redis.call('HSET', KEYS[2], 'failed', '1')
     local first, failures = now_text, 1
     local seen = redis.call('HGET', KEYS[6], ARGV[11])
     if seen then

@@ -53,7 +53,9 @@ impl Store {
     }
 
     /// Records the outcome of one attempt to deliver a job's head event. False when the claim
-    /// was lost.
+    /// was lost. `after_failures`: the outbox's earlier attempts failed (its `attempts`, or its
+    /// `failed` mark), so a delivery now ends its endpoint's failing streak; a delivery that
+    /// follows no failure skips that write (the hot path).
     pub async fn finish_delivery(
         &self,
         job: &JobRef,
@@ -61,11 +63,14 @@ impl Store {
         seq: u64,
         outcome: &DeliveryOutcome,
         entry: Option<&AttemptEntry>,
+        after_failures: bool,
     ) -> StoreResult<bool> {
         let log_entry = entry.map(AttemptEntry::to_json).unwrap_or_default();
         // Shown as logs show it: a receiver's URL may carry its credentials.
+        let delivered = matches!(outcome, DeliveryOutcome::Delivered);
         let endpoint = entry
             .and_then(|e| e.url.as_deref())
+            .filter(|_| after_failures || !delivered)
             .map(crate::redact::url)
             .unwrap_or_default();
         let failure = entry.map(AttemptEntry::failure).unwrap_or_default();

@@ -32,5 +32,7 @@ local joined = pending == '' and seq or (pending .. ' ' .. seq)
 redis.call('HSET', KEYS[2], 'pending', joined, 'e:' .. seq, body, 's:' .. seq, '1', 'c:' .. seq, now)
 if url then redis.call('HSET', KEYS[2], 'url', url) end
 if tenant then redis.call('HSET', KEYS[2], 'tenant', tenant) end
+-- A dead letter failed: its delivery, when it comes, ends its endpoint's failing streak.
+if ARGV[3] == '1' then redis.call('HSET', KEYS[2], 'failed', '1') end
 redis.call('ZADD', KEYS[1], 'NX', now, ARGV[1])
 return 1

@@ -10,15 +10,12 @@
 -- ARGV[5] seconds a job's event history is kept (its longest life: maximum age + retention)
 -- ARGV[6] prefix of tenants' status counters (a job's `tenant` field names its owner)
 -- ARGV[7] events kept in the live stream (approximately: MAXLEN ~)
--- ARGV[8] prefix of poll logs (one list per job: its latest polls, for its timeline)
--- ARGV[9] most polls a poll log keeps (it is trimmed to that when it holds twice as many)
--- ARGV[10..] one record per job:
+-- ARGV[8..] one record per job:
 --   id, claim token, next poll in ms from now (-1 when final), status the claim read (only the
 --   claim holder changes it, so it is still the stored one when the claim holds), status after
 --   this poll, '1' when status, progress or provider id changed (moves `updated`), '2' when
 --   also its event must never be superseded though the status stayed (a move), else '0',
---   webhook body to deliver or '', the poll's note for the job's poll log ('' for none), the
---   number n of field/value pairs, then the n pairs
+--   webhook body to deliver or '', the number n of field/value pairs, then the n pairs
 -- Returns one integer per job, in order: the event's sequence number (> 0), 0 when stored without
 -- an event, or -1 when the claim was lost: another worker owns the job now and nothing of this
 -- job is written (fencing).
@@ -44,12 +41,24 @@ local function due_in(delay)
 end
 local results, rescheduled, finished, deliver, restarted, counts = {}, {}, {}, {}, {}, {}
 
--- Commits the record at ARGV[i]; its n field/value pairs are ARGV[i + 9 .. last], passed to HSET
+-- A job's log of the polls that found nothing new (`polls`, `crate::job::PollLog`): how many,
+-- then the times of the latest 20, oldest first. A poll that changed something is its event.
+local function quiet_log(log, at)
+  if not log then return '1 ' .. at end
+  local count, times = string.match(log, '^(%d+)(.*)$')
+  if not count then return '1 ' .. at end
+  local kept = {}
+  for t in string.gmatch(times, '%d+') do kept[#kept + 1] = t end
+  kept[#kept + 1] = at
+  return int_text(tonumber(count) + 1) .. ' ' .. table.concat(kept, ' ', math.max(1, #kept - 19))
+end
+
+-- Commits the record at ARGV[i]; its n field/value pairs are ARGV[i + 8 .. last], passed to HSET
 -- straight from ARGV. Reads two fields of the job: every field read or written costs Redis a
 -- lookup in the hash and a conversion to and from Lua (W1 in BENCHMARKS.md).
 local function commit(i, last)
   local id, token, delay = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local old, new, body, note = ARGV[i + 3], ARGV[i + 4], ARGV[i + 6], ARGV[i + 7]
+  local old, new, body = ARGV[i + 3], ARGV[i + 4], ARGV[i + 6]
   local key = ARGV[1] .. id
   local state = redis.call('HMGET', key, 'claim', 'force')
   if state[1] ~= token then return -1 end
@@ -57,21 +66,12 @@ local function commit(i, last)
   -- Clearing the claim in the same write ends it ('' is never a token).
   local changed = ARGV[i + 5]
   if changed ~= '0' then
-    redis.call('HSET', key, 'claim', '', 'updated', now_text, unpack(ARGV, i + 9, last))
+    redis.call('HSET', key, 'claim', '', 'updated', now_text, unpack(ARGV, i + 8, last))
   else
-    redis.call('HSET', key, 'claim', '', unpack(ARGV, i + 9, last))
-  end
-  if note ~= '' then
-    -- The poll log: one RPUSH per poll; it expires with the job's events (set when it begins) and
-    -- is trimmed now and then, so that a poll costs O(1) amortised.
-    local log = ARGV[8] .. id
-    local length = redis.call('RPUSH', log, now_text .. ' ' .. note)
-    if length == 1 then
-      redis.call('EXPIRE', log, ARGV[5])
-    elseif length > 2 * number(ARGV[9]) then
-      redis.call('LTRIM', log, -number(ARGV[9]), -1)
-    end
-    if delay == '-1' then redis.call('EXPIRE', log, ARGV[4]) end
+    -- Nothing new: the poll joins the quiet-poll log, in the same write (polls that change
+    -- something, the hot path, pay nothing for it).
+    local log = quiet_log(redis.call('HGET', key, 'polls'), now_text)
+    redis.call('HSET', key, 'claim', '', 'polls', log, unpack(ARGV, i + 8, last))
   end
   if forced then
     redis.call('HDEL', key, 'force')
@@ -159,9 +159,9 @@ local function commit(i, last)
   return seq
 end
 
-local i = 10
+local i = 8
 while i <= #ARGV do
-  local last = i + 8 + 2 * number(ARGV[i + 8])
+  local last = i + 7 + 2 * number(ARGV[i + 7])
   results[#results + 1] = commit(i, last)
   i = last + 1
 end
@@ -179,5 +179,4 @@ for owner, deltas in pairs(counts) do
     if delta > 0 then count_in_minute(key, now, status, int_text(delta)) end
   end
 end
-count_in_minute(KEYS[2], now, 'polls', int_text(#results))
 return results

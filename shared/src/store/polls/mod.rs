@@ -13,9 +13,6 @@ use super::layout::field;
 use super::{scripts, JobRef, Store, StoreError, StoreResult};
 use crate::job::{JobStatus, PollState};
 
-/// Polls a job's poll log keeps (its latest; it holds up to twice as many between trims).
-pub const POLL_LOG_KEEP: usize = 100;
-
 /// The outcome of one poll, to be committed under the claim token.
 #[derive(Clone, Debug)]
 pub struct PollCommit {
@@ -80,9 +77,7 @@ impl Store {
             .arg(self.retention_secs)
             .arg(self.job_lifetime_secs)
             .arg(keys.tenant_stats_prefix(partition))
-            .arg(self.live_stream_length)
-            .arg(keys.poll_log_prefix(partition))
-            .arg(POLL_LOG_KEEP);
+            .arg(self.live_stream_length);
         for commit in commits {
             invocation
                 .arg(&commit.job.id)
@@ -96,7 +91,6 @@ impl Store {
                     (false, false) => "0",
                 })
                 .arg(commit.webhook_body.as_deref().unwrap_or(""))
-                .arg(format!("{} {}", commit.state.status, commit.state.progress))
                 .arg(commit.fields.len() + usize::from(commit.state_changed));
             if commit.state_changed {
                 invocation.arg(field::STATE).arg(commit.state.encode());

@@ -1,21 +1,17 @@
-//! What the dashboard charts and a job's timeline read: a job's poll log (its latest polls, kept by
-//! `commit_polls.lua`) and the rolling per-minute series kept beside every counters hash
-//! (`count_in_minute` in prelude.lua: one `HINCRBY` and one `EXPIRE` per move, so O(1) per event).
-//! A read of the last hour is one pipelined round trip per partition, 60 `HGETALL`s each, the
-//! partitions at once: it costs what a dashboard asks of it, nothing on the jobs' hot path.
+//! What the dashboard charts and a job's timeline read: a job's log of quiet polls (a field of
+//! its hash, `crate::job::PollLog`) and the rolling per-minute series kept beside every counters hash
+//! (`count_in_minute` in prelude.lua: one `HINCRBY` and one `EXPIRE` per counter that moves in a
+//! script call, so O(1) per event). A read of the last hour is one pipelined round trip per
+//! partition, 60 `HGETALL`s each, the partitions at once: it costs what a dashboard asks of it,
+//! nothing on the jobs' hot path.
 
 use std::collections::BTreeMap;
 
-use super::layout::Keyspace;
-use super::{Store, StoreResult};
+use redis::AsyncCommands;
 
-/// One poll of a job: when (Redis ms), and the status and progress it left.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Poll {
-    pub at_ms: i64,
-    pub status: String,
-    pub progress: u8,
-}
+use super::layout::{field, Keyspace};
+use super::{Store, StoreResult};
+use crate::job::PollLog;
 
 /// One minute of a series: its start (unix seconds) and what entered each counter in it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -25,19 +21,16 @@ pub struct Minute {
 }
 
 impl Store {
-    /// A job's latest polls, oldest first (empty for an unknown job).
-    pub async fn poll_log(&self, job_id: &str) -> StoreResult<Vec<Poll>> {
+    /// A job's log of the polls that found nothing new (empty before any).
+    pub async fn poll_log(&self, job_id: &str) -> StoreResult<PollLog> {
         let Some(partition) = self.keys.partition_of(job_id) else {
-            return Ok(Vec::new());
+            return Ok(PollLog::default());
         };
         let mut conn = self.conn().await?;
-        let lines: Vec<String> = redis::cmd("LRANGE")
-            .arg(self.keys.poll_log(partition, job_id))
-            .arg(-(super::POLL_LOG_KEEP as i64))
-            .arg(-1)
-            .query_async(&mut conn)
+        let log: Option<String> = conn
+            .hget(self.keys.job(partition, job_id), field::POLLS)
             .await?;
-        Ok(lines.iter().filter_map(|line| parse_poll(line)).collect())
+        Ok(log.as_deref().and_then(PollLog::decode).unwrap_or_default())
     }
 
     /// The last `minutes` minutes up to `now_secs`, oldest first, summed over the partitions: the
@@ -78,32 +71,5 @@ impl Store {
             }
         }
         Ok(series)
-    }
-}
-
-fn parse_poll(line: &str) -> Option<Poll> {
-    let mut words = line.split(' ');
-    Some(Poll {
-        at_ms: words.next()?.parse().ok()?,
-        status: words.next()?.to_owned(),
-        progress: words.next()?.parse().ok()?,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_poll_line_reads_back() {
-        assert_eq!(
-            parse_poll("1764900000123 processing 42"),
-            Some(Poll {
-                at_ms: 1_764_900_000_123,
-                status: "processing".into(),
-                progress: 42
-            })
-        );
-        assert_eq!(parse_poll("garbage"), None);
     }
 }
