@@ -5,32 +5,20 @@
 use std::time::Duration;
 
 use e2e::access::{call, ADMIN};
-use e2e::{free_port, Stack};
+use e2e::Stack;
 use relay_shared::content::link::LinkSigner;
 use reqwest::Method;
 use serde_json::json;
 
-use super::{fetch, sha256_hex, LINK_KEY};
+use super::{fetch, sha256_hex, stack_keeping_videos, LINK_KEY};
 
 const PROMPT: &str = "sim:bytes=3000000 a lighthouse at dusk";
 
 #[tokio::test]
 async fn a_client_without_a_key_plays_and_seeks_the_kept_video_after_the_provider_deleted_it() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port().to_string();
-    let base = format!("http://127.0.0.1:{port}");
-    let stack = Stack::start(
-        Stack::quick_sim(),
-        &[
-            ("AUTH", "on"),
-            ("ADMIN_API_KEY", ADMIN),
-            ("PORT", &port),
-            ("PUBLIC_BASE_URL", &base),
-            ("CONTENT_STORE", dir.path().to_str().unwrap()),
-            ("CONTENT_LINK_SECRET", LINK_KEY),
-        ],
-    )
-    .await;
+    let stack = stack_keeping_videos(dir.path(), &[]).await;
+    let base = stack.api.clone();
     let _worker = stack.spawn_worker();
     let body = json!({"walletAddress": "w", "script": PROMPT, "renderVersion": "v3"});
     let (status, reply) = call(&stack, Method::POST, "/api/generate", ADMIN, Some(body)).await;

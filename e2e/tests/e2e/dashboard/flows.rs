@@ -3,8 +3,7 @@
 //! a dead webhook once its receiver is back, reaches every view by keyboard (labels and contrast
 //! checked on each), cancels a long job from its row.
 
-use e2e::access::{new_tenant, stack, ADMIN};
-use e2e::{free_port, Stack};
+use e2e::access::{new_tenant, stack};
 
 use super::browse;
 
@@ -59,20 +58,9 @@ async fn the_api_serves_the_dashboard_files_under_its_budget() {
 #[tokio::test]
 async fn a_tenant_follows_a_job_to_its_video_and_redelivers_a_dead_webhook_in_chromium() {
     let content = tempfile::tempdir().unwrap();
-    let port = free_port().to_string();
-    let base = format!("http://127.0.0.1:{port}");
-    let stack = Stack::start(
-        Stack::quick_sim(),
+    let stack = crate::custody::stack_keeping_videos(
+        content.path(),
         &[
-            ("AUTH", "on"),
-            ("ADMIN_API_KEY", ADMIN),
-            ("PORT", &port),
-            ("PUBLIC_BASE_URL", &base),
-            ("CONTENT_STORE", content.path().to_str().unwrap()),
-            (
-                "CONTENT_LINK_SECRET",
-                "dashboard-test-link-secret-0123456789",
-            ),
             // The receiver that is down is on this machine, and given up on after two tries.
             ("WEBHOOK_ALLOWED_NETS", "127.0.0.0/8"),
             ("WEBHOOK_MAX_ATTEMPTS", "2"),
