@@ -28,16 +28,17 @@ pub async fn providers(
     _caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let now = chrono::Utc::now().timestamp_millis();
+    // Every provider's reads at once: one provider's round trips do not wait for another's.
+    let views = futures_util::future::try_join_all(state.providers.iter().map(|provider| {
+        state.store.provider_view(
+            provider.name,
+            std::slice::from_ref(&provider.default_model),
+            now,
+        )
+    }))
+    .await?;
     let mut shown = Vec::new();
-    for (i, provider) in state.providers.iter().enumerate() {
-        let view = state
-            .store
-            .provider_view(
-                provider.name,
-                std::slice::from_ref(&provider.default_model),
-                now,
-            )
-            .await?;
+    for (i, (provider, view)) in state.providers.iter().zip(views).enumerate() {
         let total = |minute: &std::collections::BTreeMap<String, u64>| minute.values().sum::<u64>();
         let (this_minute, last_minute) = (total(&view.this_minute), total(&view.last_minute));
         shown.push(json!({
