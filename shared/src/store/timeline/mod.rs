@@ -14,7 +14,7 @@ use super::{Store, StoreResult};
 use crate::job::PollLog;
 
 /// One minute of a series: its start (unix seconds) and what entered each counter in it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Minute {
     pub minute: i64,
     pub counts: BTreeMap<String, i64>,
