@@ -1,6 +1,8 @@
 // A thousand running jobs in the Jobs view while their events stream: measures the page's frame
 // times (requestAnimationFrame deltas) over a window and how many row updates it drew, and prints
-// them as JSON. Usage: node dashboard-load.mjs <api base URL> <api key> <screenshot dir> [window s]
+// them as JSON, with what makes frames long whatever the machine: rows taken out of or put into the
+// table (a page that rebuilds it) and Chromium's count of layouts (a page that reads layout after
+// each write lays out many times a frame). Usage: node dashboard-load.mjs <api base URL> <api key> <screenshot dir> [window s]
 // Exits 1 (with a screenshot) when the page cannot show the jobs at all; the test judges the figures.
 import { chromium } from "playwright-core";
 
@@ -18,10 +20,17 @@ try {
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByText("Live", { exact: true }).waitFor();
   await page.waitForFunction(() => document.querySelectorAll("#job-rows tr").length >= 1000, null, { timeout: 60000 });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
+  const before = await counters(cdp);
   const figures = await page.evaluate((ms) => new Promise((resolve) => {
     const frames = [];
-    let updates = 0;
-    const observer = new MutationObserver((records) => { updates += records.length; });
+    const table = document.getElementById("job-rows");
+    let updates = 0, rowsReplaced = 0;
+    const observer = new MutationObserver((records) => {
+      updates += records.length;
+      for (const r of records) if (r.target === table) rowsReplaced += r.addedNodes.length + r.removedNodes.length;
+    });
     observer.observe(document.getElementById("job-rows"), { subtree: true, childList: true, characterData: true, attributes: true });
     const started = performance.now();
     let last = started;
@@ -35,7 +44,7 @@ try {
         const at = (q) => frames[Math.min(frames.length - 1, Math.floor(q * frames.length))];
         resolve({
           rows: document.querySelectorAll("#job-rows tr").length,
-          updates, frames: frames.length,
+          updates, rowsReplaced, frames: frames.length,
           p50Ms: +at(0.5).toFixed(1), p95Ms: +at(0.95).toFixed(1), p99Ms: +at(0.99).toFixed(1), maxMs: +frames.at(-1).toFixed(1),
           over50Ms: frames.filter((f) => f > 50).length,
         });
@@ -43,6 +52,9 @@ try {
     };
     requestAnimationFrame((now) => { last = now; requestAnimationFrame(tick); });
   }), Number(windowSecs) * 1000);
+  const after = await counters(cdp);
+  figures.layouts = after.LayoutCount - before.LayoutCount;
+  figures.styleRecalcs = after.RecalcStyleCount - before.RecalcStyleCount;
   if (errors.length) throw new Error(errors.join("; "));
   console.log(JSON.stringify(figures));
 } catch (e) {
@@ -51,4 +63,10 @@ try {
   process.exitCode = 1;
 } finally {
   await browser.close();
+}
+
+// Chromium's own counters of layouts and style recalculations (DevTools' Performance domain).
+async function counters(cdp) {
+  const { metrics } = await cdp.send("Performance.getMetrics");
+  return Object.fromEntries(metrics.map((m) => [m.name, m.value]));
 }
