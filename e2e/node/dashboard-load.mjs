@@ -22,6 +22,13 @@ try {
   await page.waitForFunction(() => document.querySelectorAll("#job-rows tr").length >= 1000, null, { timeout: 60000 });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Performance.enable");
+  // Frames counted across the whole span the counters cover, CDP round trips included.
+  const framesFrom = await page.evaluate(() => {
+    window.drawn = 0;
+    const count = () => { window.drawn += 1; requestAnimationFrame(count); };
+    requestAnimationFrame(count);
+    return window.drawn;
+  });
   const before = await counters(cdp);
   const figures = await page.evaluate((ms) => new Promise((resolve) => {
     const frames = [];
@@ -53,6 +60,7 @@ try {
     requestAnimationFrame((now) => { last = now; requestAnimationFrame(tick); });
   }), Number(windowSecs) * 1000);
   const after = await counters(cdp);
+  figures.framesCounted = (await page.evaluate(() => window.drawn)) - framesFrom;
   figures.layouts = after.LayoutCount - before.LayoutCount;
   figures.styleRecalcs = after.RecalcStyleCount - before.RecalcStyleCount;
   if (errors.length) throw new Error(errors.join("; "));

@@ -68,7 +68,7 @@ async fn a_thousand_running_jobs_update_without_jank() {
         "rows are updated in place: {figures}"
     );
     assert!(
-        number("layouts") <= number("frames") + 2.0,
+        number("layouts") <= number("framesCounted") + 2.0,
         "at most one layout a frame: {figures}"
     );
 }
