@@ -8,15 +8,19 @@
 //! delay, and with callbacks the delay from each final callback leaving the provider to the
 //! client's `completed` webhook arriving (p50/p99, milliseconds, not scaled).
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod fixed_polling;
+mod outcome;
 
-use futures_util::future::join_all;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
 use serde_json::{json, Value};
 
-use crate::figures::{quantile, round};
+use crate::figures::round;
 use crate::redis_server::BenchRedis;
-use crate::stack::{get_json, start_sim, wait_for, ProcessStack};
+use crate::stack::{get_json, ProcessStack};
+use fixed_polling::fixed_polling;
+use outcome::{Clock, Outcome};
 
 /// How much faster than real time the simulator's clock and every wait run.
 const SPEEDUP: u64 = 20;
@@ -44,61 +48,6 @@ fn prompt(i: usize, n: usize) -> String {
 
 fn sim_env() -> [(&'static str, String); 1] {
     [("SIM_QUEUED_MS", (QUEUED_MS / SPEEDUP).to_string())]
-}
-
-/// Wall-clock ms of an `Instant`, given one moment known on both clocks.
-struct Clock {
-    instant: Instant,
-    epoch_ms: f64,
-}
-
-impl Clock {
-    fn now() -> Self {
-        let epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-        Self {
-            instant: Instant::now(),
-            epoch_ms: epoch.as_secs_f64() * 1000.0,
-        }
-    }
-
-    fn epoch_ms(&self, at: Instant) -> f64 {
-        self.epoch_ms + at.duration_since(self.instant).as_secs_f64() * 1000.0
-    }
-}
-
-/// What one policy cost and how soon it told.
-struct Outcome {
-    requests: u64,
-    /// Completion to notice, in real-time seconds (measured × SPEEDUP), one per completed job.
-    delays: Vec<f64>,
-    /// With callbacks: each job's final callback leaving the provider → its `completed` webhook
-    /// at the receiver, in ms (not scaled: no wait of ours is in it).
-    callback_to_webhook_ms: Vec<f64>,
-}
-
-impl Outcome {
-    fn summary(&self, jobs: usize) -> Value {
-        let mut delays = self.delays.clone();
-        delays.sort_by(f64::total_cmp);
-        let at = |q: f64| quantile(&delays, q);
-        let mut summary = json!({
-            "requests_per_job": round(self.requests as f64 / jobs as f64, 2),
-            "median_delay_s": round(at(0.5), 2),
-            "p90_delay_s": round(at(0.9), 2),
-            "max_delay_s": round(at(1.0), 2),
-        });
-        if !self.callback_to_webhook_ms.is_empty() {
-            let mut latencies = self.callback_to_webhook_ms.clone();
-            latencies.sort_by(f64::total_cmp);
-            summary["callback_to_webhook_ms"] = json!({
-                "p50": round(quantile(&latencies, 0.5), 1),
-                "p99": round(quantile(&latencies, 0.99), 1),
-                "max": round(quantile(&latencies, 1.0), 1),
-                "n": latencies.len(),
-            });
-        }
-        summary
-    }
 }
 
 pub async fn run(redis: &BenchRedis, jobs: usize) -> anyhow::Result<Value> {
@@ -223,75 +172,6 @@ async fn callback_latencies(stack: &ProcessStack, clock: &Clock) -> anyhow::Resu
         .filter(|r| r.status() == "completed")
         .filter_map(|r| Some(clock.epoch_ms(r.at) - last_sent.get(r.job_id())?))
         .collect())
-}
-
-/// The original policy on the same jobs: create each, then every 5 s (scaled) retrieve every job
-/// not yet finished; a job is noticed at the first retrieve that shows it completed.
-async fn fixed_polling(jobs: usize) -> anyhow::Result<Outcome> {
-    let (_sim, sim_url) = start_sim(&sim_env());
-    let http = reqwest::Client::new();
-    wait_for(&http, &format!("{sim_url}/sim/stats")).await?;
-    let clock = Clock::now();
-    let mut running: Vec<(String, String)> = Vec::new();
-    for i in 0..jobs {
-        let prompt = prompt(i, jobs);
-        let video: Value = http
-            .post(format!("{sim_url}/v1/videos"))
-            .bearer_auth("sk-sim")
-            .json(&json!({ "prompt": prompt }))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let id = video["id"].as_str().unwrap_or_default().to_owned();
-        running.push((id, prompt));
-    }
-    let mut noticed: Vec<(String, Instant)> = Vec::new();
-    let mut tick = tokio::time::interval(Duration::from_millis(FIXED_INTERVAL_MS / SPEEDUP));
-    tick.tick().await;
-    while !running.is_empty() {
-        tick.tick().await;
-        let polls = running.iter().map(|(id, _)| {
-            let http = &http;
-            let url = format!("{sim_url}/v1/videos/{id}");
-            async move {
-                let video: Value = http
-                    .get(url)
-                    .bearer_auth("sk-sim")
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                Ok::<_, reqwest::Error>(video["status"] == "completed")
-            }
-        });
-        let done = join_all(polls).await;
-        let now = Instant::now();
-        let mut still = Vec::new();
-        for ((id, prompt), done) in running.into_iter().zip(done) {
-            if done? {
-                noticed.push((prompt, now));
-            } else {
-                still.push((id, prompt));
-            }
-        }
-        running = still;
-    }
-    let finishes = finish_times(&http, &sim_url).await?;
-    let delays = noticed
-        .iter()
-        .filter_map(|(prompt, at)| {
-            let done = finishes.get(prompt)?;
-            Some((clock.epoch_ms(*at) - done) * SPEEDUP as f64 / 1000.0)
-        })
-        .collect();
-    let sim = get_json(&http, &format!("{sim_url}/sim/stats")).await?;
-    Ok(Outcome {
-        requests: requests(&sim),
-        delays,
-        callback_to_webhook_ms: Vec::new(),
-    })
 }
 
 /// Each prompt's completion time (wall-clock ms) on the simulator's timeline.
