@@ -67,3 +67,20 @@ export function seconds(ms) {
 export function say(element, text) {
   element.textContent = text;
 }
+
+// A button's POST: the button is disabled while it is under way (and stays so after a success when
+// `once`, for actions that cannot be asked twice), and `status` says what came of it. True when the
+// API took it.
+export async function act(button, status, path, { done, refused, once = false }) {
+  button.disabled = true;
+  try {
+    await post(path);
+    say(status, done);
+    button.disabled = once;
+    return true;
+  } catch (e) {
+    say(status, `${refused}: ${e.message}`);
+    button.disabled = false;
+    return false;
+  }
+}

@@ -2,7 +2,7 @@
 // in a window (the administrator's); the webhook endpoints failing now. Refreshed every five
 // seconds while shown: a redelivered letter leaves the list once it is out of the dead letters.
 
-import { api, post, h, say, dateTime } from "../api.js";
+import { api, post, h, say, dateTime, act } from "../api.js";
 
 export function deliveriesView(root) {
   const status = h("p", { role: "status", id: "deliveries-status" });
@@ -32,15 +32,12 @@ export function deliveriesView(root) {
     h("button", { type: "button", onclick: load }, "Refresh"));
 
   async function redeliver(letter, button) {
-    button.disabled = true;
-    try {
-      await post(`/api/deliveries/${encodeURIComponent(letter.deliveryId)}/redeliver`);
-      say(status, `Event ${letter.sequence} of job ${letter.jobId} queued again`);
+    const queued = await act(button, status, `/api/deliveries/${encodeURIComponent(letter.deliveryId)}/redeliver`, {
+      done: `Event ${letter.sequence} of job ${letter.jobId} queued again`, refused: "Redeliver refused", once: true,
+    });
+    if (queued) {
       button.closest("tr").dataset.state = "queued";
       button.textContent = "Queued";
-    } catch (e) {
-      say(status, `Redeliver refused: ${e.message}`);
-      button.disabled = false;
     }
   }
 

@@ -3,7 +3,7 @@
 // nothing new, every webhook attempt — with the buttons relayctl has: force a poll, cancel,
 // redeliver an event. Redrawn as its events arrive.
 
-import { api, post, h, FINAL, say, time, dateTime, authHeaders } from "../api.js";
+import { api, h, FINAL, say, time, dateTime, authHeaders, act } from "../api.js";
 import { onEvent } from "../live.js";
 
 export function jobView(root, jobId) {
@@ -11,8 +11,8 @@ export function jobView(root, jobId) {
   const summary = h("dl", { className: "summary", id: "job-summary" });
   const bar = h("progress", { max: 100, value: 0, id: "job-progress", "aria-label": "Progress" });
   const status = h("p", { role: "status", id: "job-action-status" });
-  const forcePoll = h("button", { type: "button", onclick: () => act("Force poll", `/api/sora/poll/${jobId}`) }, "Force poll");
-  const cancel = h("button", { type: "button", onclick: () => act("Cancel", `/api/videos/${jobId}/cancel`) }, "Cancel");
+  const forcePoll = h("button", { type: "button", onclick: () => ask(forcePoll, "Force poll", `/api/sora/poll/${jobId}`) }, "Force poll");
+  const cancel = h("button", { type: "button", onclick: () => ask(cancel, "Cancel", `/api/videos/${jobId}/cancel`) }, "Cancel");
   const media = h("div", { id: "job-video" });
   const timeline = h("tbody", { id: "timeline" });
   const quiet = h("p", { className: "hint" });
@@ -32,26 +32,15 @@ export function jobView(root, jobId) {
   let objectUrl = null;
   let timer = 0;
 
-  async function act(name, path) {
-    say(status, `${name}…`);
-    try {
-      await post(path);
-      say(status, `${name}: asked`);
-    } catch (e) {
-      say(status, `${name} refused: ${e.message}`);
-    }
+  function ask(button, name, path) {
+    return act(button, status, path, { done: `${name}: asked`, refused: `${name} refused` });
   }
 
   async function redeliver(deliveryId, button) {
-    button.disabled = true;
-    try {
-      await post(`/api/deliveries/${encodeURIComponent(deliveryId)}/redeliver`);
-      say(status, `Event ${deliveryId} queued again`);
-      later();
-    } catch (e) {
-      say(status, `Redeliver refused: ${e.message}`);
-      button.disabled = false;
-    }
+    const queued = await act(button, status, `/api/deliveries/${encodeURIComponent(deliveryId)}/redeliver`, {
+      done: `Event ${deliveryId} queued again`, refused: "Redeliver refused", once: true,
+    });
+    if (queued) later();
   }
 
   function showSummary(view) {

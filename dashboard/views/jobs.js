@@ -2,7 +2,7 @@
 // row moved by the live events; a form to submit a job; Cancel on each running row. Events are
 // applied once per animation frame, however many arrive, so a thousand moving jobs stay smooth.
 
-import { api, post, h, FINAL, say } from "../api.js";
+import { api, post, h, FINAL, say, act } from "../api.js";
 import { onEvent } from "../live.js";
 
 export function jobsView(root) {
@@ -97,15 +97,10 @@ export function jobsView(root) {
     if (!frame) frame = requestAnimationFrame(flush);
   }
 
-  async function cancelJob(jobId, button) {
-    button.disabled = true;
-    try {
-      await post(`/api/videos/${jobId}/cancel`);
-      say(status, `Job ${jobId} is being cancelled`);
-    } catch (e) {
-      say(status, `Cannot cancel: ${e.message}`);
-      button.disabled = false;
-    }
+  function cancelJob(jobId, button) {
+    return act(button, status, `/api/videos/${jobId}/cancel`, {
+      done: `Job ${jobId} is being cancelled`, refused: "Cannot cancel", once: true,
+    });
   }
 
   async function submit(e) {
