@@ -4,8 +4,8 @@
 //! - the create is answered with a refusal that says nothing was made: quota or credit exhausted
 //!   (`quota`), the model is gone (`retired`), our key is refused (`auth`);
 //! - the target's circuit is open (`circuit_open`): failed creates in a row opened it — checked
-//!   before calling, and after a failure that certainly made nothing (a 429 naming no wait, a
-//!   connection that could not be made);
+//!   before calling (by every job, routed or not), and after a failure that certainly made
+//!   nothing (a 429 naming no wait, a connection that could not be made);
 //! - its creates have failed for `PROVIDER_FAILURE_MAX_SECS`, the last certainly making nothing
 //!   (`provider_down`): where an unrouted job would fail, a routed one moves on;
 //! - submissions to the provider are paused because its quota is exhausted (`quota`), seen
@@ -19,8 +19,12 @@
 //! job itself (invalid input, moderation): another provider is not shopped silently. A job at
 //! the end of its route behaves as an unrouted one (it waits, or fails with the message).
 //!
-//! Every failed create feeds its target's circuit breaker (shared through Redis), routed or not;
-//! only routed jobs consult it, since the others have nowhere else to go.
+//! Every failed create feeds its target's circuit breaker (shared through Redis), and every job
+//! with nothing pending consults it before calling: an open circuit is a call not made. A job
+//! that cannot move (unrouted, or at its route's end) takes it as a failed call that certainly
+//! made nothing — it waits its backoff and checks again, and its failure streak runs, so
+//! `PROVIDER_FAILURE_MAX_SECS` still ends a job whose provider stays down — without a request
+//! the provider would only refuse.
 
 use std::time::Duration;
 
@@ -91,32 +95,35 @@ impl Worker {
         })
     }
 
-    /// Before a routed job's create: the target's circuit, or instead of calling, the job's move
-    /// past an open circuit (or at the route's end, its wait for the next probe).
-    pub(super) async fn through_circuit(&self, routing: &Routing) -> Result<Circuit, Outcome> {
+    /// Before a create at `target`: its circuit, or instead of calling, when it is open, the
+    /// job's move past it (`movable`: a routed job with nothing pending), else a failed call that
+    /// certainly made nothing.
+    pub(super) async fn through_circuit(
+        &self,
+        target: &Target,
+        movable: Option<&Routing>,
+    ) -> Result<Circuit, Outcome> {
         let circuit = self.inner.settings.providers.circuit;
-        match self
-            .inner
-            .store
-            .check_circuit(&routing.current, circuit)
-            .await
-        {
+        match self.inner.store.check_circuit(target, circuit).await {
             Ok(Circuit::Open(wait)) => {
-                let why = format!("the circuit of {} is open", routing.current);
-                Err(
-                    match self.move_on(routing, "circuit_open", Some(why), None) {
-                        Some(step) => Outcome::Moved(step),
-                        None => Outcome::Deferred(wait),
+                let why = format!("the circuit of {target} is open");
+                let step = movable.and_then(|r| self.move_on(r, "circuit_open", Some(why), None));
+                Err(step.map_or_else(
+                    || {
+                        Outcome::CreateFailed(ProviderError::Unreachable {
+                            message: format!(
+                                "not called: the circuit of {target} is open after failed creates in a row; one job probes it in {} s",
+                                wait.as_secs()
+                            ),
+                        })
                     },
-                )
+                    Outcome::Moved,
+                ))
             }
             Ok(seen) => Ok(seen),
             Err(e) => {
                 // The commit that follows needs Redis too: calling is no worse than waiting.
-                warn!(
-                    "could not read the circuit of {} ({e}); calling",
-                    routing.current
-                );
+                warn!("could not read the circuit of {target} ({e}); calling");
                 Ok(Circuit::Closed { failures: 0 })
             }
         }

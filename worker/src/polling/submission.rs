@@ -1,8 +1,10 @@
 //! Submitting a job to its provider exactly once. The intent is recorded before the call; if an
 //! earlier attempt's outcome is unknown (a crash, a timeout), the lost submission is recovered
 //! first ([`super::recovery`]) and a video found there is adopted instead of creating another.
-//! A routed job may move on instead of calling, or after a refusal ([`super::failover`]).
+//! A job whose target's circuit is open does not call it: a routed job moves on, any other waits
+//! for the probe; a routed job may also move on after a refusal ([`super::failover`]).
 
+use relay_shared::config::Target;
 use relay_shared::job::ProviderRef;
 use relay_shared::provider::{registry, Frame, ProviderError, VideoRequest};
 use relay_shared::store::layout::field;
@@ -69,11 +71,16 @@ impl Worker {
         let gate = &provider.gate;
         let unavailable =
             |message: String| Some(Outcome::CreateFailed(ProviderError::unavailable(message)));
-        // Nothing pending at this target: a routed job may move on without calling.
-        let movable = routing.filter(|_| submission.submit_at_ms.is_none());
+        let name = provider.provider.name;
+        let target = Target::new(name, model_of(provider, submission));
+        // Nothing pending at this target: the job may be held back by its circuit (a pending one
+        // is settled first, and must not take the probe's turn for a look that is no create), and
+        // a routed one may move on without calling.
+        let pending = submission.submit_at_ms.is_some();
+        let movable = routing.filter(|_| !pending);
         let mut circuit = None;
-        if let Some(routing) = movable {
-            match self.through_circuit(routing).await {
+        if !pending {
+            match self.through_circuit(&target, movable).await {
                 Ok(seen) => circuit = Some(seen),
                 Err(instead) => return Some(instead),
             }
@@ -144,8 +151,6 @@ impl Worker {
             }
             None => None,
         };
-        let name = provider.provider.name;
-        let target = relay_shared::config::Target::new(name, request.model);
         Some(match provider.provider.adapter.create(&request).await {
             Ok(created) => {
                 self.note_create(name, &target, None, circuit).await;
@@ -190,10 +195,7 @@ fn request_for<'a>(
     VideoRequest {
         idempotency_key: job_id,
         prompt: &submission.prompt,
-        model: submission
-            .model
-            .as_deref()
-            .unwrap_or(&defaults.default_model),
+        model: model_of(provider, submission),
         seconds: submission
             .seconds
             .as_deref()
@@ -212,4 +214,12 @@ fn request_for<'a>(
             .unwrap_or_default(),
         callback_url,
     }
+}
+
+/// The model a job asks its provider for: its own, else the provider's default.
+fn model_of<'a>(provider: &'a GatedProvider, submission: &'a Submission) -> &'a str {
+    submission
+        .model
+        .as_deref()
+        .unwrap_or(&provider.provider.default_model)
 }
