@@ -2,7 +2,9 @@
 //! key refused, a model gone, and answers, which end those warnings. Problems are written when
 //! met, answers at most every [`ANSWER_EVERY`] per provider and model, problems at most every
 //! [`PROBLEM_EVERY`]: a healthy provider costs a write every half minute, a broken one a write
-//! every few seconds, however many jobs call it. At start-up each provider's key is checked once
+//! every few seconds, however many jobs call it. The first answer after a problem this worker
+//! wrote is written at once, so a fixed key or a model back in service clears its warning with
+//! the first call that shows it. At start-up each provider's key is checked once
 //! ([`check_keys`]) and what is known is logged.
 
 use std::collections::HashMap;
@@ -91,9 +93,21 @@ impl HealthNotes {
             _ => "auth".to_owned(),
         };
         if self.due(&field, PROBLEM_EVERY) {
+            self.problem_written(&field);
             if let Err(e) = store.note_provider(provider, seen).await {
                 warn!(provider, "could not record the provider's refusal: {e}");
             }
+        }
+    }
+
+    /// A problem was written (`auth`, `retired:<model>`): the answer that ends it is due at once.
+    fn problem_written(&self, field: &str) {
+        match field.strip_prefix("retired:") {
+            Some(model) => {
+                let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+                written.remove(&format!("ok:{model}"));
+            }
+            None => self.answer_written_ms.store(0, Ordering::Relaxed),
         }
     }
 }
@@ -138,5 +152,30 @@ pub async fn check_keys(store: &Store, providers: &[GatedProvider]) {
             }
         }
         Err(e) => warn!("could not read the providers' health: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_written_twice_a_minute_and_at_once_after_a_problem() {
+        let notes = HealthNotes::default();
+        assert!(notes.answer_due(), "the first answer");
+        assert!(!notes.answer_due(), "not again within the half minute");
+        assert!(notes.due("ok:ray-2", ANSWER_EVERY));
+        assert!(!notes.due("ok:ray-2", ANSWER_EVERY));
+
+        notes.problem_written("auth");
+        assert!(notes.answer_due(), "the key works again");
+        assert!(
+            !notes.due("ok:ray-2", ANSWER_EVERY),
+            "the model's own answer is not touched"
+        );
+
+        notes.problem_written("retired:ray-2");
+        assert!(notes.due("ok:ray-2", ANSWER_EVERY), "the model is back");
+        assert!(!notes.answer_due());
     }
 }
