@@ -37,7 +37,11 @@ pub async fn dead_letters(
     query: web::Query<DeadQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = super::count_within("limit", query.limit, 100, LIMIT_MAX)?;
-    let (letters, truncated) = state.store.newest_dead_letters(limit).await?;
+    let (letters, truncated) = state
+        .store
+        .newest_dead_letters(caller.tenant(), limit)
+        .await?;
+    // A letter's own record has the last word on whose it is.
     let mine: Vec<_> = letters
         .into_iter()
         .filter(|letter| {

@@ -1,6 +1,7 @@
 //! The dashboard in a real browser: Debian's Chromium driven by playwright-core (scripts in
 //! `e2e/node/`). [`flows`]: what a person does with it, from the keyboard; [`load`]: a thousand
-//! running jobs moving at once, frame times measured. The API serves the page's files itself,
+//! running jobs moving at once, frame times measured; [`data`] and [`trouble`]: what its views
+//! read, against what happened. The API serves the page's files itself,
 //! with a content security policy, in well under the 200 KB budget. Needs `/usr/bin/chromium` and
 //! `npm ci` in e2e/node (scripts/test installs both); a failure leaves a screenshot in
 //! `target/dashboard-screenshots/`.
@@ -8,11 +9,23 @@
 mod data;
 mod flows;
 mod load;
+mod trouble;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use e2e::access::call;
 use e2e::processes::Process;
+use e2e::Stack;
+use reqwest::Method;
+use serde_json::Value;
+
+/// A `GET` with `key` that must answer 200: its body.
+async fn get(stack: &Stack, key: &str, path: &str) -> Value {
+    let (status, reply) = call(stack, Method::GET, path, key, None).await;
+    assert_eq!(status, 200, "{path}: {reply}");
+    reply
+}
 
 /// Runs `e2e/node/<script>` with `args` then the screenshot directory; its exit code and output.
 async fn browse(script: &str, args: &[&str]) -> (Option<i32>, String) {

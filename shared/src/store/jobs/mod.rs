@@ -153,22 +153,41 @@ impl Store {
         self.stats_of(None).await
     }
 
-    /// The same, for one tenant's jobs only (or every job with `None`).
+    /// The same, for one tenant's jobs only (or every job with `None`). A tenant's dead letters
+    /// are counted in its own index of them (one `ZCOUNT` within the keeping window beside each
+    /// `HGETALL`): the partition's counter is everyone's.
     pub async fn stats_of(&self, tenant: Option<&str>) -> StoreResult<Stats> {
         let conn = self.conn().await?;
+        let kept_since_ms =
+            chrono::Utc::now().timestamp_millis() - self.job_lifetime_secs as i64 * 1000;
         let reads = (0..self.keys.partitions()).map(|partition| {
-            let key = match tenant {
-                Some(tenant) => self.keys.tenant_stats(partition, tenant),
-                None => self.keys.stats(partition),
-            };
             let mut conn = conn.clone();
-            async move { conn.hgetall::<_, HashMap<String, i64>>(key).await }
+            async move {
+                match tenant {
+                    None => conn
+                        .hgetall(self.keys.stats(partition))
+                        .await
+                        .map(|counters| (counters, 0)),
+                    Some(tenant) => {
+                        redis::pipe()
+                            .hgetall(self.keys.tenant_stats(partition, tenant))
+                            .zcount(
+                                self.keys.tenant_dead_letters(partition, tenant),
+                                kept_since_ms,
+                                "+inf",
+                            )
+                            .query_async::<(HashMap<String, i64>, i64)>(&mut conn)
+                            .await
+                    }
+                }
+            }
         });
         let mut stats = Stats::default();
-        for counters in futures_util::future::try_join_all(reads).await? {
+        for (counters, dead_letters) in futures_util::future::try_join_all(reads).await? {
             for (name, n) in counters {
                 stats.add(&name, n);
             }
+            stats.add("dead_letters", dead_letters);
         }
         Ok(stats)
     }

@@ -15,6 +15,7 @@
 //! | `<prefix>:{pN}:log:<jobId>` | list | a job's delivery attempts, newest last (JSON) |
 //! | `<prefix>:{pN}:dead` | zset | dead-lettered events (`<jobId>:<seq>`), scored by when they died |
 //! | `<prefix>:{pN}:dead:<jobId>:<seq>` | hash | one dead-lettered event |
+//! | `<prefix>:{pN}:dead_by_tenant:<tenantId>` | zset | a tenant's dead letters (as in `dead`), what it lists and counts; expires with its newest |
 //! | `<prefix>:{pN}:content_deletions` | zset | jobs whose kept videos are to be deleted, scored by when (`CONTENT_RETENTION_DAYS`) |
 //! | `<prefix>:{pN}:kept:<jobId>` | hash | how many outputs of a job are kept, until they are deleted (outlives the job) |
 //! | `<prefix>:gone:<sha256(url)>` | string | a receiver URL that answered 410 Gone: deliveries to it stop |
@@ -133,6 +134,16 @@ impl Keyspace {
 
     pub fn dead_letter_prefix(&self, partition: u16) -> String {
         format!("{}:dead:", self.tag(partition))
+    }
+
+    /// A tenant's own index of its dead letters in one partition: the members and scores of the
+    /// partition's set that are the tenant's (`finish_delivery.lua`, `requeue.lua`).
+    pub fn tenant_dead_letters(&self, partition: u16, tenant_id: &str) -> String {
+        format!("{}{tenant_id}", self.tenant_dead_letters_prefix(partition))
+    }
+
+    pub fn tenant_dead_letters_prefix(&self, partition: u16) -> String {
+        format!("{}:dead_by_tenant:", self.tag(partition))
     }
 
     /// One dead-lettered event of a job.

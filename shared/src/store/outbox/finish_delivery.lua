@@ -13,13 +13,20 @@
 -- ARGV[11] the endpoint as logs show it (origin and hash; '' when there was none, or when a
 --          delivery that followed no failure of this outbox cannot end a failing streak)
 -- ARGV[12] what went wrong (a failed attempt)
+-- ARGV[13] prefix of tenants' counters   ARGV[14] prefix of tenants' dead-letter sets (a tenant's
+--          event is counted for it too, and its dead letter indexed for it: what it lists and
+--          counts; the outbox's `tenant` names the owner)
 -- Returns 1, or 0 when the claim was lost (nothing changed).
 -- Invariant: a job's events leave its outbox in order, delivered or dead-lettered; the job stays
 -- in the delivery queue exactly while its outbox holds an event.
 if redis.call('HGET', KEYS[2], 'claim') ~= ARGV[2] then return 0 end
 local now, now_text = now_ms()
--- The minute's series: attempts that delivered, and those that failed (retried or given up).
-count_in_minute(KEYS[4], now, ARGV[4] == 'ok' and 'delivered' or 'delivery_failures', '1')
+local tenant = redis.call('HGET', KEYS[2], 'tenant')
+-- The minute's series, the partition's and the owner's: attempts that delivered, and those that
+-- failed (retried or given up).
+local attempt = ARGV[4] == 'ok' and 'delivered' or 'delivery_failures'
+count_in_minute(KEYS[4], now, attempt, '1')
+if tenant then count_in_minute(ARGV[13] .. tenant, now, attempt, '1') end
 -- Endpoints failing now: a failure marks its endpoint (since when, how often) and the outbox
 -- (`failed`); a delivery from an outbox so marked clears both. Deliveries that follow no failure
 -- skip this (the worker passes no endpoint): the hot path pays nothing for it.
@@ -35,9 +42,8 @@ if ARGV[11] ~= '' then
       local since, _, count = string.match(seen, '^(%d+) (%d+) (%d+)')
       if since then first, failures = since, tonumber(count) + 1 end
     end
-    local tenant = redis.call('HGET', KEYS[2], 'tenant') or '-'
     redis.call('HSET', KEYS[6], ARGV[11],
-      first .. ' ' .. now_text .. ' ' .. int_text(failures) .. ' ' .. tenant .. ' ' .. ARGV[12])
+      first .. ' ' .. now_text .. ' ' .. int_text(failures) .. ' ' .. (tenant or '-') .. ' ' .. ARGV[12])
     redis.call('EXPIRE', KEYS[6], '3600')
   end
 end
@@ -66,8 +72,10 @@ end
 if present then
   if ARGV[4] == 'dead' then
     -- Room first: dead letters that expired leave the set and the count.
-    trim_dead_letters(KEYS[3], KEYS[4], tonumber(ARGV[8]) * 1000, now, 100)
-    local dead = ARGV[6] .. ARGV[1] .. ':' .. seq
+    local keep_ms = tonumber(ARGV[8]) * 1000
+    trim_dead_letters(KEYS[3], KEYS[4], keep_ms, now, 100)
+    local member = ARGV[1] .. ':' .. seq
+    local dead = ARGV[6] .. member
     local outbox = redis.call('HMGET', KEYS[2], 'attempts', 'e:' .. seq, 'c:' .. seq, 'url', 'tenant')
     local attempts = tonumber(outbox[1] or '0') + 1
     -- With its route (the job's own URL, its tenant), so a recovery sends it as the original went.
@@ -77,9 +85,18 @@ if present then
     redis.call('HSET', dead, 'job', ARGV[1], 'seq', seq, 'body', outbox[2], 'created', outbox[3],
       'died', now_text, 'attempts', int_text(attempts), 'error', ARGV[7], unpack(route))
     redis.call('EXPIRE', dead, ARGV[8])
-    redis.call('ZADD', KEYS[3], now_text, ARGV[1] .. ':' .. seq)
+    redis.call('ZADD', KEYS[3], now_text, member)
     redis.call('HINCRBY', KEYS[4], 'dead_letters', '1')
     count_in_minute(KEYS[4], now, 'dead_letters', '1')
+    if outbox[5] then
+      -- The owner's index of its dead letters: the expired leave it as one joins, and it goes
+      -- whole when its newest letter expires. Its count is read within the keeping window.
+      local own = ARGV[14] .. outbox[5]
+      redis.call('ZADD', own, now_text, member)
+      redis.call('ZREMRANGEBYSCORE', own, '-inf', int_text(now - keep_ms))
+      redis.call('EXPIRE', own, ARGV[8])
+      count_in_minute(ARGV[13] .. outbox[5], now, 'dead_letters', '1')
+    end
   end
   redis.call('HDEL', KEYS[2], 'e:' .. seq, 's:' .. seq, 'c:' .. seq)
   redis.call('HSET', KEYS[2], 'attempts', '0')

@@ -108,6 +108,7 @@ impl Store {
             .arg(job_id)
             .arg(seq)
             .arg(if from_dead { "1" } else { "0" })
+            .arg(keys.tenant_dead_letters_prefix(partition))
             .invoke_async(&mut conn)
             .await?;
         Ok(match done {

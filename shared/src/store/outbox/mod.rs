@@ -107,6 +107,8 @@ impl Store {
             .arg(if hold { "1" } else { "0" })
             .arg(&endpoint)
             .arg(failure)
+            .arg(self.keys.tenant_stats_prefix(partition))
+            .arg(self.keys.tenant_dead_letters_prefix(partition))
             .invoke_async(&mut conn)
             .await?;
         Ok(done == 1)

@@ -5,6 +5,7 @@
 -- KEYS[4] dead-letter set   KEYS[5] the event's dead-letter hash   KEYS[6] partition counters
 -- KEYS[7] the job's hash (the route of events stored before the history kept it)
 -- ARGV[1] job id   ARGV[2] sequence number   ARGV[3] '1' to take it out of the dead letters
+-- ARGV[4] prefix of tenants' dead-letter sets (the owner's index leaves it too)
 -- Returns 1, 0 when the event is unknown (expired), 2 when it is already waiting in the outbox.
 local seq = ARGV[2]
 local member = ARGV[1] .. ':' .. seq
@@ -15,7 +16,11 @@ end
 local route = redis.call('HMGET', KEYS[3], 'e:' .. seq, 'url', 'tenant')
 local body, url, tenant = route[1], route[2], route[3]
 local dead = redis.call('HMGET', KEYS[5], 'body', 'url', 'tenant')
-if ARGV[3] == '1' then redis.call('DEL', KEYS[5]) end
+if ARGV[3] == '1' then
+  redis.call('DEL', KEYS[5])
+  local owner = tenant or dead[3]
+  if owner then redis.call('ZREM', ARGV[4] .. owner, member) end
+end
 if not body then body, url, tenant = dead[1], dead[2], dead[3] end
 if not body then return 0 end
 if not url and not tenant then

@@ -1,6 +1,7 @@
 //! What is going wrong with deliveries now, for the dashboard's Deliveries view: the newest dead
-//! letters (a page of each partition's dead-letter set, newest first: one `ZREVRANGE` and one
-//! pipelined `HMGET` per partition, the partitions at once) and the endpoints failing now (each
+//! letters (a page of each partition's dead-letter set — or of a tenant's own index of its dead
+//! letters — newest first: one `ZREVRANGE` and one pipelined `HMGET` per partition, the
+//! partitions at once) and the endpoints failing now (each
 //! partition's `failing` hash, kept by `finish_delivery.lua`: marked by a failure, cleared by a
 //! delivery, gone an hour after its latest failure).
 
@@ -33,10 +34,12 @@ pub struct FailingEndpoint {
 }
 
 impl Store {
-    /// The newest dead letters: up to `per_partition` of each partition, newest first; and
-    /// whether some partition held more.
+    /// The newest dead letters, every one or `tenant`'s: up to `per_partition` of each
+    /// partition, newest first; and whether some partition held more. A letter whose hash has
+    /// expired (its member not yet trimmed) is left out.
     pub async fn newest_dead_letters(
         &self,
+        tenant: Option<&str>,
         per_partition: usize,
     ) -> StoreResult<(Vec<DeadLetter>, bool)> {
         const FIELDS: [&str; 7] = [
@@ -44,8 +47,12 @@ impl Store {
         ];
         let reads = (0..self.keys.partitions()).map(|partition| async move {
             let mut conn = self.conn().await?;
+            let set = match tenant {
+                Some(tenant) => self.keys.tenant_dead_letters(partition, tenant),
+                None => self.keys.dead_letters(partition),
+            };
             let members: Vec<String> = redis::cmd("ZREVRANGE")
-                .arg(self.keys.dead_letters(partition))
+                .arg(set)
                 .arg(0)
                 .arg(per_partition)
                 .query_async(&mut conn)
