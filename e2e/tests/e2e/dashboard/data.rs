@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sora_sim::SimConfig;
 
-use super::get;
+use super::{counted, get};
 
 async fn wait_final(stack: &Stack, key: &str, job: &str) -> Value {
     e2e::eventually(Duration::from_secs(20), "the job to finish", || async {
@@ -19,16 +19,6 @@ async fn wait_final(stack: &Stack, key: &str, job: &str) -> Value {
         (view["status"] == "completed").then_some(view)
     })
     .await
-}
-
-/// `name`'s count over the series (the test may straddle a minute).
-fn counted(minutes: &Value, name: &str) -> i64 {
-    minutes["minutes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["counts"][name].as_i64().unwrap_or(0))
-        .sum()
 }
 
 #[tokio::test]

@@ -20,8 +20,18 @@ use e2e::Stack;
 use reqwest::Method;
 use serde_json::Value;
 
+/// `name`'s count over the series (the test may straddle a minute).
+pub(super) fn counted(minutes: &Value, name: &str) -> i64 {
+    minutes["minutes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["counts"][name].as_i64().unwrap_or(0))
+        .sum()
+}
+
 /// A `GET` with `key` that must answer 200: its body.
-async fn get(stack: &Stack, key: &str, path: &str) -> Value {
+pub(super) async fn get(stack: &Stack, key: &str, path: &str) -> Value {
     let (status, reply) = call(stack, Method::GET, path, key, None).await;
     assert_eq!(status, 200, "{path}: {reply}");
     reply

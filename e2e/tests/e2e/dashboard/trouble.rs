@@ -11,7 +11,7 @@ use e2e::Stack;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::get;
+use super::{counted, get};
 
 /// Submits a job for `key` whose webhooks go to `url`: its id.
 async fn submit_to(stack: &Stack, key: &str, url: &str) -> String {
@@ -41,14 +41,9 @@ fn dead_count(stats: &Value) -> i64 {
     stats["webhook_dead_letters"].as_i64().unwrap()
 }
 
-/// `name`'s count over the series.
+/// `name`'s count over `key`'s last minutes.
 async fn minutes(stack: &Stack, key: &str, name: &str) -> i64 {
-    get(stack, key, "/api/stats/minutes?minutes=5").await["minutes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["counts"][name].as_i64().unwrap_or(0))
-        .sum()
+    counted(&get(stack, key, "/api/stats/minutes?minutes=5").await, name)
 }
 
 #[tokio::test]
