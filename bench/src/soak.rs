@@ -26,6 +26,8 @@ pub struct Soak {
 const RETENTION_SECS: u64 = 20;
 /// The longest a job may run; with retention, how long its events and attempt log are kept.
 const MAX_AGE_SECS: u64 = 60;
+/// Events kept in each partition's live stream (`LIVE_STREAM_LENGTH`).
+const LIVE_STREAM_LENGTH: u64 = 500;
 /// One delivery in this many is refused (then retried).
 const REFUSE_EVERY: usize = 10;
 
@@ -52,6 +54,10 @@ pub async fn run(redis: &BenchRedis, soak: Soak) -> anyhow::Result<Value> {
             "IDEMPOTENCY_WINDOW_SECS",
             (MAX_AGE_SECS + RETENTION_SECS).to_string(),
         ),
+        // The live streams are bounded by length, not time (10,000 events per partition by
+        // default: about 25 minutes of this load to fill). Bounded here at 500, reached within
+        // the first minute, so that memory still growing afterwards is a leak.
+        ("LIVE_STREAM_LENGTH", LIVE_STREAM_LENGTH.to_string()),
         ("WEBHOOK_RETRY_INITIAL_MS", "200".to_owned()),
         ("WEBHOOK_RETRY_MAX_MS", "1000".to_owned()),
         ("RUST_LOG", "warn".to_owned()),
