@@ -88,21 +88,23 @@ impl HealthNotes {
             },
             _ => return,
         };
-        let field = match &seen {
-            Seen::Retired { model, .. } => format!("retired:{model}"),
-            _ => "auth".to_owned(),
+        // The problem's field, and the model whose answer ends it (none: the key's).
+        let (field, model) = match &seen {
+            Seen::Retired { model, .. } => (format!("retired:{model}"), Some(*model)),
+            _ => ("auth".to_owned(), None),
         };
         if self.due(&field, PROBLEM_EVERY) {
-            self.problem_written(&field);
+            self.answer_due_at_once(model);
             if let Err(e) = store.note_provider(provider, seen).await {
                 warn!(provider, "could not record the provider's refusal: {e}");
             }
         }
     }
 
-    /// A problem was written (`auth`, `retired:<model>`): the answer that ends it is due at once.
-    fn problem_written(&self, field: &str) {
-        match field.strip_prefix("retired:") {
+    /// A problem was written: the answer that ends it — `model`'s, or any answer for the key's —
+    /// is due at once.
+    fn answer_due_at_once(&self, model: Option<&str>) {
+        match model {
             Some(model) => {
                 let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
                 written.remove(&format!("ok:{model}"));
@@ -167,14 +169,14 @@ mod tests {
         assert!(notes.due("ok:ray-2", ANSWER_EVERY));
         assert!(!notes.due("ok:ray-2", ANSWER_EVERY));
 
-        notes.problem_written("auth");
+        notes.answer_due_at_once(None);
         assert!(notes.answer_due(), "the key works again");
         assert!(
             !notes.due("ok:ray-2", ANSWER_EVERY),
             "the model's own answer is not touched"
         );
 
-        notes.problem_written("retired:ray-2");
+        notes.answer_due_at_once(Some("ray-2"));
         assert!(notes.due("ok:ray-2", ANSWER_EVERY), "the model is back");
         assert!(!notes.answer_due());
     }

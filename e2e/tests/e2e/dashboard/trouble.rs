@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use e2e::access::{call, new_tenant, ADMIN};
+use e2e::access::{call, new_tenant, stats, ADMIN};
 use e2e::receiver::{Failing, Receiver};
 use e2e::stack::SECRET;
 use e2e::Stack;
@@ -35,10 +35,6 @@ async fn all_dead(stack: &Stack, key: &str, job: &str) -> Vec<Value> {
             .then_some(letters)
     })
     .await
-}
-
-fn dead_count(stats: &Value) -> i64 {
-    stats["webhook_dead_letters"].as_i64().unwrap()
 }
 
 /// `name`'s count over `key`'s last minutes.
@@ -97,15 +93,23 @@ async fn dead_letters_and_failing_endpoints_are_each_tenants_own_and_a_delivery_
     );
 
     // Counted: each tenant's own, the relay's all of them; in the minutes too.
-    let her_stats = get(&stack, &alice, "/api/sora/stats").await;
-    let his_stats = get(&stack, &bob, "/api/sora/stats").await;
-    let all_stats = get(&stack, ADMIN, "/api/sora/stats").await;
-    assert_eq!(dead_count(&her_stats), letters.len() as i64, "{her_stats}");
-    assert_eq!(dead_count(&his_stats), his.len() as i64, "{his_stats}");
+    let her_stats = stats(&stack, &alice).await;
+    let his_stats = stats(&stack, &bob).await;
+    let all_stats = stats(&stack, ADMIN).await;
     assert_eq!(
-        dead_count(&all_stats),
+        her_stats.webhook_dead_letters,
+        letters.len() as i64,
+        "{her_stats:?}"
+    );
+    assert_eq!(
+        his_stats.webhook_dead_letters,
+        his.len() as i64,
+        "{his_stats:?}"
+    );
+    assert_eq!(
+        all_stats.webhook_dead_letters,
         (letters.len() + his.len()) as i64,
-        "{all_stats}"
+        "{all_stats:?}"
     );
     assert_eq!(
         minutes(&stack, &bob, "dead_letters").await,
@@ -172,8 +176,12 @@ async fn dead_letters_and_failing_endpoints_are_each_tenants_own_and_a_delivery_
             .any(|l| l["deliveryId"] == first["deliveryId"]),
         "out of the dead letters: {letters}"
     );
-    let after = get(&stack, &alice, "/api/sora/stats").await;
-    assert_eq!(dead_count(&after), dead_count(&her_stats) - 1, "{after}");
+    let after = stats(&stack, &alice).await;
+    assert_eq!(
+        after.webhook_dead_letters,
+        her_stats.webhook_dead_letters - 1,
+        "{after:?}"
+    );
     assert_eq!(
         get(&stack, &bob, "/api/deliveries/failing").await["endpoints"],
         his_failing,

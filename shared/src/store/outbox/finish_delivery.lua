@@ -76,26 +76,26 @@ if present then
     trim_dead_letters(KEYS[3], KEYS[4], keep_ms, now, 100)
     local member = ARGV[1] .. ':' .. seq
     local dead = ARGV[6] .. member
-    local outbox = redis.call('HMGET', KEYS[2], 'attempts', 'e:' .. seq, 'c:' .. seq, 'url', 'tenant')
+    local outbox = redis.call('HMGET', KEYS[2], 'attempts', 'e:' .. seq, 'c:' .. seq, 'url')
     local attempts = tonumber(outbox[1] or '0') + 1
     -- With its route (the job's own URL, its tenant), so a recovery sends it as the original went.
     local route = {}
     if outbox[4] then route[#route + 1] = 'url'; route[#route + 1] = outbox[4] end
-    if outbox[5] then route[#route + 1] = 'tenant'; route[#route + 1] = outbox[5] end
+    if tenant then route[#route + 1] = 'tenant'; route[#route + 1] = tenant end
     redis.call('HSET', dead, 'job', ARGV[1], 'seq', seq, 'body', outbox[2], 'created', outbox[3],
       'died', now_text, 'attempts', int_text(attempts), 'error', ARGV[7], unpack(route))
     redis.call('EXPIRE', dead, ARGV[8])
     redis.call('ZADD', KEYS[3], now_text, member)
     redis.call('HINCRBY', KEYS[4], 'dead_letters', '1')
     count_in_minute(KEYS[4], now, 'dead_letters', '1')
-    if outbox[5] then
+    if tenant then
       -- The owner's index of its dead letters: the expired leave it as one joins, and it goes
       -- whole when its newest letter expires. Its count is read within the keeping window.
-      local own = ARGV[14] .. outbox[5]
+      local own = ARGV[14] .. tenant
       redis.call('ZADD', own, now_text, member)
       redis.call('ZREMRANGEBYSCORE', own, '-inf', int_text(now - keep_ms))
       redis.call('EXPIRE', own, ARGV[8])
-      count_in_minute(ARGV[13] .. outbox[5], now, 'dead_letters', '1')
+      count_in_minute(ARGV[13] .. tenant, now, 'dead_letters', '1')
     end
   end
   redis.call('HDEL', KEYS[2], 'e:' .. seq, 's:' .. seq, 'c:' .. seq)
